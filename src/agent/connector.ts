@@ -1,0 +1,26 @@
+import type { AgentPool, Lease, LogStream, RunRef, RunStatus } from '../api/client/agent-protocol.js';
+
+/**
+ * What an agent needs from the local scheduler it drives. Every connector (`local`, `slurm`, later
+ * `kubernetes`) implements this and passes the same `connectorContract()` suite.
+ *
+ * Runs are keyed by (jobId, attempt). A connector keeps what it needs to find its runs again in its
+ * state folder, so that a restarted agent re-attaches to runs that outlived it.
+ */
+export interface Connector {
+  readonly kind: string;
+  /** The pools this center offers and the programs on its PATH (null when it cannot tell). */
+  describe(): Promise<{ pools: AgentPool[]; commands: string[] | null }>;
+  /** Starts a run and resolves once it is started (or rejects with a reason it could not be). */
+  start(lease: Lease): Promise<void>;
+  /** Stops a run: the whole process group / the Slurm job. Resolves when it is asked to stop; harmless if already ended. */
+  cancel(run: RunRef): Promise<void>;
+  /** The status of every run this connector knows that has not been forgotten. */
+  runs(): Promise<RunStatus[]>;
+  /** Output of a run from byte `offset` on, at most `maxBytes`; `data` is '' when there is nothing new. */
+  readOutput(run: RunRef, stream: LogStream, offset: number, maxBytes: number): Promise<{ data: string; nextOffset: number }>;
+  /** Drops a finished run's bookkeeping once the control plane has its final state and output. */
+  forget(run: RunRef): Promise<void>;
+  /** Releases timers and handles (runs keep going). */
+  close(): Promise<void>;
+}

@@ -1,0 +1,123 @@
+/**
+ * The agent protocol: what an agent (at a center, behind its firewall) and the control plane say to
+ * each other. The agent always calls out; the control plane never calls an agent.
+ *
+ *   POST /v1/agent/register      RegisterRequest  → RegisterResponse   (start and every reconnect)
+ *   POST /v1/agent/heartbeat     HeartbeatRequest → HeartbeatResponse  (every heartbeatIntervalMs)
+ *   GET  /v1/agent/leases?waitMs=N                → LeasesResponse     (long poll, returns early on work)
+ *   POST /v1/agent/jobs/{jobId}/state  StateReport → StateReportResponse
+ *   POST /v1/agent/jobs/{jobId}/logs   LogReport   → { ok: true }
+ *
+ * Every call carries `Authorization: Bearer <center token>`; all but register also carry
+ * `X-Agent-Session: <sessionId>`. A call with an expired session gets HTTP 409 with error code
+ * `agent_session_expired`: the agent must register again (which reconciles its runs).
+ * A job run is identified by (jobId, attempt): the control plane bumps the attempt each time it
+ * requeues a job, so a report about an old attempt is recognised as stale and that run is killed.
+ */
+
+export interface AgentPool {
+  readonly name: string;
+  /** Accelerator table key (`nvidia-a100`), or null for CPU-only nodes. */
+  readonly accelerator: string | null;
+  readonly acceleratorsPerNode: number;
+  readonly coresPerNode: number;
+  readonly memoryMiBPerNode: number;
+  readonly nodes: number;
+}
+
+export type RunState = 'running' | 'succeeded' | 'failed' | 'cancelled';
+
+/** What the agent knows of one run it started. */
+export interface RunStatus {
+  readonly jobId: string;
+  readonly attempt: number;
+  readonly state: RunState;
+  readonly exitCode: number | null;
+  /** Why it ended, when it did not end by itself (`walltime-exceeded`, `cancelled`, `process-vanished`…). */
+  readonly reason: string | null;
+  readonly startedAt: number;
+  readonly finishedAt: number | null;
+}
+
+export interface RegisterRequest {
+  readonly connector: string;
+  readonly agentVersion: string;
+  readonly pools: readonly AgentPool[];
+  /** Program names on the center's PATH (the scheduler sends a job only where its program exists). */
+  readonly commands: readonly string[] | null;
+  readonly runs: readonly RunStatus[];
+}
+
+export interface RunRef {
+  readonly jobId: string;
+  readonly attempt: number;
+}
+
+export interface RegisterResponse {
+  readonly sessionId: string;
+  readonly centerId: string;
+  readonly centerName: string;
+  readonly heartbeatIntervalMs: number;
+  /** Miss heartbeats for this long and the center is declared lost and its jobs requeued. */
+  readonly deadlineMs: number;
+  /** Runs the agent must stop: stale attempts, cancelled or finished jobs. */
+  readonly kill: readonly RunRef[];
+}
+
+export interface HeartbeatRequest {
+  readonly runs: readonly RunStatus[];
+}
+
+export interface HeartbeatResponse {
+  readonly kill: readonly RunRef[];
+}
+
+/** Everything a center needs to run one attempt of a job. */
+export interface Lease {
+  readonly jobId: string;
+  readonly attempt: number;
+  readonly name: string;
+  readonly poolName: string;
+  /** argv: the program and its arguments, run without a shell. */
+  readonly command: readonly string[];
+  readonly env: Readonly<Record<string, string>>;
+  /** Working directory; null means a fresh folder the agent makes for this run. */
+  readonly workdir: string | null;
+  readonly nodes: number;
+  readonly acceleratorsPerNode: number;
+  readonly coresPerNode: number;
+  readonly memoryMiBPerNode: number;
+  readonly walltimeSeconds: number;
+}
+
+export interface LeasesResponse {
+  readonly leases: readonly Lease[];
+  readonly kill: readonly RunRef[];
+}
+
+export interface StateReport {
+  readonly attempt: number;
+  readonly state: RunState;
+  readonly exitCode: number | null;
+  readonly reason: string | null;
+  readonly at: number;
+}
+
+export interface StateReportResponse {
+  /** `kill` when the control plane no longer wants this run (cancelled, or a stale attempt). */
+  readonly action: 'ok' | 'kill';
+}
+
+export type LogStream = 'stdout' | 'stderr';
+
+export interface LogChunk {
+  readonly stream: LogStream;
+  /** Byte offset of `data` in that stream's output: makes re-sending a chunk harmless. */
+  readonly offset: number;
+  readonly data: string;
+}
+
+export interface LogReport {
+  readonly attempt: number;
+  readonly chunks: readonly LogChunk[];
+}

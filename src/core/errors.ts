@@ -1,0 +1,62 @@
+/**
+ * Every error a user can see has a stable `code` (part of the API contract: clients branch on it),
+ * an HTTP status, a message that names the value, and where it applies the `field` and a `hint`
+ * with the fix. `retryable` tells a client whether the same request may succeed later.
+ */
+export const ERROR_CODES = {
+  invalid_request: { status: 400, retryable: false },
+  invalid_json: { status: 400, retryable: false },
+  unknown_field: { status: 400, retryable: false },
+  invalid_field: { status: 400, retryable: false },
+  unauthenticated: { status: 401, retryable: false },
+  forbidden: { status: 403, retryable: false },
+  not_found: { status: 404, retryable: false },
+  job_not_found: { status: 404, retryable: false },
+  center_not_found: { status: 404, retryable: false },
+  conflict: { status: 409, retryable: false },
+  idempotency_key_reused: { status: 409, retryable: false },
+  job_already_finished: { status: 409, retryable: false },
+  agent_session_expired: { status: 409, retryable: true },
+  payload_too_large: { status: 413, retryable: false },
+  unsupported_media_type: { status: 415, retryable: false },
+  command_not_found: { status: 422, retryable: false },
+  unsatisfiable: { status: 422, retryable: false },
+  internal: { status: 500, retryable: true },
+  unavailable: { status: 503, retryable: true },
+} as const;
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export interface ErrorDetails {
+  readonly field?: string;
+  readonly hint?: string;
+}
+
+export class SuanwangError extends Error {
+  readonly code: ErrorCode;
+  readonly field: string | undefined;
+  readonly hint: string | undefined;
+  constructor(code: ErrorCode, message: string, details: ErrorDetails = {}) {
+    super(message);
+    this.name = 'SuanwangError';
+    this.code = code;
+    this.field = details.field;
+    this.hint = details.hint;
+  }
+  get status(): number {
+    return ERROR_CODES[this.code].status;
+  }
+  get retryable(): boolean {
+    return ERROR_CODES[this.code].retryable;
+  }
+  /** The wire shape: `{ error: { code, message, field?, hint? } }`. */
+  toJSON(): { error: { code: ErrorCode; message: string; field?: string; hint?: string } } {
+    return {
+      error: {
+        code: this.code,
+        message: this.message,
+        ...(this.field === undefined ? {} : { field: this.field }),
+        ...(this.hint === undefined ? {} : { hint: this.hint }),
+      },
+    };
+  }
+}
