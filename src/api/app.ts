@@ -1,0 +1,82 @@
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { z } from 'zod';
+import { allAccelerators } from '../core/accelerators.js';
+import { SuanwangError } from '../core/errors.js';
+import type { EngineContext } from '../engine/context.js';
+import { openApiDocument } from './openapi.js';
+import type { Route } from './route.js';
+import { mount, route } from './route.js';
+import { accountRoutes } from './routes/accounts.js';
+import { agentRoutes } from './routes/agent.js';
+import { centerRoutes } from './routes/centers.js';
+import { jobRoutes } from './routes/jobs.js';
+
+export const API_VERSION = '0.1.0';
+/** Request bodies above this are refused (413): jobs and accounts are small; agents send more. */
+export const MAX_BODY_BYTES = 1024 * 1024;
+export const MAX_AGENT_BODY_BYTES = 8 * 1024 * 1024;
+
+const metaRoutes: Route[] = [
+  route({
+    method: 'get',
+    path: '/v1/health',
+    summary: 'Liveness and the store in use.',
+    tag: 'meta',
+    access: 'public',
+    response: { status: 200, schema: z.object({ ok: z.boolean(), store: z.string(), version: z.string() }) },
+    async handle({ ctx }) {
+      return { ok: true, store: ctx.store.kind, version: API_VERSION };
+    },
+  }),
+  route({
+    method: 'get',
+    path: '/v1/accelerators',
+    summary: 'The built-in accelerator table (public datasheet figures).',
+    tag: 'meta',
+    access: 'public',
+    response: { status: 200, schema: null },
+    async handle() {
+      return { items: allAccelerators() };
+    },
+  }),
+];
+
+/** The HTTP API as a Hono app: testable with `app.request()` without a port. */
+export function createApp(ctx: EngineContext, log: (line: string) => void = () => {}): Hono {
+  const app = new Hono();
+  const routes: Route[] = [...metaRoutes, ...accountRoutes, ...centerRoutes, ...jobRoutes, ...agentRoutes];
+  const tooLarge = (limit: number) => () => {
+    throw new SuanwangError('payload_too_large', `the request body is over ${limit / 1024 / 1024} MiB`, { hint: 'send less: jobs carry commands, not data' });
+  };
+  app.use('/v1/agent/*', bodyLimit({ maxSize: MAX_AGENT_BODY_BYTES, onError: tooLarge(MAX_AGENT_BODY_BYTES) }));
+  app.use('*', async (c, next) => {
+    if (c.req.path.startsWith('/v1/agent/')) return next();
+    return bodyLimit({ maxSize: MAX_BODY_BYTES, onError: tooLarge(MAX_BODY_BYTES) })(c, next);
+  });
+  const document = openApiDocument([...routes, openApiRoute], API_VERSION);
+  app.get('/v1/openapi.json', (c) => c.json(document));
+  mount(app, ctx, routes);
+  app.notFound((c) =>
+    c.json(new SuanwangError('not_found', `no such endpoint: ${c.req.method} ${c.req.path}`, { hint: 'see /v1/openapi.json' }).toJSON(), 404),
+  );
+  app.onError((error, c) => {
+    if (error instanceof SuanwangError) return c.json(error.toJSON(), error.status as 400);
+    log(`internal error on ${c.req.method} ${c.req.path}: ${(error as Error).stack ?? String(error)}`);
+    return c.json(new SuanwangError('internal', 'internal error; it has been logged').toJSON(), 500);
+  });
+  return app;
+}
+
+// Documented here so the document lists itself.
+const openApiRoute = route({
+  method: 'get',
+  path: '/v1/openapi.json',
+  summary: 'This document.',
+  tag: 'meta',
+  access: 'public',
+  response: { status: 200, schema: null },
+  async handle() {
+    return {};
+  },
+});

@@ -1,0 +1,88 @@
+import type { CenterResource, ErrorBody, JobDetailResource, JobList, JobResource, JobSubmissionInput, LogPage } from './schemas.js';
+
+/** An error answer from the API, with its stable code (see src/core/errors.ts). */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly field?: string,
+    readonly hint?: string,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+/** The typed client of the REST API (the CLI and the portal use it; so can anyone). */
+export class SuanwangClient {
+  constructor(
+    readonly baseUrl: string,
+    readonly token: string | undefined,
+  ) {}
+
+  async request<T>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<T> {
+    let response: Response;
+    try {
+      response = await fetch(`${this.baseUrl.replace(/\/$/, '')}${path}`, {
+        method,
+        headers: {
+          ...(this.token ? { authorization: `Bearer ${this.token}` } : {}),
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+          ...headers,
+        },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+    } catch (error) {
+      throw new ApiError(0, 'unreachable', `cannot reach the Suanwang server at ${this.baseUrl}: ${(error as Error).cause ?? (error as Error).message}`, undefined, 'is it running? start one with `suanwang up`, or set SUANWANG_URL');
+    }
+    const text = await response.text();
+    const data = text ? (JSON.parse(text) as unknown) : undefined;
+    if (!response.ok) {
+      const e = (data as ErrorBody | undefined)?.error;
+      throw new ApiError(response.status, e?.code ?? 'http_error', e?.message ?? `HTTP ${response.status}`, e?.field, e?.hint);
+    }
+    return data as T;
+  }
+
+  submit(job: JobSubmissionInput, idempotencyKey?: string): Promise<JobResource> {
+    return this.request('POST', '/v1/jobs', job, idempotencyKey ? { 'idempotency-key': idempotencyKey } : {});
+  }
+  listJobs(query: { state?: string; limit?: number; cursor?: string; all?: boolean } = {}): Promise<JobList> {
+    const q = new URLSearchParams();
+    if (query.state) q.set('state', query.state);
+    if (query.limit) q.set('limit', String(query.limit));
+    if (query.cursor) q.set('cursor', query.cursor);
+    if (query.all) q.set('all', 'true');
+    return this.request('GET', `/v1/jobs${q.size ? `?${q}` : ''}`);
+  }
+  job(id: string): Promise<JobDetailResource> {
+    return this.request('GET', `/v1/jobs/${encodeURIComponent(id)}`);
+  }
+  cancel(id: string): Promise<JobResource> {
+    return this.request('POST', `/v1/jobs/${encodeURIComponent(id)}/cancel`);
+  }
+  logs(id: string, after = 0, waitMs = 0): Promise<LogPage> {
+    return this.request('GET', `/v1/jobs/${encodeURIComponent(id)}/logs?after=${after}&waitMs=${waitMs}`);
+  }
+  centers(): Promise<{ items: CenterResource[] }> {
+    return this.request('GET', '/v1/centers');
+  }
+  whoami(): Promise<{ user: string; org: string; role: string }> {
+    return this.request('GET', '/v1/whoami');
+  }
+  createUser(user: { org: string; name: string; role?: string }): Promise<{ id: string; org: string; token: string }> {
+    return this.request('POST', '/v1/users', user);
+  }
+
+  /** Follows a job's output until it ends, calling `onChunk` for each piece in order. */
+  async follow(id: string, onChunk: (chunk: LogPage['chunks'][number]) => void, signal?: AbortSignal): Promise<void> {
+    let after = 0;
+    while (!signal?.aborted) {
+      const page = await this.logs(id, after, 20_000);
+      for (const chunk of page.chunks) onChunk(chunk);
+      after = page.next;
+      if (page.done) return;
+    }
+  }
+}

@@ -1,0 +1,77 @@
+import { z } from 'zod';
+import { requireAgent } from '../../engine/accounts.js';
+import { appendLogs, heartbeat, pollLeases, registerAgent, reportState } from '../../engine/agents.js';
+import { AgentHeartbeat, AgentLogReport, AgentRegister, AgentStateReport } from '../client/schemas.js';
+import { route } from '../route.js';
+
+const session = 'X-Agent-Session';
+const ok = z.object({ ok: z.literal(true) });
+
+/** The agent protocol's endpoints; see src/api/client/agent-protocol.ts for the conversation. */
+export const agentRoutes = [
+  route({
+    method: 'post',
+    path: '/v1/agent/register',
+    summary: 'An agent joins (or rejoins) with its pools and runs; the answer carries its session and runs to stop.',
+    tag: 'agent',
+    access: 'agent',
+    body: AgentRegister,
+    response: { status: 200, schema: null },
+    async handle({ ctx, principal, body }) {
+      return registerAgent(ctx, requireAgent(principal!).centerId, body);
+    },
+  }),
+  route({
+    method: 'post',
+    path: '/v1/agent/heartbeat',
+    summary: 'An agent is alive; the answer lists runs to stop.',
+    tag: 'agent',
+    access: 'agent',
+    body: AgentHeartbeat,
+    headers: { [session]: 'required' },
+    response: { status: 200, schema: null },
+    async handle({ ctx, c, principal, body }) {
+      return heartbeat(ctx, requireAgent(principal!).centerId, c.req.header(session), body);
+    },
+  }),
+  route({
+    method: 'get',
+    path: '/v1/agent/leases',
+    summary: 'Long poll for work: leases (jobs placed on this center) and runs to stop.',
+    tag: 'agent',
+    access: 'agent',
+    query: z.object({ waitMs: z.coerce.number().int().min(0).max(60_000).default(20_000) }),
+    headers: { [session]: 'required' },
+    response: { status: 200, schema: null },
+    async handle({ ctx, c, principal, query }) {
+      return pollLeases(ctx, requireAgent(principal!).centerId, c.req.header(session), query.waitMs, c.req.raw.signal);
+    },
+  }),
+  route({
+    method: 'post',
+    path: '/v1/agent/jobs/:id/state',
+    summary: 'A run changed state (running, or ended with its exit code).',
+    tag: 'agent',
+    access: 'agent',
+    body: AgentStateReport,
+    headers: { [session]: 'required' },
+    response: { status: 200, schema: null },
+    async handle({ ctx, c, principal, params, body }) {
+      return reportState(ctx, requireAgent(principal!).centerId, c.req.header(session), params.id!, body);
+    },
+  }),
+  route({
+    method: 'post',
+    path: '/v1/agent/jobs/:id/logs',
+    summary: 'Output chunks of a run, by byte offset (re-sending is harmless).',
+    tag: 'agent',
+    access: 'agent',
+    body: AgentLogReport,
+    headers: { [session]: 'required' },
+    response: { status: 200, schema: ok },
+    async handle({ ctx, c, principal, params, body }) {
+      await appendLogs(ctx, requireAgent(principal!).centerId, c.req.header(session), params.id!, body);
+      return { ok: true };
+    },
+  }),
+];

@@ -1,0 +1,127 @@
+import { z } from 'zod';
+import { JOB_STATES } from '../../core/job-state.js';
+import { requireUser } from '../../engine/accounts.js';
+import type { EngineContext } from '../../engine/context.js';
+import { cancelJob, jobDetail, listVisibleJobs, readJobLogs, submitJob } from '../../engine/jobs.js';
+import { listCenters, listPools } from '../../store/centers.js';
+import { JobDetailResource, JobList, JobResource, JobSubmission, LogPage } from '../client/schemas.js';
+import { HandlerResult, route } from '../route.js';
+import type { Names } from '../views.js';
+import { jobResource } from '../views.js';
+import { SuanwangError } from '../../core/errors.js';
+
+async function names(ctx: EngineContext): Promise<Names> {
+  const db = ctx.store.db;
+  const [centers, pools, orgs, users] = await Promise.all([
+    listCenters(db),
+    listPools(db),
+    db.selectFrom('orgs').select(['id', 'name']).execute(),
+    db.selectFrom('users').select(['id', 'name']).execute(),
+  ]);
+  return {
+    centers: new Map(centers.map((c) => [c.id, c.name])),
+    pools: new Map(pools.map((p) => [p.id, p.name])),
+    orgs: new Map(orgs.map((o) => [o.id, o.name])),
+    users: new Map(users.map((u) => [u.id, u.name])),
+  };
+}
+
+const IdempotencyKey = /^[\w.:-]{1,128}$/;
+
+export const jobRoutes = [
+  route({
+    method: 'post',
+    path: '/v1/jobs',
+    summary: 'Submit a job. Returns at once; the scheduler places it. Send `Idempotency-Key` to make retries safe.',
+    tag: 'jobs',
+    access: 'user',
+    body: JobSubmission,
+    headers: { 'Idempotency-Key': 'optional; a retry with the same key and body returns the same job (200)' },
+    response: { status: 201, schema: JobResource },
+    async handle({ ctx, c, principal, body }) {
+      const key = c.req.header('idempotency-key');
+      if (key !== undefined && !IdempotencyKey.test(key)) {
+        throw new SuanwangError('invalid_field', `Idempotency-Key "${key.slice(0, 40)}" is not 1–128 letters, digits or _.:-`, { field: 'Idempotency-Key' });
+      }
+      const { job, created } = await submitJob(ctx, requireUser(principal!), body, key);
+      return new HandlerResult(created ? 201 : 200, jobResource(job, await names(ctx)));
+    },
+  }),
+  route({
+    method: 'get',
+    path: '/v1/jobs',
+    summary: 'List your jobs, newest first. Page with `cursor` (the `nextCursor` of the previous page).',
+    tag: 'jobs',
+    access: 'user',
+    query: z.object({
+      state: z
+        .string()
+        .optional()
+        .transform((s) => (s ? s.split(',') : undefined))
+        .pipe(z.array(z.enum(JOB_STATES)).optional()),
+      limit: z.coerce.number().int().min(1).max(500).default(50),
+      cursor: z.string().max(64).optional(),
+      all: z.enum(['true', 'false']).optional().describe('admins: every org'),
+    }),
+    response: { status: 200, schema: JobList },
+    async handle({ ctx, principal, query }) {
+      const page = await listVisibleJobs(ctx, requireUser(principal!), {
+        limit: query.limit,
+        ...(query.state ? { states: query.state } : {}),
+        ...(query.cursor ? { cursor: query.cursor } : {}),
+        allOrgs: query.all === 'true',
+      });
+      const n = await names(ctx);
+      return { items: page.jobs.map((j) => jobResource(j, n)), nextCursor: page.nextCursor };
+    },
+  }),
+  route({
+    method: 'get',
+    path: '/v1/jobs/:id',
+    summary: 'A job with its placements (where and why) and its event history.',
+    tag: 'jobs',
+    access: 'user',
+    response: { status: 200, schema: JobDetailResource },
+    async handle({ ctx, principal, params }) {
+      const d = await jobDetail(ctx, requireUser(principal!), params.id!);
+      const n = await names(ctx);
+      return {
+        job: jobResource(d.job, n),
+        placements: d.placements.map((p) => ({
+          attempt: p.attempt,
+          center: n.centers.get(p.center_id) ?? p.center_id,
+          pool: n.pools.get(p.pool_id) ?? p.pool_id,
+          decidedAt: p.decided_at.toISOString(),
+          explanation: p.explanation,
+        })),
+        events: d.events.map((e) => ({ at: e.at.toISOString(), attempt: e.attempt, from: e.from_state, to: e.to_state, message: e.message })),
+      };
+    },
+  }),
+  route({
+    method: 'post',
+    path: '/v1/jobs/:id/cancel',
+    summary: 'Cancel a job. A running job is stopped at its center (its whole process group); the job then ends `cancelled`.',
+    tag: 'jobs',
+    access: 'user',
+    response: { status: 202, schema: JobResource },
+    async handle({ ctx, principal, params }) {
+      return jobResource(await cancelJob(ctx, requireUser(principal!), params.id!), await names(ctx));
+    },
+  }),
+  route({
+    method: 'get',
+    path: '/v1/jobs/:id/logs',
+    summary: 'Output after `after` (a sequence number). With `waitMs`, waits for more (long poll); `done` once the job ended and all is read.',
+    tag: 'jobs',
+    access: 'user',
+    query: z.object({
+      after: z.coerce.number().int().min(0).default(0),
+      waitMs: z.coerce.number().int().min(0).max(60_000).default(0),
+    }),
+    response: { status: 200, schema: LogPage },
+    async handle({ ctx, c, principal, params, query }) {
+      return readJobLogs(ctx, requireUser(principal!), params.id!, query.after, query.waitMs, c.req.raw.signal);
+    },
+  }),
+];

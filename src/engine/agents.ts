@@ -1,0 +1,241 @@
+import { randomBytes } from 'node:crypto';
+import { SuanwangError } from '../core/errors.js';
+import type {
+  HeartbeatRequest,
+  HeartbeatResponse,
+  Lease,
+  LeasesResponse,
+  LogReport,
+  RegisterRequest,
+  RegisterResponse,
+  RunRef,
+  RunStatus,
+  StateReport,
+  StateReportResponse,
+} from '../api/client/agent-protocol.js';
+import { centersSilentSince, getCenter, listPools, lockCenter, syncPools, updateCenter } from '../store/centers.js';
+import { activeJobs, addJobEvent, getJob, lockJob, transitionJob } from '../store/jobs.js';
+import { appendLogChunk } from '../store/job-logs.js';
+import type { JobRow } from '../store/schema.js';
+import type { Queryable } from '../store/transaction.js';
+import { inTransaction } from '../store/transaction.js';
+import type { EngineContext } from './context.js';
+import { INFRASTRUCTURE_REASONS, requeueOrFail } from './run-outcomes.js';
+
+/**
+ * The control plane's side of the agent protocol (src/api/client/agent-protocol.ts). An agent's
+ * registration is the reconciliation point: what it runs is compared with what the store says it
+ * should run; runs nobody wants are killed, runs it lost are requeued.
+ */
+
+export async function registerAgent(ctx: EngineContext, centerId: string, req: RegisterRequest): Promise<RegisterResponse> {
+  const now = ctx.now();
+  const sessionId = `as_${randomBytes(12).toString('base64url')}`;
+  const result = await inTransaction(ctx.store.db, async (trx) => {
+    const center = (await lockCenter(trx, centerId))!;
+    await syncPools(trx, centerId, req.pools, () => ctx.newId('pool'), now);
+    await updateCenter(trx, centerId, {
+      state: 'online',
+      state_reason: null,
+      connector: req.connector,
+      commands: JSON.stringify(req.commands),
+      agent_session: sessionId,
+      agent_version: req.agentVersion,
+      last_heartbeat_at: now,
+    });
+    const kill: RunRef[] = [];
+    const reported = new Set<string>();
+    for (const run of req.runs) {
+      reported.add(run.jobId);
+      const job = await lockJob(trx, run.jobId);
+      if (job && isWanted(job, centerId, run.attempt)) await applyRunStatus(trx, job, run, now);
+      else if (run.state === 'running') {
+        kill.push({ jobId: run.jobId, attempt: run.attempt });
+        if (job) await addJobEvent(trx, job.id, run.attempt, now, `stale run of attempt ${run.attempt} found at ${center.name}; stopping it`);
+      }
+    }
+    for (const job of await activeJobs(trx, centerId)) {
+      if (job.state === 'running' && !reported.has(job.id)) {
+        await requeueOrFail(trx, job, `${center.name}'s agent came back without this run`, now);
+      }
+    }
+    return { center, kill };
+  });
+  ctx.signals.wake('tick');
+  return {
+    sessionId,
+    centerId,
+    centerName: result.center.name,
+    heartbeatIntervalMs: ctx.config.heartbeatIntervalMs,
+    deadlineMs: ctx.config.agentDeadlineMs,
+    kill: result.kill,
+  };
+}
+
+/** The run (jobId, attempt) is the one the store wants at this center. */
+function isWanted(job: JobRow, centerId: string, attempt: number): boolean {
+  return job.center_id === centerId && job.attempt === attempt && (job.state === 'placed' || job.state === 'running');
+}
+
+async function assertSession(q: Queryable, centerId: string, sessionId: string | undefined) {
+  const center = await getCenter(q, centerId);
+  if (!center || !sessionId || center.agent_session !== sessionId) {
+    throw new SuanwangError('agent_session_expired', 'this agent session is no longer valid', {
+      field: 'X-Agent-Session',
+      hint: 'register again (POST /v1/agent/register)',
+    });
+  }
+  return center;
+}
+
+export async function heartbeat(ctx: EngineContext, centerId: string, sessionId: string | undefined, req: HeartbeatRequest): Promise<HeartbeatResponse> {
+  await assertSession(ctx.store.db, centerId, sessionId);
+  await updateCenter(ctx.store.db, centerId, { last_heartbeat_at: ctx.now() });
+  const kill: RunRef[] = [];
+  for (const run of req.runs) {
+    if (run.state !== 'running') continue;
+    const job = await getJob(ctx.store.db, run.jobId);
+    if (!job || !isWanted(job, centerId, run.attempt) || job.cancel_requested_at) kill.push({ jobId: run.jobId, attempt: run.attempt });
+  }
+  return { kill };
+}
+
+/** Placed jobs for this center (its leases) and runs to stop; waits up to `waitMs` when there are none. */
+export async function pollLeases(
+  ctx: EngineContext,
+  centerId: string,
+  sessionId: string | undefined,
+  waitMs: number,
+  signal?: AbortSignal,
+): Promise<LeasesResponse> {
+  const deadline = Date.now() + Math.min(Math.max(0, waitMs), ctx.config.maxWaitMs);
+  for (;;) {
+    const center = await assertSession(ctx.store.db, centerId, sessionId);
+    const active = await activeJobs(ctx.store.db, centerId);
+    const pools = new Map((await listPools(ctx.store.db, centerId)).map((p) => [p.id, p.name]));
+    const leases = active.filter((j) => j.state === 'placed').map((j) => toLease(j, pools.get(j.pool_id ?? '') ?? ''));
+    const kill = active.filter((j) => j.state === 'running' && j.cancel_requested_at).map((j) => ({ jobId: j.id, attempt: j.attempt }));
+    const left = deadline - Date.now();
+    if (leases.length > 0 || kill.length > 0 || left <= 0 || signal?.aborted || center.state === 'offline') return { leases, kill };
+    await ctx.signals.wait(`center:${centerId}`, Math.min(left, 1000), signal);
+  }
+}
+
+function toLease(job: JobRow, poolName: string): Lease {
+  return {
+    jobId: job.id,
+    attempt: job.attempt,
+    name: job.name,
+    poolName,
+    command: job.command,
+    env: job.env,
+    workdir: job.workdir,
+    nodes: job.nodes,
+    acceleratorsPerNode: job.accelerators_per_node,
+    coresPerNode: job.cores_per_node,
+    memoryMiBPerNode: job.memory_mib_per_node,
+    walltimeSeconds: job.walltime_seconds,
+  };
+}
+
+export async function reportState(
+  ctx: EngineContext,
+  centerId: string,
+  sessionId: string | undefined,
+  jobId: string,
+  report: StateReport,
+): Promise<StateReportResponse> {
+  const center = await assertSession(ctx.store.db, centerId, sessionId);
+  const now = ctx.now();
+  const action = await inTransaction(ctx.store.db, async (trx) => {
+    const job = await lockJob(trx, jobId);
+    if (!job || !isWanted(job, centerId, report.attempt)) {
+      if (job && report.state === 'running') {
+        await addJobEvent(trx, jobId, report.attempt, now, `a stale run (attempt ${report.attempt}) reported running at ${center.name}; stopping it`);
+      }
+      return 'kill' as const;
+    }
+    await applyRunStatus(trx, job, { ...report, jobId, startedAt: report.at, finishedAt: report.state === 'running' ? null : report.at }, now);
+    return report.state === 'running' && job.cancel_requested_at ? ('kill' as const) : ('ok' as const);
+  });
+  ctx.signals.wake(`job:${jobId}`);
+  ctx.signals.wake('tick');
+  return { action };
+}
+
+/** Applies what an agent says of a run the store wants at its center. */
+async function applyRunStatus(q: Queryable, job: JobRow, run: Omit<RunStatus, 'attempt'> & { attempt: number }, now: Date): Promise<void> {
+  const at = new Date(Math.min(run.state === 'running' ? run.startedAt : (run.finishedAt ?? now.getTime()), now.getTime()));
+  const event = { at: now, attempt: job.attempt };
+  switch (run.state) {
+    case 'running':
+      if (job.state === 'placed') await transitionJob(q, job.id, 'running', { started_at: at }, { ...event, message: `started at ${job.center_id}` });
+      return;
+    case 'succeeded':
+      await transitionJob(q, job.id, 'succeeded', { exit_code: run.exitCode, finished_at: at, started_at: job.started_at ?? at }, { ...event, message: 'exited with code 0' });
+      return;
+    case 'cancelled':
+      if (job.cancel_requested_at) {
+        await transitionJob(q, job.id, 'cancelled', { exit_code: run.exitCode, finished_at: at, reason: job.reason ?? 'cancelled' }, { ...event, message: 'stopped at the center after a cancel' });
+      } else {
+        await transitionJob(q, job.id, 'failed', { exit_code: run.exitCode, finished_at: at, reason: 'stopped by the center' }, { ...event, message: 'stopped by the center' });
+      }
+      return;
+    case 'failed':
+      if (run.reason && INFRASTRUCTURE_REASONS.has(run.reason)) {
+        await requeueOrFail(q, job, `run lost at the center (${run.reason})`, now);
+        return;
+      }
+      await transitionJob(
+        q,
+        job.id,
+        'failed',
+        { exit_code: run.exitCode, finished_at: at, started_at: job.started_at ?? at, reason: failureReason(run.exitCode, run.reason) },
+        { ...event, message: failureReason(run.exitCode, run.reason) },
+      );
+      return;
+  }
+}
+
+function failureReason(exitCode: number | null, reason: string | null): string {
+  if (reason === 'walltime-exceeded') return 'walltime exceeded: stopped at its time limit';
+  if (reason === 'command-not-found' || exitCode === 127) return 'command not found at the center (exit 127)';
+  if (exitCode !== null && exitCode > 128) return `killed by signal ${exitCode - 128} (exit ${exitCode})`;
+  return `exited with code ${exitCode ?? 'unknown'}${reason ? ` (${reason})` : ''}`;
+}
+
+export async function appendLogs(ctx: EngineContext, centerId: string, sessionId: string | undefined, jobId: string, report: LogReport): Promise<void> {
+  await assertSession(ctx.store.db, centerId, sessionId);
+  const job = await getJob(ctx.store.db, jobId);
+  // Output of a run the store does not want (a stale attempt) is dropped, not mixed in.
+  if (!job || job.center_id !== centerId || job.attempt !== report.attempt) return;
+  const now = ctx.now();
+  await inTransaction(ctx.store.db, async (trx) => {
+    for (const chunk of report.chunks) {
+      await appendLogChunk(trx, { jobId, attempt: report.attempt, stream: chunk.stream, offset: chunk.offset, data: chunk.data, at: now });
+    }
+  });
+  ctx.signals.wake(`job:${jobId}`);
+}
+
+/**
+ * Declares agents silent past the deadline lost: their center goes offline and every job it held is
+ * requeued (or failed when out of attempts). Returns the names of the centers declared lost.
+ */
+export async function expireSilentAgents(ctx: EngineContext): Promise<string[]> {
+  const now = ctx.now();
+  const cutoff = new Date(now.getTime() - ctx.config.agentDeadlineMs);
+  const lost: string[] = [];
+  for (const silent of await centersSilentSince(ctx.store.db, cutoff)) {
+    await inTransaction(ctx.store.db, async (trx) => {
+      const center = await lockCenter(trx, silent.id);
+      if (!center || center.state === 'offline' || !center.last_heartbeat_at || center.last_heartbeat_at >= cutoff) return;
+      const silentS = Math.round((now.getTime() - center.last_heartbeat_at.getTime()) / 1000);
+      const why = `center ${center.name} lost its agent (no heartbeat for ${silentS} s)`;
+      await updateCenter(trx, center.id, { state: 'offline', state_reason: why, agent_session: null });
+      for (const job of await activeJobs(trx, center.id)) await requeueOrFail(trx, job, why, now);
+      lost.push(center.name);
+    });
+  }
+  return lost;
+}

@@ -1,0 +1,245 @@
+import { createHash } from 'node:crypto';
+import { acceleratorByKey } from '../core/accelerators.js';
+import { SuanwangError } from '../core/errors.js';
+import { isTerminal } from '../core/job-state.js';
+import type { Objective } from '../scheduler/types.js';
+import { checkFeasible } from '../scheduler/index.js';
+import { listCenters, listPools } from '../store/centers.js';
+import type { JobRow } from '../store/schema.js';
+import {
+  findIdempotentJob,
+  getJob,
+  insertIdempotencyKey,
+  insertJob,
+  listJobEvents,
+  listJobs,
+  listPlacements,
+  lockJob,
+  transitionJob,
+  updateJob,
+} from '../store/jobs.js';
+import { readLogChunks } from '../store/job-logs.js';
+import { inTransaction } from '../store/transaction.js';
+import type { Principal } from './accounts.js';
+import type { EngineContext } from './context.js';
+import { centerViews, pendingJob } from './snapshot.js';
+
+/** A job as submitted: the API validates the shape; this module checks it against the network. */
+export interface JobSpec {
+  readonly name?: string | undefined;
+  readonly command: readonly string[];
+  readonly env: Readonly<Record<string, string>>;
+  readonly workdir?: string | undefined;
+  readonly nodes: number;
+  readonly acceleratorsPerNode: number;
+  readonly coresPerNode: number;
+  readonly memoryMiBPerNode: number;
+  readonly walltimeSeconds: number;
+  /** Accelerator models the job may run on; empty means any (when it asks for accelerators). */
+  readonly accelerators: readonly string[];
+  readonly objective: Objective;
+  readonly priority: number;
+  /** How many times it may be started in all when its center fails under it (not when it fails by itself). */
+  readonly maxAttempts: number;
+}
+
+type User = Extract<Principal, { kind: 'user' }>;
+
+/**
+ * Accepts a job: checks that some center could ever run it (else 422 with every center's reason),
+ * records it `submitted` and wakes the control loop. With an idempotency key, a retried request
+ * returns the first job (`created: false`); the same key with another body is a 409.
+ */
+export async function submitJob(
+  ctx: EngineContext,
+  user: User,
+  spec: JobSpec,
+  idempotencyKey?: string,
+): Promise<{ job: JobRow; created: boolean }> {
+  const requestHash = createHash('sha256').update(JSON.stringify(spec)).digest('hex');
+  if (idempotencyKey) {
+    const earlier = await findIdempotentJob(ctx.store.db, user.orgId, idempotencyKey);
+    if (earlier) return { job: await sameRequest(ctx, earlier, requestHash, idempotencyKey), created: false };
+  }
+  spec.accelerators.forEach((key, i) => {
+    if (!acceleratorByKey(key)) {
+      throw new SuanwangError('invalid_field', `unknown accelerator model "${key}"`, {
+        field: `accelerators[${i}]`,
+        hint: 'use a key from `suanwang accelerators` (GET /v1/accelerators), such as nvidia-a100 or ascend-910b',
+      });
+    }
+  });
+  const now = ctx.now();
+  const id = ctx.newId('job');
+  const row = {
+    id,
+    org_id: user.orgId,
+    user_id: user.userId,
+    name: spec.name ?? defaultName(spec.command),
+    state: 'submitted' as const,
+    command: JSON.stringify(spec.command),
+    env: JSON.stringify(spec.env),
+    workdir: spec.workdir ?? null,
+    nodes: spec.nodes,
+    accelerators_per_node: spec.acceleratorsPerNode,
+    cores_per_node: spec.coresPerNode,
+    memory_mib_per_node: spec.memoryMiBPerNode,
+    walltime_seconds: spec.walltimeSeconds,
+    allowed_accelerators: JSON.stringify(spec.accelerators),
+    objective: spec.objective,
+    priority: spec.priority,
+    max_attempts: spec.maxAttempts,
+    node_indices: JSON.stringify(null),
+    waiting_explanation: JSON.stringify(null),
+    submitted_at: now,
+    updated_at: now,
+  };
+  await assertRunnableSomewhere(ctx, { ...row, command: [...spec.command], allowed_accelerators: [...spec.accelerators] } as unknown as JobRow);
+  try {
+    await inTransaction(ctx.store.db, async (trx) => {
+      await insertJob(trx, row, `submitted by ${user.name}`);
+      if (idempotencyKey) await insertIdempotencyKey(trx, { orgId: user.orgId, key: idempotencyKey, requestHash, jobId: id, at: now });
+    });
+  } catch (error) {
+    // Two requests with one key raced: the loser answers with the winner's job.
+    const earlier = idempotencyKey ? await findIdempotentJob(ctx.store.db, user.orgId, idempotencyKey) : undefined;
+    if (earlier) return { job: await sameRequest(ctx, earlier, requestHash, idempotencyKey!), created: false };
+    throw error;
+  }
+  ctx.signals.wake('tick');
+  return { job: (await getJob(ctx.store.db, id))!, created: true };
+}
+
+async function sameRequest(
+  ctx: EngineContext,
+  earlier: { job_id: string; request_hash: string },
+  requestHash: string,
+  key: string,
+): Promise<JobRow> {
+  if (earlier.request_hash !== requestHash) {
+    throw new SuanwangError('idempotency_key_reused', `Idempotency-Key "${key}" was used for a different job (${earlier.job_id})`, {
+      field: 'Idempotency-Key',
+      hint: 'use a new key for a new job; reuse a key only to retry the very same request',
+    });
+  }
+  return (await getJob(ctx.store.db, earlier.job_id))!;
+}
+
+function defaultName(command: readonly string[]): string {
+  const program = (command[0] ?? 'job').split('/').pop() ?? 'job';
+  return program.slice(0, 64);
+}
+
+/** Rejects a job that no center could run even when empty, naming each center's reason. */
+async function assertRunnableSomewhere(ctx: EngineContext, job: JobRow): Promise<void> {
+  const [centers, pools] = await Promise.all([listCenters(ctx.store.db), listPools(ctx.store.db)]);
+  if (centers.length === 0) {
+    throw new SuanwangError('unsatisfiable', 'no compute center has joined this network yet', {
+      hint: 'start one with `suanwang up` (embedded) or connect an agent',
+    });
+  }
+  const views = centerViews(centers, pools, []);
+  const pending = pendingJob(job);
+  const check = checkFeasible(pending, views);
+  if (check.feasible) return;
+  if (check.infeasible.length > 0 && check.infeasible.every((r) => r.reason === 'command-not-found')) {
+    throw new SuanwangError('command_not_found', `program "${pending.program}" is not installed at any center`, {
+      field: 'command[0]',
+      hint: `check the spelling, or give its absolute path; centers searched: ${centers.map((c) => c.name).join(', ')}`,
+    });
+  }
+  const reasons = [...new Set(check.infeasible.map((r) => `${r.centerName}${r.poolName ? '/' + r.poolName : ''}: ${r.detail}`))];
+  throw new SuanwangError('unsatisfiable', `no center can ever run this job as asked: ${reasons.slice(0, 6).join('; ')}`, {
+    hint: 'ask for fewer resources per node, fewer nodes, or other accelerator models (`suanwang centers` lists what exists)',
+  });
+}
+
+/** A job of the caller's org (admins see every org), or `job_not_found` (also for other orgs' jobs). */
+export async function getVisibleJob(ctx: EngineContext, user: User, jobId: string): Promise<JobRow> {
+  const job = await getJob(ctx.store.db, jobId);
+  if (!job || (job.org_id !== user.orgId && user.role !== 'admin')) {
+    throw new SuanwangError('job_not_found', `no job ${jobId} in your org`, {
+      field: 'id',
+      hint: '`suanwang jobs` lists your jobs',
+    });
+  }
+  return job;
+}
+
+/** A job with its placements (explanations) and event history. */
+export async function jobDetail(ctx: EngineContext, user: User, jobId: string) {
+  const job = await getVisibleJob(ctx, user, jobId);
+  const [placements, events] = await Promise.all([listPlacements(ctx.store.db, jobId), listJobEvents(ctx.store.db, jobId)]);
+  return { job, placements, events };
+}
+
+/** The caller's jobs (every org's for admins with `allOrgs`), newest first, a page at a time. */
+export async function listVisibleJobs(
+  ctx: EngineContext,
+  user: User,
+  query: { states?: JobRow['state'][]; cursor?: string; limit: number; allOrgs?: boolean },
+): Promise<{ jobs: JobRow[]; nextCursor: string | null }> {
+  const orgId = query.allOrgs && user.role === 'admin' ? null : user.orgId;
+  const jobs = await listJobs(ctx.store.db, {
+    orgId,
+    limit: query.limit + 1,
+    ...(query.states ? { states: query.states } : {}),
+    ...(query.cursor ? { before: query.cursor } : {}),
+  });
+  const page = jobs.slice(0, query.limit);
+  return { jobs: page, nextCursor: jobs.length > query.limit ? page.at(-1)!.id : null };
+}
+
+/**
+ * Cancels a job. One not yet started ends `cancelled` at once; a running one is marked and its agent
+ * told to stop it (the job ends `cancelled` when the agent reports the process group gone).
+ */
+export async function cancelJob(ctx: EngineContext, user: User, jobId: string): Promise<JobRow> {
+  await getVisibleJob(ctx, user, jobId);
+  const now = ctx.now();
+  const job = await inTransaction(ctx.store.db, async (trx) => {
+    const job = (await lockJob(trx, jobId))!;
+    if (isTerminal(job.state)) {
+      throw new SuanwangError('job_already_finished', `job ${jobId} has already ${job.state}`, { field: 'id' });
+    }
+    if (job.state === 'running') {
+      if (!job.cancel_requested_at) {
+        await updateJob(trx, jobId, { cancel_requested_at: now }, now);
+      }
+      return (await getJob(trx, jobId))!;
+    }
+    return (await transitionJob(trx, jobId, 'cancelled', { cancel_requested_at: now, finished_at: now, reason: `cancelled by ${user.name}` }, {
+      at: now,
+      message: `cancelled by ${user.name}`,
+    }))!;
+  });
+  if (job.center_id) ctx.signals.wake(`center:${job.center_id}`);
+  ctx.signals.wake(`job:${jobId}`);
+  return job;
+}
+
+/**
+ * Output after `afterSeq`. With `waitMs`, waits that long for more when there is none yet and the job
+ * has not ended. `done` is true once the job has ended and everything it printed has been read.
+ */
+export async function readJobLogs(
+  ctx: EngineContext,
+  user: User,
+  jobId: string,
+  afterSeq: number,
+  waitMs: number,
+  signal?: AbortSignal,
+): Promise<{ chunks: Awaited<ReturnType<typeof readLogChunks>>; next: number; done: boolean }> {
+  await getVisibleJob(ctx, user, jobId);
+  const deadline = Date.now() + Math.min(waitMs, ctx.config.maxWaitMs);
+  for (;;) {
+    // Read the state before the chunks: if it is terminal, no chunk can arrive after this read.
+    const state = (await getJob(ctx.store.db, jobId))!.state;
+    const chunks = await readLogChunks(ctx.store.db, jobId, afterSeq, 1000);
+    const next = chunks.at(-1)?.seq ?? afterSeq;
+    const done = isTerminal(state) && chunks.length < 1000;
+    const left = deadline - Date.now();
+    if (chunks.length > 0 || done || left <= 0 || signal?.aborted) return { chunks, next, done };
+    await ctx.signals.wait(`job:${jobId}`, Math.min(left, 1000), signal);
+  }
+}

@@ -1,0 +1,86 @@
+import type { NodeRequest } from '../core/resources.js';
+import type { CenterView, Objective, PendingJob, PoolView, Snapshot } from '../scheduler/types.js';
+import type { CenterRow, JobRow, PoolRow } from '../store/schema.js';
+import { listCenters, listPools } from '../store/centers.js';
+import { activeJobs, jobsInStates } from '../store/jobs.js';
+import type { Queryable } from '../store/transaction.js';
+
+/** The most pending jobs one scheduling pass looks at; the rest wait for the next pass. */
+export const MAX_JOBS_PER_PASS = 10_000;
+
+/** Reads the network and the pending jobs into the scheduler's snapshot. */
+export async function loadSnapshot(q: Queryable, now: number): Promise<Snapshot> {
+  const [centers, pools, active, queued] = await Promise.all([
+    listCenters(q),
+    listPools(q),
+    activeJobs(q),
+    jobsInStates(q, ['queued'], MAX_JOBS_PER_PASS),
+  ]);
+  return { now, centers: centerViews(centers, pools, active), jobs: queued.map(pendingJob) };
+}
+
+/** Centers with their pools and what is free on every node, given the jobs that hold capacity. */
+export function centerViews(centers: readonly CenterRow[], pools: readonly PoolRow[], active: readonly JobRow[]): CenterView[] {
+  const used = new Map<string, NodeRequest[]>(); // pool id → use per node
+  for (const job of active) {
+    if (!job.pool_id || !job.node_indices) continue;
+    const perNode = used.get(job.pool_id) ?? [];
+    for (const i of job.node_indices) {
+      const u = perNode[i] ?? { accelerators: 0, cores: 0, memoryMiB: 0 };
+      perNode[i] = {
+        accelerators: u.accelerators + job.accelerators_per_node,
+        cores: u.cores + job.cores_per_node,
+        memoryMiB: u.memoryMiB + job.memory_mib_per_node,
+      };
+    }
+    used.set(job.pool_id, perNode);
+  }
+  return centers.map((c) => ({
+    id: c.id,
+    name: c.name,
+    region: c.region,
+    state: c.state,
+    energy: c.energy,
+    commands: c.commands ? new Set(c.commands) : null,
+    pools: pools.filter((p) => p.center_id === c.id).map((p) => poolView(p, used.get(p.id) ?? [])),
+  }));
+}
+
+function poolView(p: PoolRow, usedByNode: readonly (NodeRequest | undefined)[]): PoolView {
+  const perNode = { accelerators: p.accelerators_per_node, cores: p.cores_per_node, memoryMiB: p.memory_mib_per_node };
+  const freeByNode: NodeRequest[] = [];
+  for (let i = 0; i < p.nodes; i++) {
+    const u = usedByNode[i];
+    freeByNode.push(
+      u
+        ? { accelerators: perNode.accelerators - u.accelerators, cores: perNode.cores - u.cores, memoryMiB: perNode.memoryMiB - u.memoryMiB }
+        : perNode,
+    );
+  }
+  return {
+    id: p.id,
+    centerId: p.center_id,
+    name: p.name,
+    accelerator: p.accelerator,
+    perNode,
+    freeByNode,
+    fenPerAcceleratorHour: p.fen_per_accelerator_hour,
+    fenPerCoreHour: p.fen_per_core_hour,
+  };
+}
+
+/** A job row as the scheduler sees it. */
+export function pendingJob(job: JobRow): PendingJob {
+  return {
+    id: job.id,
+    orgId: job.org_id,
+    nodes: job.nodes,
+    perNode: { accelerators: job.accelerators_per_node, cores: job.cores_per_node, memoryMiB: job.memory_mib_per_node },
+    walltimeSeconds: job.walltime_seconds,
+    allowedAccelerators: job.allowed_accelerators,
+    program: job.command[0] ?? '',
+    objective: job.objective as Objective,
+    priority: job.priority,
+    submittedAt: job.submitted_at.getTime(),
+  };
+}

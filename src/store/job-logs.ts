@@ -1,0 +1,64 @@
+import type { Queryable } from './transaction.js';
+
+/**
+ * Job output as agents ship it: chunks keyed by byte offset per (job, attempt, stream). An agent that
+ * restarts re-sends from offset 0 with other chunk boundaries, so a chunk is trimmed to the bytes
+ * past what is stored before it is kept; bytes already stored are never stored twice.
+ */
+export async function appendLogChunk(
+  q: Queryable,
+  chunk: { jobId: string; attempt: number; stream: 'stdout' | 'stderr'; offset: number; data: string; at: Date },
+): Promise<number> {
+  const last = await q
+    .selectFrom('job_logs')
+    .select((eb) => eb.fn.max(eb('byte_offset', '+', eb.ref('byte_length'))).as('end'))
+    .where('job_id', '=', chunk.jobId)
+    .where('attempt', '=', chunk.attempt)
+    .where('stream', '=', chunk.stream)
+    .executeTakeFirst();
+  const storedEnd = Number(last?.end ?? 0);
+  let bytes = Buffer.from(chunk.data, 'utf8');
+  let offset = chunk.offset;
+  if (offset + bytes.length <= storedEnd) return 0;
+  if (offset > storedEnd) {
+    // A gap would garble the output; the agent re-sends from what we have once it hears of it.
+    throw new RangeError(`log chunk at byte ${offset} leaves a gap after byte ${storedEnd}`);
+  }
+  if (offset < storedEnd) {
+    bytes = bytes.subarray(storedEnd - offset);
+    offset = storedEnd;
+  }
+  await q
+    .insertInto('job_logs')
+    .values({
+      job_id: chunk.jobId,
+      attempt: chunk.attempt,
+      stream: chunk.stream,
+      byte_offset: offset,
+      byte_length: bytes.length,
+      data: bytes.toString('utf8'),
+      at: chunk.at,
+    })
+    .onConflict((oc) => oc.columns(['job_id', 'attempt', 'stream', 'byte_offset']).doNothing())
+    .execute();
+  return bytes.length;
+}
+
+export interface LogLine {
+  readonly seq: number;
+  readonly attempt: number;
+  readonly stream: 'stdout' | 'stderr';
+  readonly data: string;
+}
+
+/** Chunks after `afterSeq`, in the order they arrived. */
+export async function readLogChunks(q: Queryable, jobId: string, afterSeq: number, limit: number): Promise<LogLine[]> {
+  return q
+    .selectFrom('job_logs')
+    .select(['seq', 'attempt', 'stream', 'data'])
+    .where('job_id', '=', jobId)
+    .where('seq', '>', afterSeq)
+    .orderBy('seq')
+    .limit(limit)
+    .execute();
+}

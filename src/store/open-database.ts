@@ -1,0 +1,112 @@
+import { mkdirSync } from 'node:fs';
+import { PGlite } from '@electric-sql/pglite';
+import { Kysely, PostgresDialect } from 'kysely';
+import pg from 'pg';
+import type { Database } from './schema.js';
+import { PGliteDialect } from './pglite-dialect.js';
+import { migrate } from './migrate.js';
+
+/** An open store: Kysely for queries, plus what the migrator and tests need underneath. */
+export interface Store {
+  readonly db: Kysely<Database>;
+  readonly kind: 'pglite' | 'postgres';
+  /** Where it lives: a data folder, ':memory:', or the PostgreSQL URL without its password. */
+  readonly location: string;
+  close(): Promise<void>;
+}
+
+export interface OpenOptions {
+  /** A PostgreSQL URL (`postgres://…`); when absent, embedded PGlite is used. */
+  readonly databaseUrl?: string | undefined;
+  /** PGlite's data folder; omitted or ':memory:' keeps it in memory (tests). */
+  readonly dataDir?: string | undefined;
+  /** Apply pending migrations (default true). */
+  readonly migrate?: boolean;
+}
+
+// bigint columns (counts, fen, byte offsets) stay far below 2^53: read them as numbers.
+const INT8_OID = 20;
+const parseInt8 = (value: string): number => {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n)) throw new RangeError(`bigint ${value} is beyond a safe JavaScript number`);
+  return n;
+};
+
+/** Opens PostgreSQL when `databaseUrl` is given, PGlite otherwise, and applies migrations. */
+export async function openStore(options: OpenOptions = {}): Promise<Store> {
+  const store = options.databaseUrl ? await openPostgres(options.databaseUrl) : await openPGlite(options.dataDir);
+  if (options.migrate !== false) {
+    try {
+      await migrate(store.runScript);
+    } catch (error) {
+      await store.close();
+      throw error;
+    }
+  }
+  return store;
+}
+
+type ScriptStore = Store & { readonly runScript: (sql: string) => Promise<unknown[][]> };
+
+async function openPGlite(dataDir: string | undefined): Promise<ScriptStore> {
+  const inMemory = dataDir === undefined || dataDir === ':memory:';
+  if (!inMemory) mkdirSync(dataDir, { recursive: true });
+  const pglite = await PGlite.create(inMemory ? undefined : dataDir, { parsers: { [INT8_OID]: parseInt8 } });
+  const db = new Kysely<Database>({ dialect: new PGliteDialect(pglite) });
+  return {
+    db,
+    kind: 'pglite',
+    location: inMemory ? ':memory:' : dataDir,
+    runScript: async (sql) => (await pglite.exec(sql)).map((r) => r.rows as unknown[]),
+    close: async () => {
+      await db.destroy();
+      await pglite.close();
+    },
+  };
+}
+
+async function openPostgres(url: string): Promise<ScriptStore> {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: 10,
+    types: {
+      getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+        oid === INT8_OID ? parseInt8 : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+    },
+  });
+  // Fail now with a clear message rather than on the first query.
+  const client = await pool.connect().catch(async (error: Error) => {
+    await pool.end();
+    throw new Error(`cannot connect to PostgreSQL at ${redact(url)}: ${error.message}`);
+  });
+  client.release();
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  return {
+    db,
+    kind: 'postgres',
+    location: redact(url),
+    runScript: async (sql) => {
+      // One dedicated connection per script, so BEGIN … COMMIT inside it stays on that connection.
+      const c = await pool.connect();
+      try {
+        const result = (await c.query(sql)) as unknown as pg.QueryResult | pg.QueryResult[];
+        return (Array.isArray(result) ? result : [result]).map((r) => r.rows as unknown[]);
+      } finally {
+        c.release();
+      }
+    },
+    close: async () => {
+      await db.destroy(); // ends the pool too
+    },
+  };
+}
+
+function redact(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return '(unparseable DATABASE_URL)';
+  }
+}

@@ -1,0 +1,161 @@
+import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
+
+/** Kysely's view of the tables created by migrations/ (keep the two in step). */
+export interface Database {
+  orgs: OrgsTable;
+  users: UsersTable;
+  api_tokens: ApiTokensTable;
+  centers: CentersTable;
+  pools: PoolsTable;
+  jobs: JobsTable;
+  placements: PlacementsTable;
+  job_events: JobEventsTable;
+  job_logs: JobLogsTable;
+  idempotency_keys: IdempotencyKeysTable;
+}
+
+/** jsonb: written as a JSON string, read back parsed. */
+type Json<T> = ColumnType<T, string, string>;
+
+export interface OrgsTable {
+  id: string;
+  name: string;
+  created_at: Date;
+}
+
+export type Role = 'user' | 'provider' | 'operator' | 'admin';
+
+export interface UsersTable {
+  id: string;
+  org_id: string;
+  name: string;
+  role: Role;
+  created_at: Date;
+}
+
+export interface ApiTokensTable {
+  id: string;
+  secret_hash: string;
+  user_id: string | null;
+  center_id: string | null;
+  label: string;
+  created_at: Date;
+  last_used_at: Date | null;
+  revoked_at: Date | null;
+}
+
+export interface EnergyJson {
+  priceFenPerKwh: number[];
+  pue: number;
+  carbonKgPerKwh: number[];
+  utcOffsetHours: number;
+}
+
+export interface CentersTable {
+  id: string;
+  name: string;
+  display_name: string;
+  region: string;
+  operator_org_id: string;
+  energy: Json<EnergyJson>;
+  state: 'online' | 'draining' | 'offline';
+  state_reason: string | null;
+  connector: string | null;
+  commands: Json<string[] | null>;
+  agent_session: string | null;
+  agent_version: string | null;
+  last_heartbeat_at: Date | null;
+  created_at: Date;
+}
+
+export interface PoolsTable {
+  id: string;
+  center_id: string;
+  name: string;
+  accelerator: string | null;
+  accelerators_per_node: number;
+  cores_per_node: number;
+  memory_mib_per_node: number;
+  nodes: number;
+  fen_per_accelerator_hour: Generated<number>;
+  fen_per_core_hour: Generated<number>;
+  created_at: Date;
+}
+
+export interface JobsTable {
+  id: string;
+  org_id: string;
+  user_id: string;
+  name: string;
+  state: 'submitted' | 'queued' | 'placed' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+  command: Json<string[]>;
+  env: Json<Record<string, string>>;
+  workdir: string | null;
+  nodes: number;
+  accelerators_per_node: number;
+  cores_per_node: number;
+  memory_mib_per_node: number;
+  walltime_seconds: number;
+  allowed_accelerators: Json<string[]>;
+  objective: string;
+  priority: number;
+  max_attempts: number;
+  attempt: Generated<number>;
+  center_id: string | null;
+  pool_id: string | null;
+  node_indices: Json<number[] | null>;
+  exit_code: number | null;
+  reason: string | null;
+  waiting_explanation: Json<unknown>;
+  cancel_requested_at: Date | null;
+  submitted_at: Date;
+  placed_at: Date | null;
+  started_at: Date | null;
+  finished_at: Date | null;
+  updated_at: Date;
+}
+
+export interface PlacementsTable {
+  id: string;
+  job_id: string;
+  attempt: number;
+  center_id: string;
+  pool_id: string;
+  decided_at: Date;
+  explanation: Json<unknown>;
+}
+
+export interface JobEventsTable {
+  id: Generated<number>;
+  job_id: string;
+  at: Date;
+  attempt: number;
+  from_state: string | null;
+  to_state: string | null;
+  message: string;
+}
+
+export interface JobLogsTable {
+  seq: Generated<number>;
+  job_id: string;
+  attempt: number;
+  stream: 'stdout' | 'stderr';
+  byte_offset: number;
+  byte_length: number;
+  data: string;
+  at: Date;
+}
+
+export interface IdempotencyKeysTable {
+  org_id: string;
+  key: string;
+  request_hash: string;
+  job_id: string;
+  created_at: Date;
+}
+
+export type JobRow = Selectable<JobsTable>;
+export type NewJob = Insertable<JobsTable>;
+export type CenterRow = Selectable<CentersTable>;
+export type PoolRow = Selectable<PoolsTable>;
+export type UserRow = Selectable<UsersTable>;
