@@ -169,7 +169,7 @@ async function applyRunStatus(q: Queryable, job: JobRow, run: Omit<RunStatus, 'a
   const event = { at: now, attempt: job.attempt };
   switch (run.state) {
     case 'running':
-      if (job.state === 'placed') await transitionJob(q, job.id, 'running', { started_at: at }, { ...event, message: `started at ${job.center_id}` });
+      if (job.state === 'placed') await transitionJob(q, job.id, 'running', { started_at: at }, { ...event, message: "started" });
       return;
     case 'succeeded':
       await transitionJob(q, job.id, 'succeeded', { exit_code: run.exitCode, finished_at: at, started_at: job.started_at ?? at }, { ...event, message: 'exited with code 0' });

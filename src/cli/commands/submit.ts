@@ -1,0 +1,123 @@
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import type { JobSubmissionInput } from '../../api/client/schemas.js';
+import { clientFor, parse, printJson, UsageError, type Command } from '../command.js';
+import { parseDuration, parseMemoryMiB } from '../format.js';
+import { followLogs } from './logs.js';
+
+export const submit: Command = {
+  summary: 'submit a job; prints its id at once',
+  usage: `suanwang submit [options] -- PROGRAM [ARGS...]
+suanwang submit [options] JOB.yaml        (fields as in POST /v1/jobs; flags override)
+
+  --gpus N            accelerators per node (default 0)
+  --nodes N           nodes, all in one pool: a gang (default 1)
+  --cores N           CPU cores per node (default 1)
+  --mem SIZE          memory per node: 512M, 4G … (default 1G)
+  --time DURATION     walltime: 90s, 30m, 2h, 1:30:00 (default 1h)
+  --accelerator KEY   allowed accelerator model, repeatable (e.g. nvidia-a100, ascend-910b)
+  --objective O       cheapest | fastest | greenest | balanced (default)
+  --priority N        -1000 … 1000 (default 0)
+  --env K=V           environment variable, repeatable
+  --workdir PATH      working directory at the center (default: a fresh folder)
+  --name NAME         a name for the job
+  --max-attempts N    starts allowed if its center fails under it (default 3)
+  --idempotency-key K retrying with the same key returns the same job
+  -f, --follow        stream its output until it ends; exit with its exit code
+  --json              print the job as JSON`,
+  async run(argv) {
+    const dashdash = argv.indexOf('--');
+    const own = dashdash === -1 ? argv : argv.slice(0, dashdash);
+    const command = dashdash === -1 ? undefined : argv.slice(dashdash + 1);
+    const { values, positionals } = parse(own, {
+      gpus: { type: 'string' },
+      nodes: { type: 'string' },
+      cores: { type: 'string' },
+      mem: { type: 'string' },
+      time: { type: 'string' },
+      accelerator: { type: 'string', multiple: true },
+      objective: { type: 'string' },
+      priority: { type: 'string' },
+      env: { type: 'string', multiple: true },
+      workdir: { type: 'string' },
+      name: { type: 'string' },
+      'max-attempts': { type: 'string' },
+      'idempotency-key': { type: 'string' },
+      follow: { type: 'boolean', short: 'f', default: false },
+    });
+    let job: Record<string, unknown> = {};
+    if (positionals.length > 1) throw new UsageError(`one job file at most, got ${positionals.join(' ')}; put the command after --`);
+    if (positionals[0]) job = readJobFile(positionals[0]);
+    if (command) {
+      if (command.length === 0) throw new UsageError('nothing after --: give the program to run');
+      job.command = command;
+    }
+    if (!job.command) throw new UsageError('no command: write it after -- (suanwang submit -- echo hi) or in a job file');
+    const int = (flag: string, v: string | undefined) => {
+      if (v === undefined) return undefined;
+      if (!/^-?\d+$/.test(v)) throw new UsageError(`--${flag} takes a whole number, got "${v}"`);
+      return Number(v);
+    };
+    const set = (key: keyof JobSubmissionInput, v: unknown) => {
+      if (v !== undefined) job[key] = v;
+    };
+    set('acceleratorsPerNode', int('gpus', values.gpus));
+    set('nodes', int('nodes', values.nodes));
+    set('coresPerNode', int('cores', values.cores));
+    set('priority', int('priority', values.priority));
+    set('maxAttempts', int('max-attempts', values['max-attempts']));
+    if (values.mem !== undefined) {
+      const mib = parseMemoryMiB(values.mem);
+      if (mib === undefined) throw new UsageError(`--mem takes a size such as 512M or 4G, got "${values.mem}"`);
+      job.memoryMiBPerNode = mib;
+    }
+    if (values.time !== undefined) {
+      const s = parseDuration(values.time);
+      if (s === undefined) throw new UsageError(`--time takes a duration such as 30m, 2h or 1:30:00, got "${values.time}"`);
+      job.walltimeSeconds = s;
+    }
+    set('accelerators', values.accelerator);
+    set('objective', values.objective);
+    set('workdir', values.workdir);
+    set('name', values.name);
+    if (values.env) {
+      const env = { ...((job.env as Record<string, string>) ?? {}) };
+      for (const pair of values.env) {
+        const eq = pair.indexOf('=');
+        if (eq <= 0) throw new UsageError(`--env takes NAME=VALUE, got "${pair}"`);
+        env[pair.slice(0, eq)] = pair.slice(eq + 1);
+      }
+      job.env = env;
+    }
+    const client = clientFor(values);
+    const created = await client.submit(job as JobSubmissionInput, values['idempotency-key']);
+    if (values.json && !values.follow) {
+      printJson(created);
+      return 0;
+    }
+    if (!values.follow) {
+      process.stdout.write(`${created.id}\n`);
+      process.stderr.write(`submitted ${created.name} (${created.state}); follow it with: suanwang logs -f ${created.id}\n`);
+      return 0;
+    }
+    process.stderr.write(`submitted ${created.id}; following its output\n`);
+    return followLogs(client, created.id);
+  },
+};
+
+function readJobFile(path: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new UsageError(`cannot read job file ${path}: ${(error as Error).message}`);
+  }
+  let data: unknown;
+  try {
+    data = parseYaml(text);
+  } catch (error) {
+    throw new UsageError(`${path} is not valid YAML: ${(error as Error).message}`);
+  }
+  if (data === null || typeof data !== 'object' || Array.isArray(data)) throw new UsageError(`${path} must hold a mapping of job fields (command, acceleratorsPerNode, …)`);
+  return data as Record<string, unknown>;
+}
