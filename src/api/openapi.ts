@@ -8,8 +8,13 @@ import type { Route } from './route.js';
  */
 export function openApiDocument(routes: readonly Route[], version: string): object {
   const paths: Record<string, Record<string, unknown>> = {};
-  const schema = (s: z.ZodType, io: 'input' | 'output') =>
-    z.toJSONSchema(s, { target: 'draft-2020-12', io, unrepresentable: 'any', reused: 'inline' });
+  // Inlined everywhere (an empty metadata registry drops the schemas' ids, which would otherwise
+  // become $defs local to each schema); requests show the input side (defaults optional).
+  const noIds = z.registry();
+  const schema = (s: z.ZodType, io: 'input' | 'output') => {
+    const { $schema: _, ...json } = z.toJSONSchema(s, { target: 'draft-2020-12', io, unrepresentable: 'any', reused: 'inline', metadata: noIds });
+    return json;
+  };
   const errorResponse = { description: 'error', content: { 'application/json': { schema: schema(ErrorBody, 'output') } } };
   for (const r of routes) {
     const path = r.path.replace(/:(\w+)/g, '{$1}');

@@ -46,11 +46,13 @@ export function resolveTarget(flags: { server?: string | undefined; token?: stri
   const running = readJson<{ url?: string }>(join(home, HOME_FILES.server));
   const adminToken = readText(join(home, HOME_FILES.adminToken));
   const localUrl = env.SUANWANG_PORT || !running?.url ? `http://127.0.0.1:${suanwangPort(env)}` : running.url;
+  // An empty variable counts as unset.
+  const token = flags.token || env.SUANWANG_TOKEN || undefined;
   if (flags.server || env.SUANWANG_URL) {
-    return { url: (flags.server ?? env.SUANWANG_URL)!, token: flags.token ?? env.SUANWANG_TOKEN ?? saved?.token, source: flags.server ? '--server' : 'SUANWANG_URL' };
+    return { url: (flags.server || env.SUANWANG_URL)!, token: token ?? saved?.token, source: flags.server ? '--server' : 'SUANWANG_URL' };
   }
-  if (saved?.url) return { url: saved.url, token: flags.token ?? env.SUANWANG_TOKEN ?? saved.token, source: `${join(home, HOME_FILES.login)} (suanwang login)` };
-  return { url: localUrl, token: flags.token ?? env.SUANWANG_TOKEN ?? adminToken, source: `the local network in ${home}` };
+  if (saved?.url) return { url: saved.url, token: token ?? saved.token, source: `${join(home, HOME_FILES.login)} (suanwang login)` };
+  return { url: localUrl, token: token ?? adminToken, source: `the local network in ${home}` };
 }
 
 export function saveLogin(url: string, token: string, env: NodeJS.ProcessEnv = process.env): string {

@@ -15,7 +15,8 @@ import type { CenterDefinition } from '../../engine/centers.js';
  *   an assumption: a direct green-power contract (solar by day 0.10, grid mix 0.64 at night), as the
  *   data README notes western hubs sign; it is a default to override, not a measurement.
  * - compute prices are illustrative list prices of this demo (¥12 per A100-hour, ¥6 per 910B-hour,
- *   ¥0.08 per core-hour), not quotes from any operator.
+ *   ¥0.08 per core-hour on the CPU center; cores on accelerator nodes cost more, ¥0.20 and ¥0.15, so CPU work
+ *   prefers the CPU center), not quotes from any operator.
  */
 export interface DemoCenter {
   readonly definition: Omit<CenterDefinition, 'operatorOrg'>;
@@ -35,7 +36,7 @@ export const DEMO_CENTERS: readonly DemoCenter[] = [
       displayName: 'Shanghai (YRD hub) — NVIDIA A100',
       region: 'shanghai',
       energy: { priceFenPerKwh: shanghaiPrice, pue: 1.25, carbonKgPerKwh: hours(() => 0.5849), utcOffsetHours: 8 },
-      prices: { a100: { fenPerAcceleratorHour: 1200, fenPerCoreHour: 0 } },
+      prices: { a100: { fenPerAcceleratorHour: 1200, fenPerCoreHour: 20 } },
     },
     pools: [{ name: 'a100', accelerator: 'nvidia-a100', acceleratorsPerNode: 8, coresPerNode: 64, memoryMiBPerNode: 512 * 1024, nodes: 2 }],
   },
@@ -45,7 +46,7 @@ export const DEMO_CENTERS: readonly DemoCenter[] = [
       displayName: 'Ningxia Zhongwei (western hub) — Ascend 910B',
       region: 'ningxia',
       energy: { priceFenPerKwh: zhongweiPrice, pue: 1.15, carbonKgPerKwh: hours((h) => (h >= 8 && h < 18 ? 0.1 : 0.64)), utcOffsetHours: 8 },
-      prices: { '910b': { fenPerAcceleratorHour: 600, fenPerCoreHour: 0 } },
+      prices: { '910b': { fenPerAcceleratorHour: 600, fenPerCoreHour: 15 } },
     },
     pools: [{ name: '910b', accelerator: 'ascend-910b', acceleratorsPerNode: 8, coresPerNode: 192, memoryMiBPerNode: 1024 * 1024, nodes: 4 }],
   },
