@@ -1,4 +1,4 @@
-import type { AgentPool, Lease, LogStream, RunRef, RunStatus } from '../api/client/agent-protocol.js';
+import type { AgentPool, Lease, LogStream, RunRef, RunStatus } from '../core/agent-protocol.js';
 
 /**
  * What an agent needs from the local scheduler it drives. Every connector (`local`, `slurm`, later

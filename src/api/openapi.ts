@@ -10,7 +10,7 @@ export function openApiDocument(routes: readonly Route[], version: string): obje
   const paths: Record<string, Record<string, unknown>> = {};
   // Inlined everywhere (an empty metadata registry drops the schemas' ids, which would otherwise
   // become $defs local to each schema); requests show the input side (defaults optional).
-  const noIds = z.registry();
+  const noIds = z.registry<Record<string, unknown>>();
   const schema = (s: z.ZodType, io: 'input' | 'output') => {
     const { $schema: _, ...json } = z.toJSONSchema(s, { target: 'draft-2020-12', io, unrepresentable: 'any', reused: 'inline', metadata: noIds });
     return json;

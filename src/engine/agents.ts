@@ -12,7 +12,7 @@ import type {
   RunStatus,
   StateReport,
   StateReportResponse,
-} from '../api/client/agent-protocol.js';
+} from '../core/agent-protocol.js';
 import { centersSilentSince, getCenter, listPools, lockCenter, syncPools, updateCenter } from '../store/centers.js';
 import { activeJobs, addJobEvent, getJob, lockJob, transitionJob } from '../store/jobs.js';
 import { appendLogChunk } from '../store/job-logs.js';
@@ -23,7 +23,7 @@ import type { EngineContext } from './context.js';
 import { INFRASTRUCTURE_REASONS, requeueOrFail } from './run-outcomes.js';
 
 /**
- * The control plane's side of the agent protocol (src/api/client/agent-protocol.ts). An agent's
+ * The control plane's side of the agent protocol (src/core/agent-protocol.ts). An agent's
  * registration is the reconciliation point: what it runs is compared with what the store says it
  * should run; runs nobody wants are killed, runs it lost are requeued.
  */

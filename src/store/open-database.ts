@@ -46,7 +46,8 @@ export async function openStore(options: OpenOptions = {}): Promise<Store> {
   return store;
 }
 
-type ScriptStore = Store & { readonly runScript: (sql: string) => Promise<unknown[][]> };
+/** A store with its script runner (multi-statement SQL on one connection), as the migrator needs it. */
+export type ScriptStore = Store & { readonly runScript: (sql: string) => Promise<unknown[][]> };
 
 async function openPGlite(dataDir: string | undefined): Promise<ScriptStore> {
   const inMemory = dataDir === undefined || dataDir === ':memory:';

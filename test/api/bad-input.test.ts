@@ -67,7 +67,7 @@ for (const database of await testDatabases()) {
       return { jobs: Number(jobs.n), events: Number(events.n) };
     }
     /** Sends a request, checks status, code and field, and that no job or event was written. */
-    async function refused(send: () => Promise<Response>, status: number, code: string, field?: string) {
+    async function refused(send: () => Response | Promise<Response>, status: number, code: string, field?: string) {
       const before = await counts();
       const res = await send();
       const body = (await res.json()) as { error: { code: string; message: string; field?: string; hint?: string } };

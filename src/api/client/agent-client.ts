@@ -7,7 +7,7 @@ import type {
   RegisterResponse,
   StateReport,
   StateReportResponse,
-} from './agent-protocol.js';
+} from '../../core/agent-protocol.js';
 
 /**
  * How an agent talks to the control plane (see agent-protocol.ts for the calls). The HTTP transport

@@ -7,7 +7,7 @@ import { route } from '../route.js';
 const session = 'X-Agent-Session';
 const ok = z.object({ ok: z.literal(true) });
 
-/** The agent protocol's endpoints; see src/api/client/agent-protocol.ts for the conversation. */
+/** The agent protocol's endpoints; see src/core/agent-protocol.ts for the conversation. */
 export const agentRoutes = [
   route({
     method: 'post',

@@ -1,4 +1,4 @@
-import type { AgentPool } from '../../api/client/agent-protocol.js';
+import type { AgentPool } from '../../core/agent-protocol.js';
 import type { CenterDefinition } from '../../engine/centers.js';
 
 /**

@@ -59,11 +59,13 @@ export async function startEmbeddedNetwork(options: EmbeddedOptions): Promise<Em
   const url = `http://${options.host.includes(':') ? `[${options.host}]` : options.host}:${server.port}`;
   const loop = startControlLoop(ctx, (e) => log(`control loop: ${(e as Error).stack ?? String(e)}`));
   const agents = new Map<string, AgentHandle>();
+  const connectors: LocalConnector[] = [];
   for (const center of options.centers ?? DEMO_CENTERS) {
     const token = await ensureCenter(ctx, options.home, center);
     const connector = new LocalConnector({ stateDir: join(options.home, 'centers', center.definition.name), pools: [...center.pools] });
+    connectors.push(connector);
     const transport = new HttpAgentTransport({ serverUrl: url, token });
-    agents.set(center.definition.name, startAgent({ transport, connector, name: center.definition.name, log: (l) => log(`[${center.definition.name}] ${l}`) }));
+    agents.set(center.definition.name, startAgent({ transport, connector, name: center.definition.name, log }));
   }
   await Promise.all([...agents.values()].map((a) => a.registered));
   writeFileSync(join(options.home, HOME_FILES.server), JSON.stringify({ url, pid: process.pid }) + '\n');
@@ -77,6 +79,7 @@ export async function startEmbeddedNetwork(options: EmbeddedOptions): Promise<Em
       if (stopped) return;
       stopped = true;
       await Promise.all([...agents.values()].map((a) => a.stop()));
+      await Promise.all(connectors.map((c) => c.close()));
       await loop.stop();
       await server.close();
       await store.close();

@@ -1,0 +1,461 @@
+import type { AgentTransport } from '../api/client/agent-client.js';
+import { SessionExpiredError, TransportError } from '../api/client/agent-client.js';
+import type { Lease, LogChunk, LogStream, RunRef, RunStatus, StateReport } from '../core/agent-protocol.js';
+import type { Connector } from './connector.js';
+
+/*
+ * The agent runtime: three loops around one session.
+ *
+ *   heartbeat  every heartbeatIntervalMs: the runs as the connector sees them; applies `kill`.
+ *   leases     long poll; starts each new lease; applies `kill`.
+ *   status     every statusIntervalMs: ships new output, reports `running` once per run, and for a run
+ *              that ended ships the rest of its output, then its final state, then forgets it.
+ *
+ * Everything the agent must not lose lives in the connector's state (runs and their output), not in
+ * this process: a restarted agent re-registers with the runs it finds, re-ships output from offset 0
+ * (the server ignores bytes it already has) and reports every state again until one is accepted. So
+ * any failure here is handled by trying again later, never by giving up on a run.
+ */
+
+export const AGENT_VERSION = '0.1.0';
+
+export interface AgentOptions {
+  readonly transport: AgentTransport;
+  readonly connector: Connector;
+  /** Prefix of log lines; defaults to the connector kind. */
+  readonly name?: string;
+  /** Where log lines go; defaults to stderr. */
+  readonly log?: (line: string) => void;
+  /** How long a lease long poll may wait on the server. Default 20 s. */
+  readonly pollWaitMs?: number;
+  /** How often output and states are shipped. Default 300 ms. */
+  readonly statusIntervalMs?: number;
+  readonly agentVersion?: string;
+}
+
+export interface AgentHandle {
+  /** Resolves after the first successful register; rejects if the agent is stopped before that. */
+  readonly registered: Promise<void>;
+  /** Stops the loops and waits for them (no timer or request is left); runs keep going, the connector stays open. */
+  stop(): Promise<void>;
+}
+
+/** Output is shipped in chunks of at most this many bytes per stream. */
+const CHUNK_BYTES = 64 * 1024;
+/** Chunk rounds per running run per status pass, so one chatty run cannot starve the others. */
+const ROUNDS_PER_PASS = 8;
+const BACKOFF_START_MS = 200;
+const BACKOFF_CAP_MS = 2000;
+/** Run keys remembered as started, so a lease delivered twice is not run twice. */
+const SEEN_LIMIT = 10_000;
+const STREAMS: readonly LogStream[] = ['stdout', 'stderr'];
+
+/** Starts an agent: registers (retrying until it works), then runs its loops until `stop()`. */
+export function startAgent(options: AgentOptions): AgentHandle {
+  const agent = new AgentRuntime(options);
+  agent.run();
+  return { registered: agent.registered, stop: () => agent.stop() };
+}
+
+interface Session {
+  readonly id: string;
+  readonly heartbeatIntervalMs: number;
+}
+
+/** What the agent remembers of a run between status passes (lost on restart, on purpose: see above). */
+interface Tracked {
+  readonly offsets: Record<LogStream, number>;
+  runningReported: boolean;
+}
+
+class AgentRuntime {
+  readonly registered: Promise<void>;
+  readonly #transport: AgentTransport;
+  readonly #connector: Connector;
+  readonly #name: string;
+  readonly #log: (line: string) => void;
+  readonly #pollWaitMs: number;
+  readonly #statusIntervalMs: number;
+  readonly #agentVersion: string;
+  readonly #abort = new AbortController();
+  #resolveRegistered: () => void = () => undefined;
+  #rejectRegistered: (error: Error) => void = () => undefined;
+  #everRegistered = false;
+  #session: Session | null = null;
+  #registering: Promise<void> | null = null;
+  #loops: Promise<void>[] = [];
+  readonly #tracked = new Map<string, Tracked>();
+  readonly #seen = new Set<string>();
+  /** Final states of leases that could not be started: there is no run to report them from. */
+  readonly #startFailures = new Map<string, { readonly jobId: string; readonly report: StateReport }>();
+  /** The last problem logged per loop, so an outage is logged once, not every retry. */
+  readonly #problems = new Map<string, string>();
+
+  constructor(options: AgentOptions) {
+    this.#transport = options.transport;
+    this.#connector = options.connector;
+    this.#name = options.name ?? options.connector.kind;
+    this.#log = options.log ?? ((line) => process.stderr.write(`${line}\n`));
+    this.#pollWaitMs = options.pollWaitMs ?? 20_000;
+    this.#statusIntervalMs = options.statusIntervalMs ?? 300;
+    this.#agentVersion = options.agentVersion ?? AGENT_VERSION;
+    this.registered = new Promise<void>((resolve, reject) => {
+      this.#resolveRegistered = resolve;
+      this.#rejectRegistered = reject;
+    });
+    this.registered.catch(() => undefined); // nobody has to await it
+  }
+
+  get #stopped(): boolean {
+    return this.#abort.signal.aborted;
+  }
+
+  run(): void {
+    this.#loops = [this.#heartbeatLoop(), this.#leaseLoop(), this.#statusLoop()].map((loop) =>
+      loop.catch((error: unknown) => this.#say(`internal error, loop ended: ${describe(error)}`)),
+    );
+  }
+
+  async stop(): Promise<void> {
+    if (!this.#stopped) {
+      this.#abort.abort(new Error('agent stopped'));
+      if (!this.#everRegistered) this.#rejectRegistered(new Error('the agent was stopped before it registered'));
+    }
+    await Promise.all(this.#loops);
+    if (this.#registering) await this.#registering;
+  }
+
+  // ---- session -------------------------------------------------------------------------------
+
+  /** The current session id, registering first if there is none; null once stopped. */
+  async #sessionId(): Promise<string | null> {
+    while (!this.#stopped) {
+      if (this.#session) return this.#session.id;
+      this.#registering ??= this.#register().finally(() => {
+        this.#registering = null;
+      });
+      await this.#registering;
+    }
+    return null;
+  }
+
+  /** Registers with backoff until it works or the agent stops; then applies the kill list. */
+  async #register(): Promise<void> {
+    let delay = BACKOFF_START_MS;
+    while (!this.#stopped) {
+      try {
+        const [{ pools, commands }, runs] = await Promise.all([this.#connector.describe(), this.#connector.runs()]);
+        const response = await this.#transport.register(
+          { connector: this.#connector.kind, agentVersion: this.#agentVersion, pools, commands, runs },
+          this.#abort.signal,
+        );
+        const interval = response.heartbeatIntervalMs;
+        this.#session = { id: response.sessionId, heartbeatIntervalMs: Number.isFinite(interval) && interval > 0 ? interval : 5000 };
+        this.#recovered('register');
+        this.#say(`registered as ${response.centerName} (${response.centerId}) with ${runs.length} run(s)`);
+        if (!this.#everRegistered) {
+          this.#everRegistered = true;
+          this.#resolveRegistered();
+        }
+        await this.#applyKills(response.kill);
+        return;
+      } catch (error) {
+        if (this.#stopped) return;
+        this.#problem('register', `cannot register, retrying: ${describe(error)}`);
+        await this.#sleep(delay);
+        delay = Math.min(delay * 2, BACKOFF_CAP_MS);
+      }
+    }
+  }
+
+  /** Drops the session if it is still `sessionId`: the next call registers again (which reconciles). */
+  #expire(sessionId: string): void {
+    if (this.#session?.id !== sessionId) return;
+    this.#session = null;
+    this.#say('session expired; registering again');
+  }
+
+  // ---- loops -----------------------------------------------------------------------------------
+
+  async #heartbeatLoop(): Promise<void> {
+    let delay = BACKOFF_START_MS;
+    let failing = false;
+    while ((await this.#sessionId()) !== null) {
+      const interval = this.#session?.heartbeatIntervalMs ?? BACKOFF_CAP_MS;
+      await this.#sleep(failing ? Math.min(delay, interval) : interval);
+      const sessionId = await this.#sessionId();
+      if (sessionId === null) return;
+      try {
+        const runs = await this.#connector.runs();
+        const response = await this.#transport.heartbeat(sessionId, { runs }, this.#abort.signal);
+        this.#recovered('heartbeat');
+        failing = false;
+        delay = BACKOFF_START_MS;
+        await this.#applyKills(response.kill);
+      } catch (error) {
+        if (this.#failed('heartbeat', sessionId, error)) {
+          failing = true;
+          delay = Math.min(delay * 2, BACKOFF_CAP_MS);
+        }
+      }
+    }
+  }
+
+  async #leaseLoop(): Promise<void> {
+    let delay = BACKOFF_START_MS;
+    for (let sessionId = await this.#sessionId(); sessionId !== null; sessionId = await this.#sessionId()) {
+      try {
+        const response = await this.#transport.leases(sessionId, this.#pollWaitMs, this.#abort.signal);
+        this.#recovered('leases');
+        delay = BACKOFF_START_MS;
+        await this.#applyKills(response.kill);
+        if (response.leases.length > 0) {
+          // A lease the connector already runs (delivered again after a restart of either side) is not started twice.
+          const known = new Set((await this.#connector.runs().catch(() => [] as RunStatus[])).map(runKey));
+          for (const lease of response.leases) {
+            if (this.#stopped) return;
+            await this.#startLease(lease, known);
+          }
+        }
+      } catch (error) {
+        if (this.#failed('leases', sessionId, error)) {
+          await this.#sleep(delay);
+          delay = Math.min(delay * 2, BACKOFF_CAP_MS);
+        }
+      }
+    }
+  }
+
+  async #statusLoop(): Promise<void> {
+    let delay = BACKOFF_START_MS;
+    for (let sessionId = await this.#sessionId(); sessionId !== null; sessionId = await this.#sessionId()) {
+      let failing = false;
+      try {
+        await this.#statusPass(sessionId);
+        this.#recovered('status');
+      } catch (error) {
+        failing = this.#failed('status', sessionId, error);
+      }
+      await this.#sleep(failing ? delay : this.#statusIntervalMs);
+      delay = failing ? Math.min(delay * 2, BACKOFF_CAP_MS) : BACKOFF_START_MS;
+    }
+  }
+
+  /**
+   * Handles a loop's failure: session expiry drops the session, anything else is logged (once per
+   * distinct message). Returns true when the loop should back off before trying again.
+   */
+  #failed(loop: string, sessionId: string, error: unknown): boolean {
+    if (this.#stopped) return false;
+    if (error instanceof SessionExpiredError) {
+      this.#expire(sessionId);
+      return false;
+    }
+    this.#problem(loop, `${loop}: ${describe(error)}; retrying`);
+    return true;
+  }
+
+  // ---- work ------------------------------------------------------------------------------------
+
+  async #startLease(lease: Lease, known: ReadonlySet<string>): Promise<void> {
+    const key = runKey(lease);
+    if (this.#seen.has(key) || known.has(key)) return;
+    this.#remember(key);
+    try {
+      await this.#connector.start(lease);
+      this.#say(`started ${key} (${lease.name}): ${lease.command.join(' ')}`);
+    } catch (error) {
+      const reason = describe(error);
+      this.#say(`could not start ${key}: ${reason}`);
+      this.#startFailures.set(key, {
+        jobId: lease.jobId,
+        report: { attempt: lease.attempt, state: 'failed', exitCode: null, reason, at: Date.now() },
+      });
+    }
+  }
+
+  #remember(key: string): void {
+    this.#seen.add(key);
+    if (this.#seen.size > SEEN_LIMIT) {
+      const oldest = this.#seen.values().next().value;
+      if (oldest !== undefined) this.#seen.delete(oldest);
+    }
+  }
+
+  async #applyKills(kill: readonly RunRef[]): Promise<void> {
+    for (const ref of kill) {
+      const key = runKey(ref);
+      this.#remember(key); // never start what the server has just told us to kill
+      this.#startFailures.delete(key);
+      try {
+        await this.#connector.cancel(ref);
+        this.#say(`the control plane asked to stop ${key}`);
+      } catch (error) {
+        this.#say(`could not stop ${key}: ${describe(error)}`);
+      }
+    }
+  }
+
+  /**
+   * One status pass. A transport failure (server down, session expired, a call it rejects) ends the
+   * pass and the loop backs off; a connector error about one run is logged and the pass goes on with
+   * the next run. The server refusing one run is not a failure (see isRefusal).
+   */
+  async #statusPass(sessionId: string): Promise<void> {
+    for (const [key, failure] of this.#startFailures) {
+      if (this.#stopped) return;
+      await this.#transport.reportState(sessionId, failure.jobId, failure.report, this.#abort.signal).catch((error: unknown) => {
+        if (!isRefusal(error)) throw error;
+      });
+      this.#startFailures.delete(key);
+    }
+
+    const runs = await this.#connector.runs();
+    const present = new Set(runs.map(runKey));
+    for (const key of this.#tracked.keys()) if (!present.has(key)) this.#tracked.delete(key);
+
+    for (const run of runs) {
+      if (this.#stopped) return;
+      try {
+        await this.#syncRun(sessionId, run);
+      } catch (error) {
+        if (error instanceof TransportError || this.#stopped) throw error;
+        this.#problem(`run ${runKey(run)}`, `run ${runKey(run)}: ${describe(error)}; retrying`);
+      }
+    }
+  }
+
+  async #syncRun(sessionId: string, run: RunStatus): Promise<void> {
+    const key = runKey(run);
+    let tracked = this.#tracked.get(key);
+    if (!tracked) {
+      tracked = { offsets: { stdout: 0, stderr: 0 }, runningReported: false };
+      this.#tracked.set(key, tracked);
+    }
+
+    // `running` goes first, even for a run first seen ended: the server learns when it started.
+    if (!tracked.runningReported) {
+      const wanted = await this.#report(sessionId, run, { attempt: run.attempt, state: 'running', exitCode: null, reason: null, at: run.startedAt });
+      tracked.runningReported = true;
+      if (!wanted && run.state === 'running') {
+        this.#say(`the control plane no longer wants ${key}; stopping it`);
+        await this.#connector.cancel(run);
+      }
+    }
+
+    if (run.state === 'running') {
+      await this.#shipOutput(sessionId, run, tracked, ROUNDS_PER_PASS);
+      return;
+    }
+
+    await this.#shipOutput(sessionId, run, tracked, Infinity);
+    const final: StateReport = {
+      attempt: run.attempt,
+      state: run.state,
+      exitCode: run.exitCode,
+      reason: run.reason,
+      at: run.finishedAt ?? Date.now(),
+    };
+    // Accepted or refused, the server has had its say on this run: it is done here.
+    await this.#report(sessionId, run, final);
+    await this.#connector.forget(run);
+    this.#tracked.delete(key);
+    this.#problems.delete(`run ${key}`);
+    this.#say(`${key} ${run.state}${run.exitCode === null ? '' : ` (exit ${run.exitCode})`}${run.reason ? `: ${run.reason}` : ''}`);
+  }
+
+  /**
+   * Sends a state report; resolves to false when the server does not want the run (it answered
+   * `kill`, or refused the job as unknown or already finished).
+   */
+  async #report(sessionId: string, run: RunStatus, report: StateReport): Promise<boolean> {
+    try {
+      const response = await this.#transport.reportState(sessionId, run.jobId, report, this.#abort.signal);
+      return response.action !== 'kill';
+    } catch (error) {
+      if (isRefusal(error)) return false;
+      throw error;
+    }
+  }
+
+  /** Ships new output of both streams in chunks of at most CHUNK_BYTES, for up to `rounds` rounds (Infinity: until none is left). */
+  async #shipOutput(sessionId: string, run: RunStatus, tracked: Tracked, rounds: number): Promise<void> {
+    for (let round = 0; round < rounds && !this.#stopped; round++) {
+      const chunks: (LogChunk & { readonly nextOffset: number })[] = [];
+      for (const stream of STREAMS) {
+        const offset = tracked.offsets[stream];
+        const { data, nextOffset } = await this.#connector.readOutput(run, stream, offset, CHUNK_BYTES);
+        if (data !== '') chunks.push({ stream, offset, data, nextOffset });
+      }
+      if (chunks.length === 0) return;
+      try {
+        await this.#transport.sendLogs(
+          sessionId,
+          run.jobId,
+          { attempt: run.attempt, chunks: chunks.map(({ stream, offset, data }) => ({ stream, offset, data })) },
+          this.#abort.signal,
+        );
+      } catch (error) {
+        if (!isRefusal(error)) throw error;
+        return; // the server wants no output of this run; its final state will settle it
+      }
+      for (const chunk of chunks) tracked.offsets[chunk.stream] = chunk.nextOffset;
+    }
+  }
+
+  // ---- plumbing --------------------------------------------------------------------------------
+
+  /** Resolves after `ms`, or at once when the agent stops. */
+  #sleep(ms: number): Promise<void> {
+    const signal = this.#abort.signal;
+    if (signal.aborted) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      signal.addEventListener('abort', done, { once: true });
+    });
+  }
+
+  #say(line: string): void {
+    try {
+      this.#log(`[agent ${this.#name}] ${line}`);
+    } catch {
+      // a broken logger must not take the agent down
+    }
+  }
+
+  #problem(where: string, message: string): void {
+    if (this.#problems.get(where) === message) return;
+    this.#problems.set(where, message);
+    this.#say(message);
+  }
+
+  #recovered(where: string): void {
+    if (this.#problems.delete(where)) this.#say(`${where}: working again`);
+  }
+}
+
+function runKey(run: RunRef): string {
+  return `${run.jobId}.${run.attempt}`;
+}
+
+/**
+ * The server refusing a job outright (it does not know it, or it already finished): retrying the
+ * same call cannot succeed, so the agent treats it as the server no longer wanting the run.
+ */
+function isRefusal(error: unknown): boolean {
+  return (
+    error instanceof TransportError &&
+    !(error instanceof SessionExpiredError) &&
+    !error.retryable &&
+    (error.status === 404 || error.status === 409 || error.status === 410)
+  );
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,155 @@
+import type { NodeRequest } from '../core/resources.js';
+
+/** `fitCount` result when the pool is known to be short but the exact count was not worth computing. */
+export const FEWER_THAN_NEEDED = -1;
+
+const MAX_REMEMBERED_MISSES = 32;
+
+/**
+ * The working copy of one pool's free capacity during a pass; the snapshot's own `freeByNode` is
+ * never modified. Nodes sit at the leaves of a tree whose inner entries hold the per-dimension
+ * maxima below them, so finding the first node with room skips every run of nodes that cannot hold
+ * the request, and a pool of 1,000 nodes answers in a few dozen steps instead of a scan.
+ * Within a pass capacity only shrinks, so a remembered miss (shape, nodes) also settles every later
+ * request at least as large without searching.
+ */
+export class PoolCapacity {
+  readonly nodeCount: number;
+  /** Leaves start here; the tree has `2 × #leaves` entries per dimension, entry 1 the root. */
+  readonly #leaves: number;
+  readonly #acc: Float64Array;
+  readonly #cores: Float64Array;
+  readonly #mem: Float64Array;
+  /** Flat (accelerators, cores, memoryMiB, nodes) quadruples of requests that did not fit. */
+  readonly #misses: number[] = [];
+
+  constructor(freeByNode: readonly NodeRequest[]) {
+    const n = freeByNode.length;
+    let leaves = 1;
+    while (leaves < n) leaves *= 2;
+    this.nodeCount = n;
+    this.#leaves = leaves;
+    // Padding leaves hold -Infinity: they never have room for anything.
+    this.#acc = new Float64Array(2 * leaves).fill(-Infinity);
+    this.#cores = new Float64Array(2 * leaves).fill(-Infinity);
+    this.#mem = new Float64Array(2 * leaves).fill(-Infinity);
+    for (let i = 0; i < n; i++) {
+      const free = freeByNode[i]!;
+      this.#acc[leaves + i] = free.accelerators;
+      this.#cores[leaves + i] = free.cores;
+      this.#mem[leaves + i] = free.memoryMiB;
+    }
+    for (let k = leaves - 1; k >= 1; k--) this.#pull(k);
+  }
+
+  /** What is free on node `i` now. */
+  freeOn(i: number): NodeRequest {
+    const k = this.#leaves + i;
+    return { accelerators: this.#acc[k]!, cores: this.#cores[k]!, memoryMiB: this.#mem[k]! };
+  }
+
+  /**
+   * How many nodes could hold `perNode` now, counting no further than `nodes`: a result equal to
+   * `nodes` means the gang fits; a smaller one is the exact count of nodes with room, or
+   * `FEWER_THAN_NEEDED` when a remembered miss already settled that it does not fit.
+   */
+  fitCount(nodes: number, perNode: NodeRequest): number {
+    const a = perNode.accelerators;
+    const c = perNode.cores;
+    const m = perNode.memoryMiB;
+    if (nodes <= 0) return nodes;
+    if (!this.#fits(1, a, c, m)) return 0;
+    const misses = this.#misses;
+    for (let k = 0; k < misses.length; k += 4) {
+      if (a >= misses[k]! && c >= misses[k + 1]! && m >= misses[k + 2]! && nodes >= misses[k + 3]!) return FEWER_THAN_NEEDED;
+    }
+    const count = this.#collect(nodes, a, c, m, null);
+    if (count === nodes) return nodes;
+    this.#rememberMiss(a, c, m, nodes);
+    return count;
+  }
+
+  /**
+   * Takes `nodes` distinct nodes for `perNode`, first fit by index, and returns their indices in
+   * ascending order. All or nothing: throws, changing nothing, when they do not fit (a caller bug,
+   * since callers ask `fitCount` first).
+   */
+  take(nodes: number, perNode: NodeRequest): number[] {
+    const a = perNode.accelerators;
+    const c = perNode.cores;
+    const m = perNode.memoryMiB;
+    const chosen: number[] = [];
+    this.#collect(nodes, a, c, m, chosen);
+    if (chosen.length < nodes) throw new RangeError(`cannot take ${nodes} nodes: only ${chosen.length} have room`);
+    for (const i of chosen) {
+      let k = this.#leaves + i;
+      this.#acc[k] = this.#acc[k]! - a;
+      this.#cores[k] = this.#cores[k]! - c;
+      this.#mem[k] = this.#mem[k]! - m;
+      for (k >>= 1; k >= 1; k >>= 1) this.#pull(k);
+    }
+    return chosen;
+  }
+
+  #fits(k: number, a: number, c: number, m: number): boolean {
+    return this.#acc[k]! >= a && this.#cores[k]! >= c && this.#mem[k]! >= m;
+  }
+
+  #pull(k: number): void {
+    const l = 2 * k;
+    this.#acc[k] = Math.max(this.#acc[l]!, this.#acc[l + 1]!);
+    this.#cores[k] = Math.max(this.#cores[l]!, this.#cores[l + 1]!);
+    this.#mem[k] = Math.max(this.#mem[l]!, this.#mem[l + 1]!);
+  }
+
+  /**
+   * Counts (and with `into`, lists) up to `need` nodes with room, in index order: a depth-first walk
+   * that enters a subtree only when its maxima suffice. The maxima may come from different nodes,
+   * so an entered subtree can still hold no node with room; the walk then moves on to the next.
+   */
+  #collect(need: number, a: number, c: number, m: number, into: number[] | null): number {
+    const acc = this.#acc;
+    const cores = this.#cores;
+    const mem = this.#mem;
+    const leaves = this.#leaves;
+    let found = 0;
+    let k = 1;
+    for (;;) {
+      if (acc[k]! >= a && cores[k]! >= c && mem[k]! >= m) {
+        if (k < leaves) {
+          k *= 2;
+          continue;
+        }
+        into?.push(k - leaves);
+        if (++found === need) return found;
+      }
+      // On to the next subtree to the right: up past every right child, then across.
+      while ((k & 1) === 1) {
+        k >>= 1;
+        if (k === 0) return found;
+      }
+      k++;
+    }
+  }
+
+  // Misses form an antichain: a new miss is never covered by an old one (it would not have been
+  // searched), and it replaces the old ones it covers, so the list keeps the smallest shapes.
+  #rememberMiss(a: number, c: number, m: number, nodes: number): void {
+    const misses = this.#misses;
+    let kept = 0;
+    for (let k = 0; k < misses.length; k += 4) {
+      if (misses[k]! >= a && misses[k + 1]! >= c && misses[k + 2]! >= m && misses[k + 3]! >= nodes) continue;
+      if (kept !== k) {
+        misses[kept] = misses[k]!;
+        misses[kept + 1] = misses[k + 1]!;
+        misses[kept + 2] = misses[k + 2]!;
+        misses[kept + 3] = misses[k + 3]!;
+      }
+      kept += 4;
+    }
+    misses.length = kept;
+    if (kept === MAX_REMEMBERED_MISSES * 4) misses.splice(0, 4); // the oldest goes
+    misses.push(a, c, m, nodes);
+  }
+
+}

@@ -1,0 +1,739 @@
+// The store's contract: one suite that PGlite and PostgreSQL must both pass. Each case opens a fresh,
+// empty database, builds what it needs with the fixture helpers below (named in the domain's words),
+// and reads the time only from a ManualClock that starts at T0.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { readdirSync } from 'node:fs';
+import { sql } from 'kysely';
+import type { Transaction } from 'kysely';
+import { ManualClock } from '../../src/core/clock.js';
+import { newId } from '../../src/core/ids.js';
+import type { IdKind } from '../../src/core/ids.js';
+import { seededRng } from '../../src/core/rng.js';
+import { JOB_STATES, canTransition } from '../../src/core/job-state.js';
+import type { JobState } from '../../src/core/job-state.js';
+import { openStore } from '../../src/store/open-database.js';
+import type { ScriptStore, Store } from '../../src/store/open-database.js';
+import { migrate } from '../../src/store/migrate.js';
+import { inTransaction } from '../../src/store/transaction.js';
+import type { Queryable } from '../../src/store/transaction.js';
+import type { Database, JobRow, Role } from '../../src/store/schema.js';
+import {
+  findOrgByName,
+  findTokenOwner,
+  findUserByName,
+  insertOrg,
+  insertToken,
+  insertUser,
+  revokeCenterTokens,
+} from '../../src/store/accounts.js';
+import {
+  centersSilentSince,
+  getCenter,
+  insertCenter,
+  listPools,
+  setPoolPrice,
+  syncPools,
+  updateCenter,
+} from '../../src/store/centers.js';
+import type { PoolSpec } from '../../src/store/centers.js';
+import {
+  activeJobs,
+  findIdempotentJob,
+  getJob,
+  insertIdempotencyKey,
+  insertJob,
+  jobsInStates,
+  listJobEvents,
+  listJobs,
+  transitionJob,
+} from '../../src/store/jobs.js';
+import type { JobChanges, JobListQuery } from '../../src/store/jobs.js';
+import { appendLogChunk, readLogChunks } from '../../src/store/job-logs.js';
+import type { TestDatabase } from '../support/databases.js';
+import { eventually } from '../support/wait.js';
+
+const T0 = new Date('2026-01-01T00:00:00Z');
+const MIGRATIONS_DIR = new URL('../../src/store/migrations/', import.meta.url);
+
+/** Runs every case of the store's contract against `target` (call it inside a describe per database). */
+export function storeContract(target: TestDatabase): void {
+  /** A case on a fresh database: opened (and migrated) before `body`, closed and dropped after it. */
+  const onFreshStore = (body: (w: World) => Promise<void>) => async () => {
+    const { databaseUrl, drop } = await target.fresh();
+    try {
+      const store = await openStore({ databaseUrl });
+      try {
+        await body(new World(store));
+      } finally {
+        await store.close();
+      }
+    } finally {
+      await drop();
+    }
+  };
+  const onlyOnPostgres = target.name === 'postgres' ? false : 'PGlite in memory belongs to one process: nothing else can open it';
+
+  describe('migrations', () => {
+    it('records every file of src/store/migrations once, and applying them again changes nothing', onFreshStore(async (w) => {
+      const files = readdirSync(MIGRATIONS_DIR).sort();
+      assert.ok(files.length > 0, 'there are migrations');
+      for (const file of files) {
+        // listMigrations() skips a file named otherwise: it would silently never run.
+        assert.match(file, /^\d{4}_[a-z0-9_]+\.sql$/, `migration file ${file} is named NNNN_name.sql`);
+      }
+      const expected = files.map((f) => ({ version: Number(f.slice(0, 4)), name: f.slice(5, -4) }));
+      const first = await appliedMigrations(w.store);
+      assert.deepEqual(first.map(({ version, name }) => ({ version, name })), expected);
+
+      await insertOrg(w.db, { id: 'org_kept', name: 'kept', at: T0 });
+      const runScript = (w.store as ScriptStore).runScript;
+      assert.equal(typeof runScript, 'function', 'openStore returns its script runner');
+      assert.deepEqual(await migrate(runScript), [], 'nothing left to apply');
+      assert.deepEqual(await appliedMigrations(w.store), first, 'suanwang_migrations unchanged (applied_at too)');
+      assert.deepEqual(await findOrgByName(w.db, 'kept'), { id: 'org_kept', name: 'kept' }, 'data survives');
+    }));
+
+    it('a second process opening the same database finds nothing to do; two opening at once take turns', { skip: onlyOnPostgres }, async () => {
+      for (const together of [false, true]) {
+        const { databaseUrl, drop } = await target.fresh();
+        try {
+          if (together) {
+            const stores = await Promise.all([openStore({ databaseUrl }), openStore({ databaseUrl })]);
+            try {
+              const applied = await appliedMigrations(stores[0]!);
+              assert.equal(new Set(applied.map((m) => m.version)).size, applied.length, 'each migration applied once');
+              assert.equal(applied.length, readdirSync(MIGRATIONS_DIR).length);
+            } finally {
+              await Promise.all(stores.map((s) => s.close()));
+            }
+          } else {
+            const first = await openStore({ databaseUrl });
+            try {
+              await insertOrg(first.db, { id: 'org_kept', name: 'kept', at: T0 });
+              const before = await appliedMigrations(first);
+              const second = await openStore({ databaseUrl });
+              try {
+                assert.deepEqual(await appliedMigrations(second), before);
+                assert.deepEqual(await findOrgByName(second.db, 'kept'), { id: 'org_kept', name: 'kept' });
+              } finally {
+                await second.close();
+              }
+            } finally {
+              await first.close();
+            }
+          }
+        } finally {
+          await drop();
+        }
+      }
+    });
+  });
+
+  describe('accounts', () => {
+    it("a user's token finds the user with org and role until it is revoked", onFreshStore(async (w) => {
+      const pku = await w.org('pku');
+      const alice = await w.user(pku, 'alice', 'operator');
+      const token = await w.token({ user: alice }, 'secret-of-alice');
+      await w.token({ user: alice }, 'another-secret-of-alice');
+
+      assert.deepEqual(await findOrgByName(w.db, 'pku'), pku);
+      assert.equal((await findUserByName(w.db, 'alice'))?.role, 'operator');
+      assert.deepEqual(await findTokenOwner(w.db, sha256('secret-of-alice')), {
+        tokenId: token,
+        centerId: null,
+        user: { id: alice.id, orgId: pku.id, name: 'alice', role: 'operator' },
+      });
+      assert.equal(await findTokenOwner(w.db, sha256('nobody-has-this')), undefined, 'an unknown secret');
+      assert.equal(await findTokenOwner(w.db, 'secret-of-alice'), undefined, 'the secret itself is not its hash');
+
+      await w.db.updateTable('api_tokens').set({ revoked_at: w.now() }).where('id', '=', token).execute();
+      assert.equal(await findTokenOwner(w.db, sha256('secret-of-alice')), undefined, 'a revoked token');
+      assert.equal((await findTokenOwner(w.db, sha256('another-secret-of-alice')))?.user?.id, alice.id, 'her other token still works');
+    }));
+
+    it("a center's token names the center and no user; revokeCenterTokens ends it; a token has exactly one owner", onFreshStore(async (w) => {
+      const pku = await w.org('pku');
+      const alice = await w.user(pku, 'alice', 'operator');
+      const beijing = await w.center(pku, 'beijing-1', []);
+      const shanghai = await w.center(pku, 'shanghai-1', []);
+      const token = await w.token({ center: beijing }, 'agent-secret-bj');
+      await w.token({ center: shanghai }, 'agent-secret-sh');
+
+      assert.deepEqual(await findTokenOwner(w.db, sha256('agent-secret-bj')), { tokenId: token, centerId: beijing.id, user: null });
+      await revokeCenterTokens(w.db, beijing.id, w.now());
+      assert.equal(await findTokenOwner(w.db, sha256('agent-secret-bj')), undefined, 'revoked with its center');
+      assert.equal((await findTokenOwner(w.db, sha256('agent-secret-sh')))?.centerId, shanghai.id, 'another center keeps its token');
+
+      await assert.rejects(w.token({ user: alice, center: beijing }, 'both-owners'), /check constraint/i, 'a user and a center');
+      await assert.rejects(w.token({}, 'no-owner'), /check constraint/i, 'neither a user nor a center');
+      await assert.rejects(w.token({ user: alice }, 'agent-secret-sh'), /unique|duplicate/i, 'one hash, one token');
+    }));
+  });
+
+  describe('centers and pools', () => {
+    it('a new center starts offline; syncPools adds, reshapes and zeroes pools but keeps their prices', onFreshStore(async (w) => {
+      const pku = await w.org('pku');
+      const beijing = await w.center(pku, 'beijing-1', [
+        pool('a100', 'nvidia-a100', { nodes: 4, perNode: 8 }),
+        pool('cpu', null, { nodes: 10, perNode: 0 }),
+      ]);
+      const shanghai = await w.center(pku, 'shanghai-1', [pool('910b', 'ascend-910b', { nodes: 2, perNode: 8 })]);
+
+      const center = await getCenter(w.db, beijing.id);
+      assert.equal(center?.state, 'offline');
+      assert.equal(center?.state_reason, 'no agent has connected yet');
+      assert.equal(center?.last_heartbeat_at, null);
+      assert.equal(center?.commands, null);
+      assert.deepEqual(center?.energy, ENERGY);
+
+      await setPoolPrice(w.db, beijing.id, 'a100', { fenPerAcceleratorHour: 1200, fenPerCoreHour: 5 });
+      const before = await poolsByName(w.db, beijing.id);
+      // The agent now reports a bigger a100 pool, no cpu pool, and a new dcu pool.
+      await syncPools(
+        w.db,
+        beijing.id,
+        [pool('a100', 'nvidia-a100', { nodes: 6, perNode: 4, cores: 128, memoryMiB: 1_048_576 }), pool('dcu', 'hygon-dcu', { nodes: 3, perNode: 8 })],
+        () => w.id('pool'),
+        w.now(),
+      );
+      const after = await poolsByName(w.db, beijing.id);
+      assert.deepEqual(Object.keys(after).sort(), ['a100', 'cpu', 'dcu']);
+      assert.deepEqual(after.a100, {
+        ...before.a100!,
+        accelerators_per_node: 4,
+        cores_per_node: 128,
+        memory_mib_per_node: 1_048_576,
+        nodes: 6,
+        fen_per_accelerator_hour: 1200,
+        fen_per_core_hour: 5,
+      }, 'same id, new shape, prices kept');
+      assert.deepEqual(after.cpu, { ...before.cpu!, nodes: 0 }, 'no longer reported: kept (jobs refer to it) with no nodes');
+      assert.equal(after.dcu?.nodes, 3);
+      assert.equal(after.dcu?.accelerator, 'hygon-dcu');
+      assert.equal(after.dcu?.fen_per_accelerator_hour, 0, 'a new pool has no price until its operator sets one');
+      assert.deepEqual(await poolsByName(w.db, shanghai.id), shanghai.poolRows, "another center's pools untouched");
+
+      // Reported again: the same row comes back to life.
+      await syncPools(w.db, beijing.id, [pool('cpu', null, { nodes: 8, perNode: 0 })], () => w.id('pool'), w.now());
+      const again = await poolsByName(w.db, beijing.id);
+      assert.equal(again.cpu?.id, before.cpu?.id);
+      assert.equal(again.cpu?.nodes, 8);
+      assert.equal(again.a100?.nodes, 0);
+      assert.equal(again.a100?.fen_per_accelerator_hour, 1200);
+    }));
+
+    it('centersSilentSince: centers not offline whose last heartbeat is before the cutoff', onFreshStore(async (w) => {
+      const pku = await w.org('pku');
+      const cutoff = new Date(T0.getTime() + 60_000);
+      const second = (s: number) => new Date(cutoff.getTime() + s * 1000);
+      const cases: readonly { name: string; state: 'online' | 'draining' | 'offline'; heartbeat: Date | null; silent: boolean }[] = [
+        { name: 'online-silent', state: 'online', heartbeat: second(-30), silent: true },
+        { name: 'draining-silent', state: 'draining', heartbeat: second(-1), silent: true },
+        { name: 'online-at-the-cutoff', state: 'online', heartbeat: cutoff, silent: false },
+        { name: 'online-recent', state: 'online', heartbeat: second(5), silent: false },
+        { name: 'offline-long-silent', state: 'offline', heartbeat: second(-3600), silent: false },
+        { name: 'offline-never-connected', state: 'offline', heartbeat: null, silent: false },
+      ];
+      for (const c of cases) {
+        const center = await w.center(pku, c.name, []);
+        await updateCenter(w.db, center.id, { state: c.state, last_heartbeat_at: c.heartbeat });
+      }
+      const silent = await centersSilentSince(w.db, cutoff);
+      assert.deepEqual(silent.map((c) => c.name).sort(), cases.filter((c) => c.silent).map((c) => c.name).sort());
+    }));
+  });
+
+  describe('jobs', () => {
+    it('insertJob writes the job and its first event; queued → placed sets the changes and records the move', onFreshStore(async (w) => {
+      const { alice, a100 } = await w.network();
+      const id = await w.job(alice, { state: 'queued' });
+      const job = await getJob(w.db, id);
+      assert.equal(job?.state, 'queued');
+      assert.deepEqual(job?.command, ['python', 'train.py']);
+      assert.equal(job?.attempt, 0);
+      assert.deepEqual(await events(w.db, id), [{ from: null, to: 'queued', attempt: 0, message: 'submitted by alice' }]);
+
+      w.clock.advance(5_000);
+      const at = w.now();
+      const row = await transitionJob(
+        w.db,
+        id,
+        'placed',
+        { center_id: a100.centerId, pool_id: a100.id, placed_at: at, attempt: 1, node_indices: JSON.stringify([0, 1]) },
+        { at, message: 'placed on beijing-1/a100' },
+      );
+      assert.equal(row?.state, 'placed');
+      assert.equal(row?.pool_id, a100.id);
+      assert.deepEqual(row?.node_indices, [0, 1]);
+      assert.equal(row?.updated_at.getTime(), at.getTime());
+      assert.deepEqual(await getJob(w.db, id), row, 'the returned row is what is stored');
+      assert.deepEqual((await events(w.db, id)).at(-1), { from: 'queued', to: 'placed', attempt: 1, message: 'placed on beijing-1/a100' });
+    }));
+
+    it('transitionJob follows the state machine: every legal move happens, every other one changes nothing', onFreshStore(async (w) => {
+      const { alice } = await w.network();
+      for (const from of JOB_STATES) {
+        for (const to of JOB_STATES) {
+          const id = await w.job(alice, { state: from });
+          const before = await getJob(w.db, id);
+          const eventsBefore = await events(w.db, id);
+          const row = await transitionJob(w.db, id, to, { reason: 'moved' }, { at: w.now(), message: `${from} → ${to}` });
+          if (canTransition(from, to)) {
+            assert.equal(row?.state, to, `${from} → ${to} is legal`);
+            assert.equal(row?.reason, 'moved');
+            assert.deepEqual(await events(w.db, id), [...eventsBefore, { from, to, attempt: 0, message: `${from} → ${to}` }]);
+          } else {
+            assert.equal(row, undefined, `${from} → ${to} is not legal`);
+            assert.deepEqual(await getJob(w.db, id), before, `${from} → ${to} leaves the job alone`);
+            assert.deepEqual(await events(w.db, id), eventsBefore, `${from} → ${to} records nothing`);
+          }
+        }
+      }
+      assert.equal(await transitionJob(w.db, 'job_nonexistent', 'queued', {}, { at: w.now(), message: '' }), undefined, 'an unknown job');
+    }));
+
+    it('transitionJob with an attempt moves the job only while it is still on that attempt', onFreshStore(async (w) => {
+      const { alice } = await w.network();
+      const id = await w.job(alice, { state: 'placed', attempt: 2 });
+      const before = await getJob(w.db, id);
+      const stale = await transitionJob(w.db, id, 'running', { started_at: w.now() }, { at: w.now(), message: 'started', attempt: 1 });
+      assert.equal(stale, undefined, 'a report about attempt 1');
+      assert.deepEqual(await getJob(w.db, id), before);
+      const current = await transitionJob(w.db, id, 'running', { started_at: w.now() }, { at: w.now(), message: 'started', attempt: 2 });
+      assert.equal(current?.state, 'running');
+      assert.deepEqual((await events(w.db, id)).at(-1), { from: 'placed', to: 'running', attempt: 2, message: 'started' });
+    }));
+
+    it('two transactions moving one job at once: the history is what happened, a move made impossible by the other loses', onFreshStore(async (w) => {
+      const { alice } = await w.network();
+      const races: readonly {
+        readonly what: string;
+        readonly from: JobState;
+        readonly attempt?: number;
+        readonly first: Move;
+        readonly second: Move;
+        readonly secondWins: boolean;
+        readonly moves: readonly (readonly [JobState, JobState])[]; // the new events, in order
+      }[] = [
+        { what: 'its agent reports success while its owner cancels', from: 'placed', first: succeed, second: cancel, secondWins: false,
+          moves: [['placed', 'succeeded']] },
+        { what: 'its owner cancels while its agent reports success', from: 'running', first: cancel, second: succeed, secondWins: false,
+          moves: [['running', 'cancelled']] },
+        { what: 'two reports that it started', from: 'placed', first: start(), second: start(), secondWins: false,
+          moves: [['placed', 'running']] },
+        { what: 'a requeue while a stale agent reports it running', from: 'placed', attempt: 1, first: requeue(1), second: start(1), secondWins: false,
+          moves: [['placed', 'queued']] },
+        // Only the attempt guard stops the second here: the job is placed again, but on attempt 2.
+        { what: 'a requeue and new placement while the old agent reports attempt 1 running', from: 'placed', attempt: 1,
+          first: requeueAndPlaceAgain(1), second: start(1), secondWins: false, moves: [['placed', 'queued'], ['queued', 'placed']] },
+        // Both are legal one after the other (running → cancelled): both happen, and the history says so.
+        { what: 'it starts while its owner cancels', from: 'placed', first: start(), second: cancel, secondWins: true,
+          moves: [['placed', 'running'], ['running', 'cancelled']] },
+      ];
+      for (const race of races) {
+        const id = await w.job(alice, { state: race.from, attempt: race.attempt ?? 0 });
+        const eventsBefore = await events(w.db, id);
+        const at = w.now();
+        const [first, second] = await overlapping(
+          w.store,
+          (trx) => race.first(trx, id, at),
+          (trx) => race.second(trx, id, at),
+        );
+        assert.ok(first, `${race.what}: the first wins`);
+        assert.equal(second !== undefined, race.secondWins, `${race.what}: the second ${race.secondWins ? 'wins too' : 'loses'}`);
+        assert.equal((await getJob(w.db, id))?.state, race.moves.at(-1)?.[1], race.what);
+        assert.deepEqual(
+          (await events(w.db, id)).slice(eventsBefore.length).map((e) => [e.from, e.to]),
+          race.moves,
+          `${race.what}: one event per move that happened, each from the state it really left`,
+        );
+      }
+    }));
+
+    it('listJobs walks every job once, newest first, page by page, by org and by state', onFreshStore(async (w) => {
+      const { pku, alice } = await w.network();
+      const tsinghua = await w.org('tsinghua');
+      const bob = await w.user(tsinghua, 'bob', 'user');
+      const states: readonly JobState[] = ['submitted', 'queued', 'placed', 'running', 'succeeded', 'failed', 'cancelled'];
+      const all: { id: string; org: string; state: JobState }[] = [];
+      for (let i = 0; i < 17; i++) {
+        const owner = i % 3 === 2 ? bob : alice;
+        const state = states[i % states.length]!;
+        w.clock.advance(i % 2 === 0 ? 1000 : 0); // some jobs share a millisecond: their random part orders them
+        all.push({ id: await w.job(owner, { state }), org: owner.orgId, state });
+      }
+      const newestFirst = (jobs: typeof all) => jobs.map((j) => j.id).sort().reverse();
+      const cases: readonly { what: string; query: Omit<JobListQuery, 'before'>; expected: string[] }[] = [
+        { what: 'every org', query: { orgId: null, limit: 4 }, expected: newestFirst(all) },
+        { what: 'one org', query: { orgId: pku.id, limit: 3 }, expected: newestFirst(all.filter((j) => j.org === pku.id)) },
+        { what: 'the other org', query: { orgId: tsinghua.id, limit: 2 }, expected: newestFirst(all.filter((j) => j.org === tsinghua.id)) },
+        { what: 'pending jobs', query: { orgId: null, states: ['submitted', 'queued'], limit: 2 },
+          expected: newestFirst(all.filter((j) => j.state === 'submitted' || j.state === 'queued')) },
+        { what: "one org's ended jobs", query: { orgId: pku.id, states: ['succeeded', 'failed', 'cancelled'], limit: 1 },
+          expected: newestFirst(all.filter((j) => j.org === pku.id && ['succeeded', 'failed', 'cancelled'].includes(j.state))) },
+        { what: 'no state filter when states is empty', query: { orgId: pku.id, states: [], limit: 100 },
+          expected: newestFirst(all.filter((j) => j.org === pku.id)) },
+        { what: 'a state nobody is in', query: { orgId: tsinghua.id, states: ['running'], limit: 5 },
+          expected: newestFirst(all.filter((j) => j.org === tsinghua.id && j.state === 'running')) },
+      ];
+      // ids made later sort later, so newest first is descending id order
+      assert.deepEqual(all.map((j) => j.id), [...all.map((j) => j.id)].sort(), 'ids sort by creation');
+      for (const c of cases) {
+        const { seen, pages } = await walkJobs(w.db, c.query);
+        assert.deepEqual(seen, c.expected, c.what);
+        assert.equal(pages, Math.floor(c.expected.length / c.query.limit) + 1, `${c.what}: pages of ${c.query.limit}`);
+      }
+    }));
+
+    it('activeJobs holds placed and running jobs (per center); jobsInStates gives the oldest first', onFreshStore(async (w) => {
+      const { alice, a100 } = await w.network();
+      const pku = { id: alice.orgId };
+      const shanghai = await w.center(pku, 'shanghai-1', [pool('910b', 'ascend-910b', { nodes: 2, perNode: 8 })]);
+      const ascend = shanghai.pools['910b']!;
+      const job = async (state: JobState, on = a100) => w.job(alice, { state, on });
+      const submitted = [await job('submitted'), await job('submitted')];
+      const queued = [await job('queued'), await job('queued'), await job('queued')];
+      const placedHere = await job('placed');
+      const runningThere = await job('running', ascend);
+      const runningHere = await job('running');
+      await job('succeeded');
+      await job('failed', ascend);
+      await job('cancelled');
+
+      const ids = (rows: JobRow[]) => rows.map((r) => r.id);
+      assert.deepEqual(ids(await activeJobs(w.db)), [placedHere, runningThere, runningHere]);
+      assert.deepEqual(ids(await activeJobs(w.db, a100.centerId)), [placedHere, runningHere]);
+      assert.deepEqual(ids(await activeJobs(w.db, ascend.centerId)), [runningThere]);
+      assert.deepEqual(ids(await jobsInStates(w.db, ['submitted', 'queued'], 100)), [...submitted, ...queued]);
+      assert.deepEqual(ids(await jobsInStates(w.db, ['queued', 'submitted'], 3)), [...submitted, queued[0]]);
+      assert.deepEqual(ids(await jobsInStates(w.db, ['queued'], 2)), queued.slice(0, 2));
+    }));
+
+    it('an idempotency key is unique within its org', onFreshStore(async (w) => {
+      const { alice } = await w.network();
+      const tsinghua = await w.org('tsinghua');
+      const bob = await w.user(tsinghua, 'bob', 'user');
+      const first = await w.job(alice, { state: 'submitted' });
+      const second = await w.job(alice, { state: 'submitted' });
+      const bobs = await w.job(bob, { state: 'submitted' });
+      const key = (orgId: string, jobId: string, requestHash = 'hash-1') =>
+        insertIdempotencyKey(w.db, { orgId, key: 'retry-42', requestHash, jobId, at: w.now() });
+
+      await key(alice.orgId, first);
+      await assert.rejects(key(alice.orgId, second, 'hash-2'), /unique|duplicate/i, 'the same key again in the same org');
+      await key(bob.orgId, bobs);
+      assert.equal((await findIdempotentJob(w.db, alice.orgId, 'retry-42'))?.job_id, first);
+      assert.equal((await findIdempotentJob(w.db, alice.orgId, 'retry-42'))?.request_hash, 'hash-1');
+      assert.equal((await findIdempotentJob(w.db, bob.orgId, 'retry-42'))?.job_id, bobs);
+      assert.equal(await findIdempotentJob(w.db, alice.orgId, 'retry-43'), undefined);
+    }));
+  });
+
+  describe('job logs', () => {
+    it('stores chunks; the same chunk again stores nothing; an overlapping one only its new bytes; a gap throws', onFreshStore(async (w) => {
+      const { alice } = await w.network();
+      const id = await w.job(alice, { state: 'running', attempt: 1 });
+      const ship = (offset: number, data: string, stream: 'stdout' | 'stderr' = 'stdout') =>
+        appendLogChunk(w.db, { jobId: id, attempt: 1, stream, offset, data, at: w.now() });
+
+      assert.equal(await ship(0, 'epoch 1\n'), 8);
+      assert.equal(await ship(8, 'epoch 2\n'), 8);
+      assert.equal(await ship(8, 'epoch 2\n'), 0, 'the same chunk again');
+      assert.equal(await ship(0, 'epoch 1\n'), 0, 'an older chunk again');
+      assert.equal(await ship(0, 'epoch 1\nepoch 2\nepoch 3\n'), 8, 'a restarted agent re-sends from 0 with more');
+      assert.equal(await ship(20, 'h 3\nepoch 4\n'), 8, 'a chunk starting inside the stored bytes');
+      await assert.rejects(ship(40, 'epoch 6\n'), RangeError, 'a chunk after a gap');
+      assert.equal(await ship(0, 'error\n', 'stderr'), 6, 'each stream has its own offsets');
+
+      assert.deepEqual(await storedOutput(w.db, id, 1, 'stdout'), ['epoch 1\n', 'epoch 2\n', 'epoch 3\n', 'epoch 4\n']);
+      assert.deepEqual(await storedOutput(w.db, id, 1, 'stderr'), ['error\n']);
+    }));
+
+    it('multi-byte output: an overlapping chunk keeps whole characters, never a byte twice', onFreshStore(async (w) => {
+      const { alice } = await w.network();
+      const id = await w.job(alice, { state: 'running', attempt: 1 });
+      const ship = (offset: number, data: string, attempt = 1) =>
+        appendLogChunk(w.db, { jobId: id, attempt, stream: 'stdout', offset, data, at: w.now() });
+
+      // Bytes: 中 0–2, 文 3–5, 输 6–8, 出 9–11.
+      assert.equal(await ship(0, '中'), 3);
+      assert.equal(await ship(0, '中文'), 3, 'a re-send from 0: only 文 is new');
+      assert.equal(await ship(3, '文输出'), 6, 'from a character boundary inside the stored bytes');
+      assert.deepEqual(await storedOutput(w.db, id, 1, 'stdout'), ['中', '文', '输出']);
+
+      // The stored end falls inside a character of the chunk (its bytes disagree with the stored ones,
+      // as when an agent read bytes that are not UTF-8): the cut moves on to the next whole character.
+      assert.equal(await ship(0, 'ab', 2), 2);
+      assert.equal(await ship(0, '中文', 2), 3, 'the rest of 中 is skipped, 文 is kept');
+      assert.deepEqual(await storedOutput(w.db, id, 2, 'stdout'), ['ab', '文']);
+      assert.equal(await ship(6, '!', 2), 1, 'and the next chunk follows on');
+    }));
+
+    it('readLogChunks returns chunks after a seq in the order they arrived, for that job only', onFreshStore(async (w) => {
+      const { alice } = await w.network();
+      const id = await w.job(alice, { state: 'running', attempt: 2 });
+      const other = await w.job(alice, { state: 'running', attempt: 1 });
+      const arrivals: readonly { job: string; attempt: number; stream: 'stdout' | 'stderr'; offset: number; data: string }[] = [
+        { job: id, attempt: 1, stream: 'stdout', offset: 0, data: 'first try\n' },
+        { job: id, attempt: 2, stream: 'stderr', offset: 0, data: 'warning\n' },
+        { job: other, attempt: 1, stream: 'stdout', offset: 0, data: 'someone else\n' },
+        { job: id, attempt: 2, stream: 'stdout', offset: 0, data: 'step 1\n' },
+        { job: id, attempt: 2, stream: 'stderr', offset: 8, data: 'error\n' },
+        { job: id, attempt: 2, stream: 'stdout', offset: 7, data: 'step 2\n' },
+      ];
+      for (const a of arrivals) {
+        w.clock.advance(1000);
+        await appendLogChunk(w.db, { jobId: a.job, attempt: a.attempt, stream: a.stream, offset: a.offset, data: a.data, at: w.now() });
+      }
+      const mine = arrivals.filter((a) => a.job === id).map(({ attempt, stream, data }) => ({ attempt, stream, data }));
+      const all = await readLogChunks(w.db, id, 0, 100);
+      assert.deepEqual(all.map(({ attempt, stream, data }) => ({ attempt, stream, data })), mine);
+      assert.ok(all.every((l, i) => i === 0 || l.seq > all[i - 1]!.seq), 'seq rises');
+      assert.equal(typeof all[0]?.seq, 'number');
+
+      const afterSecond = await readLogChunks(w.db, id, all[1]!.seq, 100);
+      assert.deepEqual(afterSecond, all.slice(2));
+      assert.deepEqual(await readLogChunks(w.db, id, all[1]!.seq, 1), all.slice(2, 3), 'at most limit');
+      assert.deepEqual(await readLogChunks(w.db, id, all.at(-1)!.seq, 100), [], 'nothing new');
+    }));
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Fixtures
+
+const ENERGY = { priceFenPerKwh: Array(24).fill(60), pue: 1.3, carbonKgPerKwh: Array(24).fill(0.55), utcOffsetHours: 8 };
+
+interface Org { readonly id: string; readonly name?: string }
+interface User { readonly id: string; readonly orgId: string; readonly name: string; readonly role: Role }
+interface Pool { readonly id: string; readonly centerId: string; readonly name: string }
+interface Center { readonly id: string; readonly name: string; readonly pools: Readonly<Record<string, Pool>>; readonly poolRows: Awaited<ReturnType<typeof poolsByName>> }
+
+/** A pool as an agent reports it: `pool('ascend-910b', 'ascend-910b', { nodes: 4, perNode: 8 })`. */
+function pool(name: string, accelerator: string | null, shape: { nodes: number; perNode: number; cores?: number; memoryMiB?: number }): PoolSpec {
+  return {
+    name,
+    accelerator,
+    acceleratorsPerNode: shape.perNode,
+    coresPerNode: shape.cores ?? 64,
+    memoryMiBPerNode: shape.memoryMiB ?? 524_288,
+    nodes: shape.nodes,
+  };
+}
+
+/** One test's world: its store, a clock at T0 that only moves when told, and seeded ids that sort by creation. */
+class World {
+  readonly clock = new ManualClock(T0.getTime());
+  readonly #rng = seededRng(20260101);
+  #network: Promise<{ pku: Org; alice: User; a100: Pool }> | undefined;
+
+  constructor(readonly store: Store) {}
+
+  get db() {
+    return this.store.db;
+  }
+
+  now(): Date {
+    return new Date(this.clock.now());
+  }
+
+  /** A new id, one millisecond after the previous one (so ids made in a row sort in that order). */
+  id(kind: IdKind): string {
+    this.clock.advance(1);
+    return newId(kind, this.clock, this.#rng);
+  }
+
+  async org(name: string): Promise<{ id: string; name: string }> {
+    const id = this.id('org');
+    await insertOrg(this.db, { id, name, at: this.now() });
+    return { id, name };
+  }
+
+  async user(org: Org, name: string, role: Role): Promise<User> {
+    const id = this.id('user');
+    await insertUser(this.db, { id, orgId: org.id, name, role, at: this.now() });
+    return { id, orgId: org.id, name, role };
+  }
+
+  /** A token for a user or a center (or, to test the constraint, both or neither); returns its id. */
+  async token(owner: { user?: User; center?: { id: string } }, secret: string): Promise<string> {
+    const id = this.id('token');
+    await insertToken(this.db, { id, secretHash: sha256(secret), userId: owner.user?.id, centerId: owner.center?.id, label: 'test', at: this.now() });
+    return id;
+  }
+
+  /** A center run by `operator`, with the pools its agent reported. */
+  async center(operator: Org, name: string, pools: readonly PoolSpec[]): Promise<Center> {
+    const id = this.id('center');
+    await insertCenter(this.db, { id, name, displayName: name.toUpperCase(), region: 'cn-north', operatorOrgId: operator.id, energy: ENERGY, at: this.now() });
+    await syncPools(this.db, id, pools, () => this.id('pool'), this.now());
+    const poolRows = await poolsByName(this.db, id);
+    const byName = Object.fromEntries(Object.values(poolRows).map((p) => [p.name, { id: p.id, centerId: id, name: p.name }]));
+    return { id, name, pools: byName, poolRows };
+  }
+
+  /** The usual small network: org pku, its user alice, and center beijing-1 with an a100 pool. */
+  network(): Promise<{ pku: Org; alice: User; a100: Pool }> {
+    this.#network ??= (async () => {
+      const pku = await this.org('pku');
+      const alice = await this.user(pku, 'alice', 'user');
+      const beijing = await this.center(pku, 'beijing-1', [pool('a100', 'nvidia-a100', { nodes: 4, perNode: 8 })]);
+      return { pku, alice, a100: beijing.pools.a100! };
+    })();
+    return this.#network;
+  }
+
+  /** A job of `owner` in `state` (placed, running and ended jobs sit on a pool: `on`, else the network's a100). */
+  async job(owner: User, opts: { state: JobState; attempt?: number; on?: Pool }): Promise<string> {
+    const id = this.id('job');
+    const at = this.now();
+    const onPool = opts.state !== 'submitted' && opts.state !== 'queued';
+    const where = onPool ? (opts.on ?? (await this.network()).a100) : undefined;
+    await insertJob(
+      this.db,
+      {
+        id,
+        org_id: owner.orgId,
+        user_id: owner.id,
+        name: 'train',
+        state: opts.state,
+        command: JSON.stringify(['python', 'train.py']),
+        env: JSON.stringify({}),
+        nodes: 1,
+        accelerators_per_node: 8,
+        cores_per_node: 32,
+        memory_mib_per_node: 262_144,
+        walltime_seconds: 3600,
+        allowed_accelerators: JSON.stringify(['nvidia-a100', 'ascend-910b']),
+        objective: 'balanced',
+        priority: 0,
+        max_attempts: 3,
+        attempt: opts.attempt ?? 0,
+        center_id: where?.centerId ?? null,
+        pool_id: where?.id ?? null,
+        node_indices: JSON.stringify(where ? [0] : null),
+        waiting_explanation: JSON.stringify(null),
+        placed_at: where ? at : null,
+        submitted_at: at,
+        updated_at: at,
+      },
+      `submitted by ${owner.name}`,
+    );
+    return id;
+  }
+}
+
+function sha256(secret: string): string {
+  return createHash('sha256').update(secret).digest('hex');
+}
+
+async function poolsByName(q: Queryable, centerId: string) {
+  return Object.fromEntries((await listPools(q, centerId)).map((p) => [p.name, p]));
+}
+
+async function appliedMigrations(store: Store) {
+  const result = await sql<{ version: number; name: string; applied_at: Date }>`
+    SELECT version, name, applied_at FROM suanwang_migrations ORDER BY version`.execute(store.db);
+  return result.rows;
+}
+
+async function events(q: Queryable, jobId: string) {
+  return (await listJobEvents(q, jobId)).map((e) => ({ from: e.from_state, to: e.to_state, attempt: e.attempt, message: e.message }));
+}
+
+/** Every page of `query` from the newest job on, following the cursor until a short page. */
+async function walkJobs(q: Queryable, query: Omit<JobListQuery, 'before'>): Promise<{ seen: string[]; pages: number }> {
+  const seen: string[] = [];
+  let before: string | undefined;
+  for (let pages = 1; pages <= 100; pages++) {
+    const page = await listJobs(q, { ...query, before });
+    assert.ok(page.length <= query.limit);
+    seen.push(...page.map((j) => j.id));
+    if (page.length < query.limit) return { seen, pages };
+    before = page.at(-1)!.id;
+  }
+  assert.fail('listJobs never ran out of pages');
+}
+
+/**
+ * The chunks of one stream, checked to be whole text: every stored row is valid UTF-8 of exactly its
+ * byte_length, starts at or after the end of the row before it (no byte stored twice), and has no U+FFFD.
+ */
+async function storedOutput(q: Queryable, jobId: string, attempt: number, stream: 'stdout' | 'stderr'): Promise<string[]> {
+  const rows = await q
+    .selectFrom('job_logs')
+    .selectAll()
+    .where('job_id', '=', jobId)
+    .where('attempt', '=', attempt)
+    .where('stream', '=', stream)
+    .orderBy('byte_offset')
+    .execute();
+  let end = 0;
+  for (const row of rows) {
+    assert.equal(Buffer.byteLength(row.data, 'utf8'), row.byte_length, `chunk at byte ${row.byte_offset} holds exactly byte_length bytes`);
+    assert.ok(!row.data.includes('\uFFFD'), `chunk at byte ${row.byte_offset} is whole characters: ${JSON.stringify(row.data)}`);
+    assert.ok(row.byte_offset >= end, `chunk at byte ${row.byte_offset} does not overlap the one before (ending at ${end})`);
+    end = row.byte_offset + row.byte_length;
+  }
+  return rows.map((r) => r.data);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Concurrent moves of one job
+
+/** One party's move of a job inside its transaction: the row when it happened, undefined when not. */
+type Move = (trx: Queryable, jobId: string, at: Date) => Promise<JobRow | undefined>;
+
+const start = (attempt?: number): Move => (q, id, at) =>
+  transitionJob(q, id, 'running', { started_at: at }, { at, message: 'started', attempt });
+const succeed: Move = (q, id, at) =>
+  transitionJob(q, id, 'succeeded', { exit_code: 0, finished_at: at }, { at, message: 'exited with code 0' });
+const cancel: Move = (q, id, at) =>
+  transitionJob(q, id, 'cancelled', { cancel_requested_at: at, finished_at: at, reason: 'cancelled by alice' }, { at, message: 'cancelled by alice' });
+const requeue = (attempt: number): Move => (q, id, at) =>
+  transitionJob(q, id, 'queued', { center_id: null, pool_id: null, placed_at: null, reason: 'center lost' }, { at, message: 'requeued', attempt });
+/** What a lost center and the next scheduler tick do: back to the queue, then placed on the next attempt. */
+const requeueAndPlaceAgain = (attempt: number): Move => async (q, id, at) => {
+  const job = await getJob(q, id);
+  if (!(await requeue(attempt)(q, id, at))) return undefined;
+  const bumped = sql<number>`attempt + 1` as unknown as number;
+  return transitionJob(q, id, 'placed', { center_id: job?.center_id, pool_id: job?.pool_id, placed_at: at, attempt: bumped }, { at, message: 'placed again' });
+};
+
+/**
+ * Runs `first` and `second` in two transactions that overlap: `second` begins once `first` has made
+ * its changes, and `first` commits only when `second` is waiting for its row lock (PostgreSQL). PGlite
+ * has one connection, so there `second` queues behind `first`: the same order, taking turns.
+ */
+async function overlapping<A, B>(
+  store: Store,
+  first: (trx: Transaction<Database>) => Promise<A>,
+  second: (trx: Transaction<Database>) => Promise<B>,
+): Promise<[A, B]> {
+  let firstHasMoved!: () => void;
+  const moved = new Promise<void>((resolve) => (firstHasMoved = resolve));
+  return Promise.all([
+    inTransaction(store.db, async (trx) => {
+      let result: A;
+      try {
+        result = await first(trx);
+      } finally {
+        firstHasMoved();
+      }
+      if (store.kind === 'postgres') {
+        await eventually('the second transaction to wait for the job the first one holds', () => someoneWaitsForALock(store), 5_000, 5);
+      }
+      return result;
+    }),
+    moved.then(() => inTransaction(store.db, second)),
+  ]);
+}
+
+async function someoneWaitsForALock(store: Store): Promise<boolean> {
+  const { rows } = await sql<{ waiting: number }>`
+    SELECT count(*)::int AS waiting FROM pg_stat_activity
+    WHERE datname = current_database() AND wait_event_type = 'Lock'`.execute(store.db);
+  return (rows[0]?.waiting ?? 0) > 0;
+}
