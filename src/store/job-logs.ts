@@ -25,8 +25,13 @@ export async function appendLogChunk(
     throw new RangeError(`log chunk at byte ${offset} leaves a gap after byte ${storedEnd}`);
   }
   if (offset < storedEnd) {
-    bytes = bytes.subarray(storedEnd - offset);
-    offset = storedEnd;
+    // Cut at the stored end, then past the rest of a character that the cut splits (continuation
+    // bytes are 10xxxxxx): a row holds whole characters, exactly byte_length of them as UTF-8.
+    let cut = storedEnd - offset;
+    while (cut < bytes.length && (bytes[cut]! & 0xc0) === 0x80) cut++;
+    bytes = bytes.subarray(cut);
+    offset += cut;
+    if (bytes.length === 0) return 0;
   }
   await q
     .insertInto('job_logs')

@@ -65,13 +65,18 @@ export async function transitionJob(
   changes: JobChanges,
   event: { at: Date; message: string; attempt?: number },
 ): Promise<JobRow | undefined> {
+  const from = statesBefore(to);
+  // No state precedes `submitted` (jobs are inserted in it), and `IN ()` is not SQL.
+  if (from.length === 0) return undefined;
   let update = q
     .updateTable('jobs')
     .set({ ...changes, state: to, updated_at: event.at })
     .where('id', '=', id)
-    .where('state', 'in', statesBefore(to));
+    .where('state', 'in', from);
   if (event.attempt !== undefined) update = update.where('attempt', '=', event.attempt);
-  const before = await q.selectFrom('jobs').select(['state']).where('id', '=', id).executeTakeFirst();
+  // FOR UPDATE: when a concurrent transaction has just moved the job, wait for its commit and read the
+  // state it moved the job to, so that the event records the state this move really leaves.
+  const before = await q.selectFrom('jobs').select(['state']).where('id', '=', id).forUpdate().executeTakeFirst();
   const row = await update.returningAll().executeTakeFirst();
   if (row) {
     await q

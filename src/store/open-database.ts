@@ -75,6 +75,10 @@ async function openPostgres(url: string): Promise<ScriptStore> {
         oid === INT8_OID ? parseInt8 : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
     },
   });
+  // An idle connection that dies (server restart, terminated backend, a database dropped WITH FORCE)
+  // is already dropped by the pool, and the next query opens another; unheard, the pool's 'error'
+  // event would crash the process.
+  pool.on('error', () => {});
   // Fail now with a clear message rather than on the first query.
   const client = await pool.connect().catch(async (error: Error) => {
     await pool.end();

@@ -132,7 +132,7 @@ export function storeContract(target: TestDatabase): void {
   });
 
   describe('accounts', () => {
-    it("a user's token finds the user with org and role until it is revoked", onFreshStore(async (w) => {
+    it("a user's token finds the user with org and role until revoked; a center's names the center; one owner each", onFreshStore(async (w) => {
       const pku = await w.org('pku');
       const alice = await w.user(pku, 'alice', 'operator');
       const token = await w.token({ user: alice }, 'secret-of-alice');
@@ -151,17 +151,14 @@ export function storeContract(target: TestDatabase): void {
       await w.db.updateTable('api_tokens').set({ revoked_at: w.now() }).where('id', '=', token).execute();
       assert.equal(await findTokenOwner(w.db, sha256('secret-of-alice')), undefined, 'a revoked token');
       assert.equal((await findTokenOwner(w.db, sha256('another-secret-of-alice')))?.user?.id, alice.id, 'her other token still works');
-    }));
 
-    it("a center's token names the center and no user; revokeCenterTokens ends it; a token has exactly one owner", onFreshStore(async (w) => {
-      const pku = await w.org('pku');
-      const alice = await w.user(pku, 'alice', 'operator');
+      // A center's agent token.
       const beijing = await w.center(pku, 'beijing-1', []);
       const shanghai = await w.center(pku, 'shanghai-1', []);
-      const token = await w.token({ center: beijing }, 'agent-secret-bj');
+      const agentToken = await w.token({ center: beijing }, 'agent-secret-bj');
       await w.token({ center: shanghai }, 'agent-secret-sh');
 
-      assert.deepEqual(await findTokenOwner(w.db, sha256('agent-secret-bj')), { tokenId: token, centerId: beijing.id, user: null });
+      assert.deepEqual(await findTokenOwner(w.db, sha256('agent-secret-bj')), { tokenId: agentToken, centerId: beijing.id, user: null });
       await revokeCenterTokens(w.db, beijing.id, w.now());
       assert.equal(await findTokenOwner(w.db, sha256('agent-secret-bj')), undefined, 'revoked with its center');
       assert.equal((await findTokenOwner(w.db, sha256('agent-secret-sh')))?.centerId, shanghai.id, 'another center keeps its token');
@@ -246,7 +243,7 @@ export function storeContract(target: TestDatabase): void {
   });
 
   describe('jobs', () => {
-    it('insertJob writes the job and its first event; queued → placed sets the changes and records the move', onFreshStore(async (w) => {
+    it('insertJob writes the job and its first event; a move sets its changes, records itself, and heeds the attempt', onFreshStore(async (w) => {
       const { alice, a100 } = await w.network();
       const id = await w.job(alice, { state: 'queued' });
       const job = await getJob(w.db, id);
@@ -270,6 +267,16 @@ export function storeContract(target: TestDatabase): void {
       assert.equal(row?.updated_at.getTime(), at.getTime());
       assert.deepEqual(await getJob(w.db, id), row, 'the returned row is what is stored');
       assert.deepEqual((await events(w.db, id)).at(-1), { from: 'queued', to: 'placed', attempt: 1, message: 'placed on beijing-1/a100' });
+
+      // With an attempt, the move happens only while the job is still on that attempt.
+      const placedAgain = await w.job(alice, { state: 'placed', attempt: 2 });
+      const before = await getJob(w.db, placedAgain);
+      const stale = await transitionJob(w.db, placedAgain, 'running', { started_at: w.now() }, { at: w.now(), message: 'started', attempt: 1 });
+      assert.equal(stale, undefined, 'a report about attempt 1');
+      assert.deepEqual(await getJob(w.db, placedAgain), before);
+      const current = await transitionJob(w.db, placedAgain, 'running', { started_at: w.now() }, { at: w.now(), message: 'started', attempt: 2 });
+      assert.equal(current?.state, 'running');
+      assert.deepEqual((await events(w.db, placedAgain)).at(-1), { from: 'placed', to: 'running', attempt: 2, message: 'started' });
     }));
 
     it('transitionJob follows the state machine: every legal move happens, every other one changes nothing', onFreshStore(async (w) => {
@@ -292,18 +299,6 @@ export function storeContract(target: TestDatabase): void {
         }
       }
       assert.equal(await transitionJob(w.db, 'job_nonexistent', 'queued', {}, { at: w.now(), message: '' }), undefined, 'an unknown job');
-    }));
-
-    it('transitionJob with an attempt moves the job only while it is still on that attempt', onFreshStore(async (w) => {
-      const { alice } = await w.network();
-      const id = await w.job(alice, { state: 'placed', attempt: 2 });
-      const before = await getJob(w.db, id);
-      const stale = await transitionJob(w.db, id, 'running', { started_at: w.now() }, { at: w.now(), message: 'started', attempt: 1 });
-      assert.equal(stale, undefined, 'a report about attempt 1');
-      assert.deepEqual(await getJob(w.db, id), before);
-      const current = await transitionJob(w.db, id, 'running', { started_at: w.now() }, { at: w.now(), message: 'started', attempt: 2 });
-      assert.equal(current?.state, 'running');
-      assert.deepEqual((await events(w.db, id)).at(-1), { from: 'placed', to: 'running', attempt: 2, message: 'started' });
     }));
 
     it('two transactions moving one job at once: the history is what happened, a move made impossible by the other loses', onFreshStore(async (w) => {
@@ -432,7 +427,7 @@ export function storeContract(target: TestDatabase): void {
   });
 
   describe('job logs', () => {
-    it('stores chunks; the same chunk again stores nothing; an overlapping one only its new bytes; a gap throws', onFreshStore(async (w) => {
+    it('stores chunks; the same again stores nothing; an overlap only its new bytes, in whole characters; a gap throws', onFreshStore(async (w) => {
       const { alice } = await w.network();
       const id = await w.job(alice, { state: 'running', attempt: 1 });
       const ship = (offset: number, data: string, stream: 'stdout' | 'stderr' = 'stdout') =>
@@ -449,26 +444,24 @@ export function storeContract(target: TestDatabase): void {
 
       assert.deepEqual(await storedOutput(w.db, id, 1, 'stdout'), ['epoch 1\n', 'epoch 2\n', 'epoch 3\n', 'epoch 4\n']);
       assert.deepEqual(await storedOutput(w.db, id, 1, 'stderr'), ['error\n']);
-    }));
 
-    it('multi-byte output: an overlapping chunk keeps whole characters, never a byte twice', onFreshStore(async (w) => {
-      const { alice } = await w.network();
-      const id = await w.job(alice, { state: 'running', attempt: 1 });
-      const ship = (offset: number, data: string, attempt = 1) =>
-        appendLogChunk(w.db, { jobId: id, attempt, stream: 'stdout', offset, data, at: w.now() });
+      // Multi-byte output: an overlapping chunk keeps whole characters, never a byte twice.
+      const chinese = await w.job(alice, { state: 'running', attempt: 1 });
+      const shipChinese = (offset: number, data: string, attempt = 1) =>
+        appendLogChunk(w.db, { jobId: chinese, attempt, stream: 'stdout', offset, data, at: w.now() });
 
       // Bytes: 中 0–2, 文 3–5, 输 6–8, 出 9–11.
-      assert.equal(await ship(0, '中'), 3);
-      assert.equal(await ship(0, '中文'), 3, 'a re-send from 0: only 文 is new');
-      assert.equal(await ship(3, '文输出'), 6, 'from a character boundary inside the stored bytes');
-      assert.deepEqual(await storedOutput(w.db, id, 1, 'stdout'), ['中', '文', '输出']);
+      assert.equal(await shipChinese(0, '中'), 3);
+      assert.equal(await shipChinese(0, '中文'), 3, 'a re-send from 0: only 文 is new');
+      assert.equal(await shipChinese(3, '文输出'), 6, 'from a character boundary inside the stored bytes');
+      assert.deepEqual(await storedOutput(w.db, chinese, 1, 'stdout'), ['中', '文', '输出']);
 
       // The stored end falls inside a character of the chunk (its bytes disagree with the stored ones,
       // as when an agent read bytes that are not UTF-8): the cut moves on to the next whole character.
-      assert.equal(await ship(0, 'ab', 2), 2);
-      assert.equal(await ship(0, '中文', 2), 3, 'the rest of 中 is skipped, 文 is kept');
-      assert.deepEqual(await storedOutput(w.db, id, 2, 'stdout'), ['ab', '文']);
-      assert.equal(await ship(6, '!', 2), 1, 'and the next chunk follows on');
+      assert.equal(await shipChinese(0, 'ab', 2), 2);
+      assert.equal(await shipChinese(0, '中文', 2), 3, 'the rest of 中 is skipped, 文 is kept');
+      assert.deepEqual(await storedOutput(w.db, chinese, 2, 'stdout'), ['ab', '文']);
+      assert.equal(await shipChinese(6, '!', 2), 1, 'and the next chunk follows on');
     }));
 
     it('readLogChunks returns chunks after a seq in the order they arrived, for that job only', onFreshStore(async (w) => {
