@@ -31,13 +31,12 @@ export async function tick(ctx: EngineContext): Promise<TickReport> {
     const locked = await sql<{ ok: boolean }>`SELECT pg_try_advisory_xact_lock(${SCHEDULER_LOCK}) AS ok`.execute(trx);
     if (!locked.rows[0]?.ok) return { placed: 0, waiting: 0 };
     const now = ctx.now();
-    const snapshot = await loadSnapshot(trx, now.getTime());
+    const { snapshot, waitingSummaries } = await loadSnapshot(trx, now.getTime());
     if (snapshot.jobs.length === 0) return { placed: 0, waiting: 0 };
     const outcome = schedule(snapshot, DEFAULT_POLICY);
     let placed = 0;
     for (const p of outcome.placements) {
-      const job = snapshot.jobs.find((j) => j.id === p.jobId);
-      const row = await transitionJob(
+            const row = await transitionJob(
         trx,
         p.jobId,
         'placed',
@@ -51,12 +50,13 @@ export async function tick(ctx: EngineContext): Promise<TickReport> {
         },
         { at: now, message: `placed on ${p.option.centerName}/${p.option.poolName}: ${p.explanation.summary}` },
       );
-      if (!row || !job) continue;
+      if (!row) continue;
       await insertPlacement(trx, { id: ctx.newId('placement'), jobId: p.jobId, attempt: row.attempt, centerId: p.centerId, poolId: p.poolId, at: now, explanation: p.explanation });
       woken.add(p.centerId);
       placed++;
     }
     for (const w of outcome.waiting) {
+      if (waitingSummaries.get(w.jobId) === w.explanation.summary) continue; // unchanged: spare the write
       await updateJob(trx, w.jobId, { waiting_explanation: JSON.stringify(w.explanation) }, now);
     }
     return { placed, waiting: outcome.waiting.length };

@@ -8,15 +8,19 @@ import type { Queryable } from '../store/transaction.js';
 /** The most pending jobs one scheduling pass looks at; the rest wait for the next pass. */
 export const MAX_JOBS_PER_PASS = 10_000;
 
-/** Reads the network and the pending jobs into the scheduler's snapshot. */
-export async function loadSnapshot(q: Queryable, now: number): Promise<Snapshot> {
+/**
+ * Reads the network and the pending jobs into the scheduler's snapshot, with each queued job's last
+ * waiting summary (so a pass rewrites an explanation only when it changed).
+ */
+export async function loadSnapshot(q: Queryable, now: number): Promise<{ snapshot: Snapshot; waitingSummaries: Map<string, string | null> }> {
   const [centers, pools, active, queued] = await Promise.all([
     listCenters(q),
     listPools(q),
     activeJobs(q),
     jobsInStates(q, ['queued'], MAX_JOBS_PER_PASS),
   ]);
-  return { now, centers: centerViews(centers, pools, active), jobs: queued.map(pendingJob) };
+  const waitingSummaries = new Map(queued.map((j) => [j.id, (j.waiting_explanation as { summary?: string } | null)?.summary ?? null]));
+  return { snapshot: { now, centers: centerViews(centers, pools, active), jobs: queued.map(pendingJob) }, waitingSummaries };
 }
 
 /** Centers with their pools and what is free on every node, given the jobs that hold capacity. */

@@ -1,4 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs';
+import type { ScriptRunner } from './open-database.js';
 
 const MIGRATIONS_DIR = new URL('./migrations/', import.meta.url);
 // Any constant works; it only has to be the same in every control-plane process.
@@ -25,9 +26,13 @@ export function listMigrations(): Migration[] {
 /**
  * Applies the migrations not yet applied, all in one transaction. Several control-plane processes
  * may start at once against one PostgreSQL: a transaction-scoped advisory lock makes them take turns,
- * and the later ones find nothing left to do. `runScript` runs multi-statement SQL on one connection.
+ * and the later ones find nothing left to do. `withScriptRunner` keeps every statement on one connection.
  */
-export async function migrate(runScript: (sql: string) => Promise<unknown[][]>): Promise<number[]> {
+export async function migrate(withScriptRunner: ScriptRunner): Promise<number[]> {
+  return withScriptRunner((run) => migrateOn(run));
+}
+
+async function migrateOn(runScript: (sql: string) => Promise<unknown[][]>): Promise<number[]> {
   const migrations = listMigrations();
   const applied: number[] = [];
   await runScript('BEGIN');

@@ -37,7 +37,7 @@ export async function openStore(options: OpenOptions = {}): Promise<Store> {
   const store = options.databaseUrl ? await openPostgres(options.databaseUrl) : await openPGlite(options.dataDir);
   if (options.migrate !== false) {
     try {
-      await migrate(store.runScript);
+      await migrate(store.withScriptRunner);
     } catch (error) {
       await store.close();
       throw error;
@@ -46,8 +46,11 @@ export async function openStore(options: OpenOptions = {}): Promise<Store> {
   return store;
 }
 
-/** A store with its script runner (multi-statement SQL on one connection), as the migrator needs it. */
-export type ScriptStore = Store & { readonly runScript: (sql: string) => Promise<unknown[][]> };
+/** Runs multi-statement SQL; every call given to one `fn` goes to the same connection. */
+export type ScriptRunner = <T>(fn: (run: (sql: string) => Promise<unknown[][]>) => Promise<T>) => Promise<T>;
+
+/** A store with its script runner, as the migrator needs it. */
+export type ScriptStore = Store & { readonly withScriptRunner: ScriptRunner };
 
 async function openPGlite(dataDir: string | undefined): Promise<ScriptStore> {
   const inMemory = dataDir === undefined || dataDir === ':memory:';
@@ -58,7 +61,8 @@ async function openPGlite(dataDir: string | undefined): Promise<ScriptStore> {
     db,
     kind: 'pglite',
     location: inMemory ? ':memory:' : dataDir,
-    runScript: async (sql) => (await pglite.exec(sql)).map((r) => r.rows as unknown[]),
+    // PGlite is one connection already; the Kysely driver is idle while the store opens.
+    withScriptRunner: (fn) => fn(async (sql) => (await pglite.exec(sql)).map((r) => r.rows as unknown[])),
     close: async () => {
       await db.destroy();
       await pglite.close();
@@ -90,12 +94,14 @@ async function openPostgres(url: string): Promise<ScriptStore> {
     db,
     kind: 'postgres',
     location: redact(url),
-    runScript: async (sql) => {
-      // One dedicated connection per script, so BEGIN … COMMIT inside it stays on that connection.
+    withScriptRunner: async (fn) => {
+      // One dedicated connection for the whole script run, so BEGIN … COMMIT stays on it.
       const c = await pool.connect();
       try {
-        const result = (await c.query(sql)) as unknown as pg.QueryResult | pg.QueryResult[];
-        return (Array.isArray(result) ? result : [result]).map((r) => r.rows as unknown[]);
+        return await fn(async (sql) => {
+          const result = (await c.query(sql)) as unknown as pg.QueryResult | pg.QueryResult[];
+          return (Array.isArray(result) ? result : [result]).map((r) => r.rows as unknown[]);
+        });
       } finally {
         c.release();
       }

@@ -49,7 +49,7 @@ import {
   listJobs,
   transitionJob,
 } from '../../src/store/jobs.js';
-import type { JobChanges, JobListQuery } from '../../src/store/jobs.js';
+import type { JobListQuery } from '../../src/store/jobs.js';
 import { appendLogChunk, readLogChunks } from '../../src/store/job-logs.js';
 import type { TestDatabase } from '../support/databases.js';
 import { eventually } from '../support/wait.js';
@@ -88,9 +88,9 @@ export function storeContract(target: TestDatabase): void {
       assert.deepEqual(first.map(({ version, name }) => ({ version, name })), expected);
 
       await insertOrg(w.db, { id: 'org_kept', name: 'kept', at: T0 });
-      const runScript = (w.store as ScriptStore).runScript;
-      assert.equal(typeof runScript, 'function', 'openStore returns its script runner');
-      assert.deepEqual(await migrate(runScript), [], 'nothing left to apply');
+      const runner = (w.store as ScriptStore).withScriptRunner;
+      assert.equal(typeof runner, 'function', 'openStore returns its script runner');
+      assert.deepEqual(await migrate(runner), [], 'nothing left to apply');
       assert.deepEqual(await appliedMigrations(w.store), first, 'suanwang_migrations unchanged (applied_at too)');
       assert.deepEqual(await findOrgByName(w.db, 'kept'), { id: 'org_kept', name: 'kept' }, 'data survives');
     }));

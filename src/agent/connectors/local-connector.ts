@@ -5,6 +5,7 @@ import { access, link, mkdir, open, readFile, readdir, rename, rm, stat, unlink,
 import { delimiter, join } from 'node:path';
 import type { AgentPool, Lease, LogStream, RunRef, RunState, RunStatus } from '../../core/agent-protocol.js';
 import type { Connector } from '../connector.js';
+import { utf8TextOf } from '../utf8-text.js';
 
 /*
  * Layout of the state folder (everything the connector knows lives here, so a restarted agent, even
@@ -192,7 +193,7 @@ export class LocalConnector implements Connector {
         ({ bytesRead } = await file.read(buffer, 0, 4, offset));
         length = utf8PrefixLength(buffer, bytesRead);
       }
-      return { data: buffer.toString('utf8', 0, length), nextOffset: offset + length };
+      return { data: utf8TextOf(buffer.subarray(0, length)), nextOffset: offset + length };
     } finally {
       await file.close();
     }
