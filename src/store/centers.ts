@@ -1,3 +1,4 @@
+import type { AgentPool } from '../core/agent-protocol.js';
 import type { Queryable } from './transaction.js';
 import type { CenterRow, EnergyJson, PoolRow } from './schema.js';
 
@@ -84,14 +85,8 @@ export async function centersSilentSince(q: Queryable, cutoff: Date): Promise<Ce
     .execute();
 }
 
-export interface PoolSpec {
-  readonly name: string;
-  readonly accelerator: string | null;
-  readonly acceleratorsPerNode: number;
-  readonly coresPerNode: number;
-  readonly memoryMiBPerNode: number;
-  readonly nodes: number;
-}
+/** A pool as an agent declares it (the same shape as the agent protocol's). */
+export type PoolSpec = AgentPool;
 
 /**
  * Brings the center's pools in line with what its agent reports: new pools are added, known ones
