@@ -3,14 +3,16 @@ import { ApiError } from '../api/client/client.js';
 import { UsageError, type Command } from './command.js';
 import { cancel } from './commands/cancel.js';
 import { centers } from './commands/centers.js';
+import { datasets } from './commands/datasets.js';
 import { jobs } from './commands/jobs.js';
 import { login } from './commands/login.js';
 import { logs } from './commands/logs.js';
+import { quote } from './commands/quote.js';
 import { show } from './commands/show.js';
 import { submit } from './commands/submit.js';
 import { up } from './up/up.js';
 
-const COMMANDS: Readonly<Record<string, Command>> = { up, submit, jobs, show, logs, cancel, centers, login };
+const COMMANDS: Readonly<Record<string, Command>> = { up, submit, quote, jobs, show, logs, cancel, centers, datasets, login };
 
 function help(): string {
   const width = Math.max(...Object.keys(COMMANDS).map((n) => n.length));

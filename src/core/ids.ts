@@ -14,6 +14,7 @@ export const ID_PREFIXES = {
   job: 'job',
   placement: 'plc',
   event: 'evt',
+  dataset: 'ds',
 } as const;
 export type IdKind = keyof typeof ID_PREFIXES;
 

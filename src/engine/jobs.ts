@@ -23,6 +23,7 @@ import { inTransaction } from '../store/transaction.js';
 import type { Principal } from './accounts.js';
 import type { EngineContext } from './context.js';
 import { centerViews, pendingJob } from './snapshot.js';
+import { visibleDatasets } from './datasets.js';
 
 /** A job as submitted: the API validates the shape; this module checks it against the network. */
 export interface JobSpec {
@@ -37,10 +38,27 @@ export interface JobSpec {
   readonly walltimeSeconds: number;
   /** Accelerator models the job may run on; empty means any (when it asks for accelerators). */
   readonly accelerators: readonly string[];
-  readonly objective: Objective;
+  readonly objective: Objective | { readonly weights: ObjectiveWeights };
   readonly priority: number;
   /** How many times it may be started in all when its center fails under it (not when it fails by itself). */
   readonly maxAttempts: number;
+  /** Expected run time on `referenceAccelerator` (or on CPU cores); the scheduler scales it per chip. */
+  readonly runtimeSeconds?: number | undefined;
+  readonly referenceAccelerator?: string | undefined;
+  readonly forbidAccelerators: readonly string[];
+  /** Data residency: the regions it may run in (empty: anywhere). */
+  readonly regions: readonly string[];
+  /** ISO time it must finish by. */
+  readonly deadline?: string | undefined;
+  readonly budgetFen?: number | undefined;
+  /** Datasets (ids or names of the caller's org) to stage in. */
+  readonly inputs: readonly string[];
+}
+
+export interface ObjectiveWeights {
+  readonly cost: number;
+  readonly time: number;
+  readonly carbon: number;
 }
 
 type User = Extract<Principal, { kind: 'user' }>;
@@ -61,15 +79,8 @@ export async function submitJob(
     const earlier = await findIdempotentJob(ctx.store.db, user.orgId, idempotencyKey);
     if (earlier) return { job: await sameRequest(ctx, earlier, requestHash, idempotencyKey), created: false };
   }
-  spec.accelerators.forEach((key, i) => {
-    if (!acceleratorByKey(key)) {
-      throw new SuanwangError('invalid_field', `unknown accelerator model "${key}"`, {
-        field: `accelerators[${i}]`,
-        hint: 'use a key from `suanwang accelerators` (GET /v1/accelerators), such as nvidia-a100 or ascend-910b',
-      });
-    }
-  });
   const now = ctx.now();
+  const checked = await checkReferences(ctx, user, spec, now);
   const id = ctx.newId('job');
   const row = {
     id,
@@ -86,7 +97,15 @@ export async function submitJob(
     memory_mib_per_node: spec.memoryMiBPerNode,
     walltime_seconds: spec.walltimeSeconds,
     allowed_accelerators: JSON.stringify(spec.accelerators),
-    objective: spec.objective,
+    objective: typeof spec.objective === 'string' ? spec.objective : 'weights',
+    objective_weights: JSON.stringify(typeof spec.objective === 'string' ? null : spec.objective.weights),
+    runtime_seconds: spec.runtimeSeconds ?? null,
+    reference_accelerator: spec.referenceAccelerator ?? null,
+    forbidden_accelerators: JSON.stringify(spec.forbidAccelerators),
+    allowed_regions: JSON.stringify(spec.regions),
+    deadline: checked.deadline,
+    budget_fen: spec.budgetFen ?? null,
+    inputs: JSON.stringify(checked.inputs),
     priority: spec.priority,
     max_attempts: spec.maxAttempts,
     node_indices: JSON.stringify(null),
@@ -94,7 +113,7 @@ export async function submitJob(
     submitted_at: now,
     updated_at: now,
   };
-  await assertRunnableSomewhere(ctx, { ...row, command: [...spec.command], allowed_accelerators: [...spec.accelerators] } as unknown as JobRow);
+  await assertRunnableSomewhere(ctx, asRow(row));
   try {
     await inTransaction(ctx.store.db, async (trx) => {
       await insertJob(trx, row, `submitted by ${user.name}`);
@@ -123,6 +142,48 @@ async function sameRequest(
     });
   }
   return (await getJob(ctx.store.db, earlier.job_id))!;
+}
+
+/** The row as it will read back (jsonb columns parsed), for checks made before it is written. */
+function asRow(row: Record<string, unknown>): JobRow {
+  const parsed: Record<string, unknown> = { ...row, attempt: 0, center_id: null, pool_id: null, exit_code: null, reason: null, cancel_requested_at: null, placed_at: null, started_at: null, finished_at: null, adaptation: null };
+  for (const key of ['command', 'env', 'allowed_accelerators', 'node_indices', 'waiting_explanation', 'objective_weights', 'forbidden_accelerators', 'allowed_regions', 'inputs']) {
+    parsed[key] = JSON.parse(row[key] as string);
+  }
+  return parsed as unknown as JobRow;
+}
+
+/** Checks the names a job refers to (accelerator models, datasets, the deadline) and resolves them. */
+async function checkReferences(ctx: EngineContext, user: User, spec: JobSpec, now: Date): Promise<{ inputs: string[]; deadline: Date | null }> {
+  const models: [string, readonly string[]][] = [
+    ['accelerators', spec.accelerators],
+    ['forbidAccelerators', spec.forbidAccelerators],
+    ['referenceAccelerator', spec.referenceAccelerator ? [spec.referenceAccelerator] : []],
+  ];
+  for (const [field, keys] of models) {
+    keys.forEach((key, i) => {
+      if (!acceleratorByKey(key)) {
+        throw new SuanwangError('invalid_field', `unknown accelerator model "${key}"`, {
+          field: field === 'referenceAccelerator' ? field : `${field}[${i}]`,
+          hint: 'use a key from GET /v1/accelerators, such as nvidia-a100 or ascend-910b',
+        });
+      }
+    });
+  }
+  let deadline: Date | null = null;
+  if (spec.deadline) {
+    deadline = new Date(spec.deadline);
+    if (deadline.getTime() <= now.getTime()) {
+      throw new SuanwangError('invalid_field', `deadline ${spec.deadline} has already passed`, { field: 'deadline', hint: 'give a time in the future' });
+    }
+  }
+  const datasets = spec.inputs.length > 0 ? await visibleDatasets(ctx, user) : [];
+  const inputs = spec.inputs.map((ref, i) => {
+    const d = datasets.find((x) => x.id === ref || x.name === ref);
+    if (!d) throw new SuanwangError('invalid_field', `no dataset "${ref}" in your org`, { field: `inputs[${i}]`, hint: '`suanwang datasets` lists them' });
+    return d.id;
+  });
+  return { inputs, deadline };
 }
 
 function defaultName(command: readonly string[]): string {

@@ -12,6 +12,9 @@ export interface Database {
   job_events: JobEventsTable;
   job_logs: JobLogsTable;
   idempotency_keys: IdempotencyKeysTable;
+  datasets: DatasetsTable;
+  dataset_replicas: DatasetReplicasTable;
+  region_links: RegionLinksTable;
 }
 
 /** jsonb: written as a JSON string, read back parsed. */
@@ -21,6 +24,7 @@ export interface OrgsTable {
   id: string;
   name: string;
   created_at: Date;
+  share_weight: Generated<number>;
 }
 
 export type Role = 'user' | 'provider' | 'operator' | 'admin';
@@ -107,6 +111,15 @@ export interface JobsTable {
   exit_code: number | null;
   reason: string | null;
   waiting_explanation: Json<unknown>;
+  runtime_seconds: number | null;
+  reference_accelerator: string | null;
+  forbidden_accelerators: ColumnType<string[], string | undefined, string>;
+  allowed_regions: ColumnType<string[], string | undefined, string>;
+  deadline: Date | null;
+  budget_fen: number | null;
+  inputs: ColumnType<string[], string | undefined, string>;
+  adaptation: ColumnType<Record<string, number> | null, string | undefined, string>;
+  objective_weights: ColumnType<{ cost: number; time: number; carbon: number } | null, string | undefined, string>;
   cancel_requested_at: Date | null;
   submitted_at: Date;
   placed_at: Date | null;
@@ -159,3 +172,25 @@ export type NewJob = Insertable<JobsTable>;
 export type CenterRow = Selectable<CentersTable>;
 export type PoolRow = Selectable<PoolsTable>;
 export type UserRow = Selectable<UsersTable>;
+
+export interface DatasetsTable {
+  id: string;
+  org_id: string;
+  name: string;
+  bytes: number;
+  created_at: Date;
+}
+
+export interface DatasetReplicasTable {
+  dataset_id: string;
+  center_id: string;
+  created_at: Date;
+}
+
+export interface RegionLinksTable {
+  from_region: string;
+  to_region: string;
+  bandwidth_mbps: number;
+  latency_ms: number;
+  egress_fen_per_gb: number;
+}

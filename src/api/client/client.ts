@@ -1,4 +1,4 @@
-import type { CenterResource, ErrorBody, JobDetailResource, JobList, JobResource, JobSubmissionInput, LogPage } from './schemas.js';
+import type { CenterResource, DatasetResource, ErrorBody, QuoteResource, JobDetailResource, JobList, JobResource, JobSubmissionInput, LogPage } from './schemas.js';
 
 /** An error answer from the API, with its stable code (see src/core/errors.ts). */
 export class ApiError extends Error {
@@ -64,6 +64,15 @@ export class SuanwangClient {
   }
   logs(id: string, after = 0, waitMs = 0): Promise<LogPage> {
     return this.request('GET', `/v1/jobs/${encodeURIComponent(id)}/logs?after=${after}&waitMs=${waitMs}`);
+  }
+  quote(job: JobSubmissionInput): Promise<QuoteResource> {
+    return this.request('POST', '/v1/quote', job);
+  }
+  datasets(): Promise<{ items: DatasetResource[] }> {
+    return this.request('GET', '/v1/datasets');
+  }
+  registerDataset(d: { name: string; bytes: number; centers: string[] }): Promise<DatasetResource> {
+    return this.request('POST', '/v1/datasets', d);
   }
   centers(): Promise<{ items: CenterResource[] }> {
     return this.request('GET', '/v1/centers');

@@ -9,6 +9,13 @@ import { RESOURCE_LIMITS } from '../../core/resources.js';
  */
 
 const OBJECTIVES = ['cheapest', 'fastest', 'greenest', 'balanced'] as const;
+/** A named objective, or explicit weights of cost, time and carbon (relative to the best option). */
+export const Objective = z.union([
+  z.enum(OBJECTIVES),
+  z.strictObject({
+    weights: z.strictObject({ cost: z.number().min(0).max(100), time: z.number().min(0).max(100), carbon: z.number().min(0).max(100) }),
+  }),
+]);
 const noNul = (s: string) => !s.includes('\0');
 
 export const JobSubmission = z
@@ -30,9 +37,16 @@ export const JobSubmission = z
     memoryMiBPerNode: z.int().min(1).max(RESOURCE_LIMITS.memoryMiB).default(1024),
     walltimeSeconds: z.int().min(1).max(RESOURCE_LIMITS.walltimeSeconds).default(3600),
     accelerators: z.array(z.string().min(1).max(64)).max(64).default([]),
-    objective: z.enum(OBJECTIVES).default('balanced'),
+    objective: Objective.default('balanced'),
     priority: z.int().min(-1000).max(1000).default(0),
     maxAttempts: z.int().min(1).max(10).default(3),
+    runtimeSeconds: z.int().min(1).max(RESOURCE_LIMITS.walltimeSeconds).optional().describe('expected run time on the reference accelerator (or on CPU cores); the scheduler scales it per chip'),
+    referenceAccelerator: z.string().min(1).max(64).optional().describe('the accelerator runtimeSeconds was measured on (default nvidia-a100)'),
+    forbidAccelerators: z.array(z.string().min(1).max(64)).max(64).default([]),
+    regions: z.array(z.string().min(1).max(64)).max(64).default([]).describe('data residency: run only in these regions (empty: anywhere)'),
+    deadline: z.iso.datetime({ offset: true }).optional().describe('finish by then, or do not start'),
+    budgetFen: z.int().min(0).max(2 ** 53 - 1).optional().describe('the most the run may cost, in fen (0.01 CNY)'),
+    inputs: z.array(z.string().min(1).max(128)).max(64).default([]).describe('datasets (ids or names) staged in before the job holds accelerators'),
   })
   .meta({ id: 'JobSubmission', description: 'A job to run: a program and its arguments (argv, no shell), and what it needs.' });
 export type JobSubmissionInput = z.input<typeof JobSubmission>;
@@ -53,7 +67,7 @@ const Estimates = z.object({
 
 export const ExplanationSchema = z
   .object({
-    objective: z.enum(OBJECTIVES),
+    objective: z.unknown(),
     chosen: Estimates.nullable(),
     alternatives: z.array(Estimates),
     infeasible: z.array(
@@ -87,9 +101,16 @@ export const JobResource = z
     memoryMiBPerNode: z.int(),
     walltimeSeconds: z.int(),
     accelerators: z.array(z.string()),
-    objective: z.enum(OBJECTIVES),
+    objective: Objective,
     priority: z.int(),
     maxAttempts: z.int(),
+    runtimeSeconds: z.int().nullable(),
+    referenceAccelerator: z.string().nullable(),
+    forbidAccelerators: z.array(z.string()),
+    regions: z.array(z.string()),
+    deadline: z.iso.datetime().nullable(),
+    budgetFen: z.int().nullable(),
+    inputs: z.array(z.string()),
     attempt: z.int(),
     center: z.string().nullable().describe('name of the center it is placed on or ran on'),
     pool: z.string().nullable(),
@@ -235,3 +256,23 @@ export const AgentLogReport = z
     chunks: z.array(z.strictObject({ stream: z.enum(['stdout', 'stderr']), offset: z.int().min(0), data: z.string() })).max(1000),
   })
   .meta({ id: 'AgentLogReport' });
+
+export const NewDataset = z
+  .strictObject({
+    name: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,127}$/, 'lowercase letters, digits and ._-'),
+    bytes: z.int().min(0).max(2 ** 53 - 1),
+    centers: z.array(z.string().min(1)).min(1, 'name at least one center that holds a replica').max(64),
+  })
+  .meta({ id: 'NewDataset' });
+
+export const DatasetResource = z
+  .object({ id: z.string(), name: z.string(), bytes: z.int(), centers: z.array(z.string()) })
+  .meta({ id: 'Dataset' });
+export type DatasetResource = z.infer<typeof DatasetResource>;
+
+export const QuoteResource = z
+  .object({
+    now: ExplanationSchema.describe('what the scheduler would do with this job now, given the queue and free capacity'),
+  })
+  .meta({ id: 'Quote' });
+export type QuoteResource = z.infer<typeof QuoteResource>;

@@ -24,9 +24,18 @@ export function renderJob(d: JobDetailResource): string {
   if (j.reason) out.push(`  reason:    ${j.reason}`);
   out.push(`  command:   ${j.command.map((a) => (/[\s"'$]/.test(a) ? JSON.stringify(a) : a)).join(' ')}`);
   out.push(
-    `  asks:      ${j.nodes} node(s) × ${j.acceleratorsPerNode} accelerator(s), ${j.coresPerNode} core(s), ${j.memoryMiBPerNode} MiB; walltime ${duration(j.walltimeSeconds)}; ${j.objective}` +
+    `  asks:      ${j.nodes} node(s) × ${j.acceleratorsPerNode} accelerator(s), ${j.coresPerNode} core(s), ${j.memoryMiBPerNode} MiB; walltime ${duration(j.walltimeSeconds)}; ${objectiveText(j.objective)}` +
       (j.accelerators.length ? `; only ${j.accelerators.join(', ')}` : ''),
   );
+  const limits = [
+    j.runtimeSeconds !== null ? `runtime ${duration(j.runtimeSeconds)} on ${j.referenceAccelerator ?? 'the reference chip'}` : '',
+    j.deadline ? `deadline ${j.deadline.replace('T', ' ').slice(0, 16)}` : '',
+    j.budgetFen !== null ? `budget ${yuan(j.budgetFen)}` : '',
+    j.regions.length ? `regions ${j.regions.join(', ')}` : '',
+    j.forbidAccelerators.length ? `never ${j.forbidAccelerators.join(', ')}` : '',
+    j.inputs.length ? `inputs ${j.inputs.join(', ')}` : '',
+  ].filter(Boolean);
+  if (limits.length) out.push(`  limits:    ${limits.join('; ')}`);
   out.push(`  where:     ${j.center ? `${j.center}/${j.pool}` : '-'}   attempt ${j.attempt} of ${j.maxAttempts}`);
   out.push(`  owner:     ${j.user} (${j.org})`);
   const last = d.placements.at(-1);
@@ -64,4 +73,8 @@ function indent(s: string): string {
     .split('\n')
     .map((l) => `  ${l}`)
     .join('\n');
+}
+
+function objectiveText(o: JobDetailResource['job']['objective']): string {
+  return typeof o === 'string' ? o : `weights cost ${o.weights.cost}, time ${o.weights.time}, carbon ${o.weights.carbon}`;
 }

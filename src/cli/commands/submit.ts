@@ -4,6 +4,7 @@ import type { JobSubmissionInput } from '../../api/client/schemas.js';
 import { clientFor, parse, printJson, UsageError, type Command } from '../command.js';
 import { parseDuration, parseMemoryMiB } from '../format.js';
 import { followLogs } from './logs.js';
+import { printQuote } from './quote.js';
 
 export const submit: Command = {
   summary: 'submit a job; prints its id at once',
@@ -22,10 +23,56 @@ suanwang submit [options] JOB.yaml        (fields as in POST /v1/jobs; flags ove
   --workdir PATH      working directory at the center (default: a fresh folder)
   --name NAME         a name for the job
   --max-attempts N    starts allowed if its center fails under it (default 3)
+  --runtime DURATION  expected run time on the reference chip (default: the walltime)
+  --reference KEY     the chip --runtime was measured on (default nvidia-a100)
+  --forbid KEY        never run on this accelerator model, repeatable
+  --region R          run only in this region (data residency), repeatable
+  --deadline WHEN     finish by then: an ISO time, or +DURATION from now (+6h)
+  --budget YUAN       the most it may cost, e.g. 50 or 12.50
+  --input DATASET     a dataset to stage in first (name or id), repeatable
+  --weights W         cost=1,time=1,carbon=2: explicit objective weights
   --idempotency-key K retrying with the same key returns the same job
   -f, --follow        stream its output until it ends; exit with its exit code
+  --dry-run           show where it would run and at what cost, submit nothing (= suanwang quote)
   --json              print the job as JSON`,
   async run(argv) {
+    const { job, values } = jobFromArgs(argv);
+    if (values['dry-run']) return printQuote(clientFor(values), job, values.json === true);
+    const client = clientFor(values);
+    const created = await client.submit(job, values['idempotency-key']);
+    if (values.json && !values.follow) {
+      printJson(created);
+      return 0;
+    }
+    if (!values.follow) {
+      process.stdout.write(`${created.id}\n`);
+      process.stderr.write(`submitted ${created.name} (${created.state}); follow it with: suanwang logs -f ${created.id}\n`);
+      return 0;
+    }
+    process.stderr.write(`submitted ${created.id}; following its output\n`);
+    return followLogs(client, created.id);
+  },
+};
+
+function readJobFile(path: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new UsageError(`cannot read job file ${path}: ${(error as Error).message}`);
+  }
+  let data: unknown;
+  try {
+    data = parseYaml(text);
+  } catch (error) {
+    throw new UsageError(`${path} is not valid YAML: ${(error as Error).message}`);
+  }
+  if (data === null || typeof data !== 'object' || Array.isArray(data)) throw new UsageError(`${path} must hold a mapping of job fields (command, acceleratorsPerNode, …)`);
+  return data as Record<string, unknown>;
+}
+
+/** The job described by `submit`/`quote` arguments: a job file and/or flags, and the command after --. */
+export function jobFromArgs(argv: string[]) {
     const dashdash = argv.indexOf('--');
     const own = dashdash === -1 ? argv : argv.slice(0, dashdash);
     const command = dashdash === -1 ? undefined : argv.slice(dashdash + 1);
@@ -43,7 +90,16 @@ suanwang submit [options] JOB.yaml        (fields as in POST /v1/jobs; flags ove
       name: { type: 'string' },
       'max-attempts': { type: 'string' },
       'idempotency-key': { type: 'string' },
+      runtime: { type: 'string' },
+      reference: { type: 'string' },
+      forbid: { type: 'string', multiple: true },
+      region: { type: 'string', multiple: true },
+      deadline: { type: 'string' },
+      budget: { type: 'string' },
+      input: { type: 'string', multiple: true },
+      weights: { type: 'string' },
       follow: { type: 'boolean', short: 'f', default: false },
+      'dry-run': { type: 'boolean', default: false },
     });
     let job: Record<string, unknown> = {};
     if (positionals.length > 1) throw new UsageError(`one job file at most, got ${positionals.join(' ')}; put the command after --`);
@@ -76,6 +132,22 @@ suanwang submit [options] JOB.yaml        (fields as in POST /v1/jobs; flags ove
       if (s === undefined) throw new UsageError(`--time takes a duration such as 30m, 2h or 1:30:00, got "${values.time}"`);
       job.walltimeSeconds = s;
     }
+    if (values.runtime !== undefined) {
+      const s = parseDuration(values.runtime);
+      if (s === undefined) throw new UsageError(`--runtime takes a duration such as 20m or 2h, got "${values.runtime}"`);
+      job.runtimeSeconds = s;
+    }
+    if (values.deadline !== undefined) job.deadline = parseDeadline(values.deadline);
+    if (values.budget !== undefined) {
+      const fen = parseYuan(values.budget);
+      if (fen === undefined) throw new UsageError(`--budget takes yuan such as 50 or 12.50, got "${values.budget}"`);
+      job.budgetFen = fen;
+    }
+    if (values.weights !== undefined) job.objective = { weights: parseWeights(values.weights) };
+    set('referenceAccelerator', values.reference);
+    set('forbidAccelerators', values.forbid);
+    set('regions', values.region);
+    set('inputs', values.input);
     set('accelerators', values.accelerator);
     set('objective', values.objective);
     set('workdir', values.workdir);
@@ -89,35 +161,36 @@ suanwang submit [options] JOB.yaml        (fields as in POST /v1/jobs; flags ove
       }
       job.env = env;
     }
-    const client = clientFor(values);
-    const created = await client.submit(job as JobSubmissionInput, values['idempotency-key']);
-    if (values.json && !values.follow) {
-      printJson(created);
-      return 0;
-    }
-    if (!values.follow) {
-      process.stdout.write(`${created.id}\n`);
-      process.stderr.write(`submitted ${created.name} (${created.state}); follow it with: suanwang logs -f ${created.id}\n`);
-      return 0;
-    }
-    process.stderr.write(`submitted ${created.id}; following its output\n`);
-    return followLogs(client, created.id);
-  },
-};
+    return { job: job as JobSubmissionInput, values };
+}
 
-function readJobFile(path: string): Record<string, unknown> {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    throw new UsageError(`cannot read job file ${path}: ${(error as Error).message}`);
+/** An ISO time, or `+DURATION` from now, as an ISO time. */
+function parseDeadline(text: string): string {
+  if (text.startsWith('+')) {
+    const s = parseDuration(text.slice(1));
+    if (s === undefined) throw new UsageError(`--deadline +DURATION takes e.g. +30m or +6h, got "${text}"`);
+    return new Date(Date.now() + s * 1000).toISOString();
   }
-  let data: unknown;
-  try {
-    data = parseYaml(text);
-  } catch (error) {
-    throw new UsageError(`${path} is not valid YAML: ${(error as Error).message}`);
+  const t = Date.parse(text);
+  if (Number.isNaN(t)) throw new UsageError(`--deadline takes an ISO time (2026-12-01T18:00:00+08:00) or +DURATION, got "${text}"`);
+  return new Date(t).toISOString();
+}
+
+/** "12.5" yuan → 1250 fen, by string arithmetic (money never goes through floating point). */
+export function parseYuan(text: string): number | undefined {
+  const m = /^¥?(\d+)(?:\.(\d{1,2}))?$/.exec(text.trim());
+  if (!m) return undefined;
+  return Number(m[1]) * 100 + Number((m[2] ?? '0').padEnd(2, '0'));
+}
+
+function parseWeights(text: string): { cost: number; time: number; carbon: number } {
+  const w = { cost: 0, time: 0, carbon: 0 };
+  for (const part of text.split(',')) {
+    const [k, v] = part.split('=');
+    if (!k || v === undefined || !(k in w) || !/^\d+(\.\d+)?$/.test(v)) {
+      throw new UsageError(`--weights takes cost=N,time=N,carbon=N, got "${text}"`);
+    }
+    w[k as keyof typeof w] = Number(v);
   }
-  if (data === null || typeof data !== 'object' || Array.isArray(data)) throw new UsageError(`${path} must hold a mapping of job fields (command, acceleratorsPerNode, …)`);
-  return data as Record<string, unknown>;
+  return w;
 }

@@ -1,5 +1,6 @@
 import type { AgentPool } from '../../core/agent-protocol.js';
 import type { CenterDefinition } from '../../engine/centers.js';
+import type { RegionLink } from '../../store/datasets.js';
 
 /**
  * The embedded demo network: three centers of China's "East Data, West Compute" layout, each joined
@@ -60,4 +61,17 @@ export const DEMO_CENTERS: readonly DemoCenter[] = [
     },
     pools: [{ name: 'cpu', accelerator: null, acceleratorsPerNode: 0, coresPerNode: 64, memoryMiBPerNode: 256 * 1024, nodes: 4 }],
   },
+];
+
+/**
+ * Links between the demo regions (each listed once; the reverse direction is the same). Latency:
+ * the real-route round-trip floors of ../shared/data/README.md halved (Shanghai–Zhongwei 25 ms RTT,
+ * Shanghai–Gui'an 23 ms); Zhongwei–Gui'an (~1,300 km) is estimated the same way (~20 ms RTT).
+ * Bandwidth and egress price have no public per-link figures: 10 Gbit/s and ¥0.50 per GB are
+ * assumptions of this demo, to override.
+ */
+export const DEMO_LINKS: readonly RegionLink[] = [
+  { fromRegion: 'shanghai', toRegion: 'ningxia', bandwidthMbps: 10_000, latencyMs: 12.5, egressFenPerGB: 50 },
+  { fromRegion: 'shanghai', toRegion: 'guizhou', bandwidthMbps: 10_000, latencyMs: 11.5, egressFenPerGB: 50 },
+  { fromRegion: 'ningxia', toRegion: 'guizhou', bandwidthMbps: 10_000, latencyMs: 10, egressFenPerGB: 50 },
 ];

@@ -14,7 +14,8 @@ import { findTokenOwner, findUserByName } from '../../store/accounts.js';
 import { findCenterByName } from '../../store/centers.js';
 import { openStore } from '../../store/open-database.js';
 import { HOME_FILES } from '../config.js';
-import { DEMO_CENTERS, type DemoCenter } from './demo-network.js';
+import { DEMO_CENTERS, DEMO_LINKS, type DemoCenter } from './demo-network.js';
+import { upsertLink, type RegionLink } from '../../store/datasets.js';
 
 export interface EmbeddedOptions {
   /** The data folder: PGlite's database (unless `databaseUrl`), agent state, tokens. */
@@ -26,6 +27,8 @@ export interface EmbeddedOptions {
   readonly databaseUrl?: string | undefined;
   /** Centers to join through in-process agents (default: the demo network). */
   readonly centers?: readonly DemoCenter[];
+  /** Links between their regions (default: the demo network's). */
+  readonly links?: readonly RegionLink[];
   readonly engine?: Partial<EngineConfig>;
   readonly log?: (line: string) => void;
 }
@@ -66,6 +69,10 @@ export async function startEmbeddedNetwork(options: EmbeddedOptions): Promise<Em
     connectors.push(connector);
     const transport = new HttpAgentTransport({ serverUrl: url, token });
     agents.set(center.definition.name, startAgent({ transport, connector, name: center.definition.name, log }));
+  }
+  for (const link of options.links ?? DEMO_LINKS) {
+    await upsertLink(store.db, link);
+    await upsertLink(store.db, { ...link, fromRegion: link.toRegion, toRegion: link.fromRegion });
   }
   await Promise.all([...agents.values()].map((a) => a.registered));
   writeFileSync(join(options.home, HOME_FILES.server), JSON.stringify({ url, pid: process.pid }) + '\n');
