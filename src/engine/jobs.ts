@@ -3,7 +3,8 @@ import { acceleratorByKey } from '../core/accelerators.js';
 import { SuanwangError } from '../core/errors.js';
 import { isTerminal } from '../core/job-state.js';
 import type { Objective } from '../scheduler/types.js';
-import { checkFeasible } from '../scheduler/index.js';
+import { checkFeasible, schedule } from '../scheduler/index.js';
+import { DEFAULT_POLICY, type Explanation } from '../scheduler/types.js';
 import { listCenters, listPools } from '../store/centers.js';
 import type { JobRow } from '../store/schema.js';
 import {
@@ -22,7 +23,7 @@ import { readLogChunks } from '../store/job-logs.js';
 import { inTransaction } from '../store/transaction.js';
 import type { Principal } from './accounts.js';
 import type { EngineContext } from './context.js';
-import { centerViews, pendingJob } from './snapshot.js';
+import { centerViews, loadSnapshot, pendingJob } from './snapshot.js';
 import { visibleDatasets } from './datasets.js';
 
 /** A job as submitted: the API validates the shape; this module checks it against the network. */
@@ -80,9 +81,43 @@ export async function submitJob(
     if (earlier) return { job: await sameRequest(ctx, earlier, requestHash, idempotencyKey), created: false };
   }
   const now = ctx.now();
-  const checked = await checkReferences(ctx, user, spec, now);
   const id = ctx.newId('job');
-  const row = {
+  const row = await newJobRow(ctx, user, spec, id, now);
+  await assertRunnableSomewhere(ctx, asRow(row));
+  try {
+    await inTransaction(ctx.store.db, async (trx) => {
+      await insertJob(trx, row, `submitted by ${user.name}`);
+      if (idempotencyKey) await insertIdempotencyKey(trx, { orgId: user.orgId, key: idempotencyKey, requestHash, jobId: id, at: now });
+    });
+  } catch (error) {
+    // Two requests with one key raced: the loser answers with the winner's job.
+    const earlier = idempotencyKey ? await findIdempotentJob(ctx.store.db, user.orgId, idempotencyKey) : undefined;
+    if (earlier) return { job: await sameRequest(ctx, earlier, requestHash, idempotencyKey!), created: false };
+    throw error;
+  }
+  ctx.signals.wake('tick');
+  return { job: (await getJob(ctx.store.db, id))!, created: true };
+}
+
+async function sameRequest(
+  ctx: EngineContext,
+  earlier: { job_id: string; request_hash: string },
+  requestHash: string,
+  key: string,
+): Promise<JobRow> {
+  if (earlier.request_hash !== requestHash) {
+    throw new SuanwangError('idempotency_key_reused', `Idempotency-Key "${key}" was used for a different job (${earlier.job_id})`, {
+      field: 'Idempotency-Key',
+      hint: 'use a new key for a new job; reuse a key only to retry the very same request',
+    });
+  }
+  return (await getJob(ctx.store.db, earlier.job_id))!;
+}
+
+/** A job row from a checked spec (names resolved), not yet written. */
+async function newJobRow(ctx: EngineContext, user: User, spec: JobSpec, id: string, now: Date) {
+  const checked = await checkReferences(ctx, user, spec, now);
+  return {
     id,
     org_id: user.orgId,
     user_id: user.userId,
@@ -113,35 +148,21 @@ export async function submitJob(
     submitted_at: now,
     updated_at: now,
   };
-  await assertRunnableSomewhere(ctx, asRow(row));
-  try {
-    await inTransaction(ctx.store.db, async (trx) => {
-      await insertJob(trx, row, `submitted by ${user.name}`);
-      if (idempotencyKey) await insertIdempotencyKey(trx, { orgId: user.orgId, key: idempotencyKey, requestHash, jobId: id, at: now });
-    });
-  } catch (error) {
-    // Two requests with one key raced: the loser answers with the winner's job.
-    const earlier = idempotencyKey ? await findIdempotentJob(ctx.store.db, user.orgId, idempotencyKey) : undefined;
-    if (earlier) return { job: await sameRequest(ctx, earlier, requestHash, idempotencyKey!), created: false };
-    throw error;
-  }
-  ctx.signals.wake('tick');
-  return { job: (await getJob(ctx.store.db, id))!, created: true };
 }
 
-async function sameRequest(
-  ctx: EngineContext,
-  earlier: { job_id: string; request_hash: string },
-  requestHash: string,
-  key: string,
-): Promise<JobRow> {
-  if (earlier.request_hash !== requestHash) {
-    throw new SuanwangError('idempotency_key_reused', `Idempotency-Key "${key}" was used for a different job (${earlier.job_id})`, {
-      field: 'Idempotency-Key',
-      hint: 'use a new key for a new job; reuse a key only to retry the very same request',
-    });
-  }
-  return (await getJob(ctx.store.db, earlier.job_id))!;
+/**
+ * What the scheduler would do with this job now, without submitting it: the current snapshot plus
+ * the job, one scheduling pass in memory, and the job's explanation (options, costs, reasons).
+ */
+export async function quoteJob(ctx: EngineContext, user: User, spec: JobSpec): Promise<Explanation> {
+  const now = ctx.now();
+  const id = ctx.newId('job');
+  const row = asRow(await newJobRow(ctx, user, spec, id, now));
+  await assertRunnableSomewhere(ctx, row);
+  const { snapshot } = await loadSnapshot(ctx.store.db, now.getTime());
+  const result = schedule({ ...snapshot, jobs: [...snapshot.jobs, pendingJob(row)] }, DEFAULT_POLICY);
+  const placed = result.placements.find((p) => p.jobId === id);
+  return placed ? placed.explanation : result.waiting.find((w) => w.jobId === id)!.explanation;
 }
 
 /** The row as it will read back (jsonb columns parsed), for checks made before it is written. */

@@ -2,9 +2,9 @@ import { z } from 'zod';
 import { JOB_STATES } from '../../core/job-state.js';
 import { requireUser } from '../../engine/accounts.js';
 import type { EngineContext } from '../../engine/context.js';
-import { cancelJob, jobDetail, listVisibleJobs, readJobLogs, submitJob } from '../../engine/jobs.js';
+import { cancelJob, jobDetail, listVisibleJobs, quoteJob, readJobLogs, submitJob } from '../../engine/jobs.js';
 import { listCenters, listPools } from '../../store/centers.js';
-import { JobDetailResource, JobList, JobResource, JobSubmission, LogPage } from '../client/schemas.js';
+import { JobDetailResource, JobList, JobResource, JobSubmission, LogPage, QuoteResource } from '../client/schemas.js';
 import { HandlerResult, route } from '../route.js';
 import type { Names } from '../views.js';
 import { jobResource } from '../views.js';
@@ -45,6 +45,18 @@ export const jobRoutes = [
       }
       const { job, created } = await submitJob(ctx, requireUser(principal!), body, key);
       return new HandlerResult(created ? 201 : 200, jobResource(job, await names(ctx)));
+    },
+  }),
+  route({
+    method: 'post',
+    path: '/v1/quote',
+    summary: 'Where a job would run now, at what cost, energy and carbon, and why not elsewhere; submits nothing.',
+    tag: 'jobs',
+    access: 'user',
+    body: JobSubmission,
+    response: { status: 200, schema: QuoteResource },
+    async handle({ ctx, principal, body }) {
+      return { now: await quoteJob(ctx, requireUser(principal!), body) };
     },
   }),
   route({
