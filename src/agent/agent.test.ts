@@ -212,6 +212,7 @@ function lease(command: readonly string[], overrides: Partial<Lease> = {}): Leas
     command,
     env: {},
     workdir: null,
+    files: {},
     nodes: 1,
     acceleratorsPerNode: 0,
     coresPerNode: 1,

@@ -66,6 +66,7 @@ export function connectorContract(name: string, setup: () => Promise<ConnectorFi
         command,
         env: {},
         workdir: null,
+        files: {},
         nodes: 1,
         acceleratorsPerNode: pool.acceleratorsPerNode > 0 ? 1 : 0,
         coresPerNode: 1,
@@ -127,6 +128,14 @@ export function connectorContract(name: string, setup: () => Promise<ConnectorFi
       assert.equal(await readAll(connector, l, 'stderr'), '');
       // Reading at the end gives nothing new, and the same offset back.
       assert.deepEqual(await connector.readOutput(l, 'stdout', 3, 100), { data: '', nextOffset: 3 });
+    });
+
+    it('writes the lease files into the working directory before the run starts', CASE, async () => {
+      const l = await lease(['sh', '-c', 'cat data/in.txt run.py'], { files: { 'data/in.txt': '中文 input\n', 'run.py': 'print(1)\n' } });
+      await connector.start(l);
+      const run = await ended(connector, l);
+      assert.equal(run.state, 'succeeded');
+      assert.equal(await readAll(connector, l, 'stdout'), '中文 input\nprint(1)\n');
     });
 
     it('reports a non-zero exit as failed with its exit code', CASE, async () => {

@@ -83,6 +83,8 @@ export interface Lease {
   readonly env: Readonly<Record<string, string>>;
   /** Working directory; null means a fresh folder the agent makes for this run. */
   readonly workdir: string | null;
+  /** Small files (relative path → text) to write into the working directory before the run starts. */
+  readonly files: Readonly<Record<string, string>>;
   readonly nodes: number;
   readonly acceleratorsPerNode: number;
   readonly coresPerNode: number;

@@ -16,7 +16,8 @@ import type {
 import { centersSilentSince, getCenter, listPools, lockCenter, syncPools, updateCenter } from '../store/centers.js';
 import { activeJobs, addJobEvent, getJob, lockJob, transitionJob } from '../store/jobs.js';
 import { appendLogChunk } from '../store/job-logs.js';
-import type { JobRow } from '../store/schema.js';
+import type { JobRow, PoolRow } from '../store/schema.js';
+import { acceleratorByKey } from '../core/accelerators.js';
 import type { Queryable } from '../store/transaction.js';
 import { inTransaction } from '../store/transaction.js';
 import type { EngineContext } from './context.js';
@@ -112,8 +113,8 @@ export async function pollLeases(
   for (;;) {
     const center = await assertSession(ctx.store.db, centerId, sessionId);
     const active = await activeJobs(ctx.store.db, centerId);
-    const pools = new Map((await listPools(ctx.store.db, centerId)).map((p) => [p.id, p.name]));
-    const leases = active.filter((j) => j.state === 'placed').map((j) => toLease(j, pools.get(j.pool_id ?? '') ?? ''));
+    const pools = new Map((await listPools(ctx.store.db, centerId)).map((p) => [p.id, p]));
+    const leases = active.filter((j) => j.state === 'placed').map((j) => toLease(j, pools.get(j.pool_id ?? '')));
     const kill = active.filter((j) => j.state === 'running' && j.cancel_requested_at).map((j) => ({ jobId: j.id, attempt: j.attempt }));
     const left = deadline - Date.now();
     if (leases.length > 0 || kill.length > 0 || left <= 0 || signal?.aborted || center.state === 'offline') return { leases, kill };
@@ -121,15 +122,22 @@ export async function pollLeases(
   }
 }
 
-function toLease(job: JobRow, poolName: string): Lease {
+/**
+ * The lease of a placed job. An app launch carries one command per accelerator family; the lease
+ * takes the variant of the family of the pool the scheduler picked (`cpu` for CPU nodes).
+ */
+function toLease(job: JobRow, pool: PoolRow | undefined): Lease {
+  const family = pool?.accelerator ? (acceleratorByKey(pool.accelerator)?.family ?? 'cpu') : 'cpu';
+  const variant = job.command_variants?.[family] ?? job.command_variants?.cpu;
   return {
     jobId: job.id,
     attempt: job.attempt,
     name: job.name,
-    poolName,
-    command: job.command,
-    env: job.env,
+    poolName: pool?.name ?? '',
+    command: variant?.command ?? job.command,
+    env: { ...job.env, ...(variant?.env ?? {}) },
     workdir: job.workdir,
+    files: job.files,
     nodes: job.nodes,
     acceleratorsPerNode: job.accelerators_per_node,
     coresPerNode: job.cores_per_node,

@@ -1,9 +1,10 @@
 import type { NodeRequest } from '../core/resources.js';
-import type { CenterView, Objective, PendingJob, PoolView, Snapshot } from '../scheduler/types.js';
+import type { CenterView, Objective, PendingJob, PoolView, RunningJob, Snapshot } from '../scheduler/types.js';
 import type { CenterRow, JobRow, PoolRow } from '../store/schema.js';
 import { listCenters, listPools } from '../store/centers.js';
 import { activeJobs, jobsInStates } from '../store/jobs.js';
 import type { Queryable } from '../store/transaction.js';
+import { listDatasets, listLinks } from '../store/datasets.js';
 
 /** The most pending jobs one scheduling pass looks at; the rest wait for the next pass. */
 export const MAX_JOBS_PER_PASS = 10_000;
@@ -13,14 +14,30 @@ export const MAX_JOBS_PER_PASS = 10_000;
  * waiting summary (so a pass rewrites an explanation only when it changed).
  */
 export async function loadSnapshot(q: Queryable, now: number): Promise<{ snapshot: Snapshot; waitingSummaries: Map<string, string | null> }> {
-  const [centers, pools, active, queued] = await Promise.all([
+  const [centers, pools, active, queued, links, orgs] = await Promise.all([
     listCenters(q),
     listPools(q),
     activeJobs(q),
     jobsInStates(q, ['queued'], MAX_JOBS_PER_PASS),
+    listLinks(q),
+    q.selectFrom('orgs').select(['id', 'share_weight']).execute(),
   ]);
+  const inputIds = [...new Set(queued.flatMap((j) => j.inputs))];
+  const datasets = await listDatasets(q, inputIds);
+  const regionOf = new Map(centers.map((c) => [c.id, c.region]));
   const waitingSummaries = new Map(queued.map((j) => [j.id, (j.waiting_explanation as { summary?: string } | null)?.summary ?? null]));
-  return { snapshot: { now, centers: centerViews(centers, pools, active), jobs: queued.map(pendingJob) }, waitingSummaries };
+  return {
+    snapshot: {
+      now,
+      centers: centerViews(centers, pools, active),
+      jobs: queued.map(pendingJob),
+      links,
+      datasets: datasets.map((d) => ({ id: d.id, bytes: d.bytes, regions: [...new Set(d.centerIds.map((c) => regionOf.get(c)!))] })),
+      running: active.filter((j) => j.pool_id && j.node_indices).map(runningJob),
+      orgWeights: Object.fromEntries(orgs.map((o) => [o.id, o.share_weight])),
+    },
+    waitingSummaries,
+  };
 }
 
 /** Centers with their pools and what is free on every node, given the jobs that hold capacity. */
@@ -70,6 +87,7 @@ function poolView(p: PoolRow, usedByNode: readonly (NodeRequest | undefined)[]):
     freeByNode,
     fenPerAcceleratorHour: p.fen_per_accelerator_hour,
     fenPerCoreHour: p.fen_per_core_hour,
+    priceFactorByHour: null,
   };
 }
 
@@ -81,10 +99,34 @@ export function pendingJob(job: JobRow): PendingJob {
     nodes: job.nodes,
     perNode: { accelerators: job.accelerators_per_node, cores: job.cores_per_node, memoryMiB: job.memory_mib_per_node },
     walltimeSeconds: job.walltime_seconds,
+    runtimeSeconds: job.runtime_seconds,
+    referenceAccelerator: job.reference_accelerator,
+    speedMetric: 'fp16',
+    adaptation: job.adaptation,
     allowedAccelerators: job.allowed_accelerators,
+    forbiddenAccelerators: job.forbidden_accelerators,
+    allowedRegions: job.allowed_regions,
+    deadline: job.deadline ? job.deadline.getTime() : null,
+    budgetFen: job.budget_fen,
+    inputs: job.inputs.map((datasetId) => ({ datasetId })),
     program: job.command[0] ?? '',
-    objective: job.objective as Objective,
+    objective: job.objective === 'weights' && job.objective_weights ? { weights: job.objective_weights } : (job.objective as Objective),
     priority: job.priority,
     submittedAt: job.submitted_at.getTime(),
+  };
+}
+
+/** A job holding capacity, with when it gives its nodes back at the latest (start + walltime). */
+function runningJob(job: JobRow): RunningJob {
+  const startedAt = (job.started_at ?? job.placed_at ?? job.updated_at).getTime();
+  return {
+    jobId: job.id,
+    orgId: job.org_id,
+    centerId: job.center_id!,
+    poolId: job.pool_id!,
+    nodeIndices: job.node_indices!,
+    perNode: { accelerators: job.accelerators_per_node, cores: job.cores_per_node, memoryMiB: job.memory_mib_per_node },
+    startedAt,
+    endsAt: startedAt + job.walltime_seconds * 1000,
   };
 }

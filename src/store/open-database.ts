@@ -1,5 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
+import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import type { Database } from './schema.js';
@@ -55,7 +56,7 @@ export type ScriptStore = Store & { readonly withScriptRunner: ScriptRunner };
 async function openPGlite(dataDir: string | undefined): Promise<ScriptStore> {
   const inMemory = dataDir === undefined || dataDir === ':memory:';
   if (!inMemory) mkdirSync(dataDir, { recursive: true });
-  const pglite = await PGlite.create(inMemory ? undefined : dataDir, { parsers: { [INT8_OID]: parseInt8 } });
+  const pglite = await PGlite.create(inMemory ? undefined : dataDir, { parsers: { [INT8_OID]: parseInt8 }, extensions: { pg_trgm } });
   const db = new Kysely<Database>({ dialect: new PGliteDialect(pglite) });
   return {
     db,

@@ -15,6 +15,8 @@ export interface Database {
   datasets: DatasetsTable;
   dataset_replicas: DatasetReplicasTable;
   region_links: RegionLinksTable;
+  products: ProductsTable;
+  product_versions: ProductVersionsTable;
 }
 
 /** jsonb: written as a JSON string, read back parsed. */
@@ -120,6 +122,10 @@ export interface JobsTable {
   inputs: ColumnType<string[], string | undefined, string>;
   adaptation: ColumnType<Record<string, number> | null, string | undefined, string>;
   objective_weights: ColumnType<{ cost: number; time: number; carbon: number } | null, string | undefined, string>;
+  app_version_id: string | null;
+  app_params: ColumnType<Record<string, unknown> | null, string | undefined, string>;
+  command_variants: ColumnType<Record<string, { command: string[]; env: Record<string, string> }> | null, string | undefined, string>;
+  files: ColumnType<Record<string, string>, string | undefined, string>;
   cancel_requested_at: Date | null;
   submitted_at: Date;
   placed_at: Date | null;
@@ -193,4 +199,36 @@ export interface RegionLinksTable {
   bandwidth_mbps: number;
   latency_ms: number;
   egress_fen_per_gb: number;
+}
+
+export interface ProductsTable {
+  id: string;
+  provider_org_id: string;
+  name: string;
+  title: string;
+  summary: string;
+  description: string;
+  category: string;
+  tags: Json<string[]>;
+  licence: string;
+  visibility: 'public' | 'org';
+  families: ColumnType<string[], string | undefined, string>;
+  launches: Generated<number>;
+  listed: Generated<boolean>;
+  search_text: string;
+  search_vector: ColumnType<string, unknown, unknown>;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export interface ProductVersionsTable {
+  id: string;
+  product_id: string;
+  version: string;
+  status: 'draft' | 'in-review' | 'listed' | 'delisted';
+  manifest: Json<unknown>;
+  source: string;
+  review_note: string | null;
+  created_at: Date;
+  listed_at: Date | null;
 }

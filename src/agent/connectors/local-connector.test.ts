@@ -81,6 +81,7 @@ function lease(command: readonly string[], overrides: Partial<Lease> = {}): Leas
     command,
     env: {},
     workdir: null,
+    files: {},
     nodes: 1,
     acceleratorsPerNode: 0,
     coresPerNode: 1,
@@ -178,6 +179,8 @@ describe('LocalConnector', { timeout: 60_000 }, () => {
       await assert.rejects(connector.start(lease(['true'], { workdir: file })), /not a directory/);
       await assert.rejects(connector.start(lease([])), /command is empty/);
       await assert.rejects(connector.start(lease(['true'], { jobId: '../escape' })), /jobId/);
+      await assert.rejects(connector.start(lease(['true'], { files: { '../../outside.txt': 'x' } })), /outside the working directory/);
+      await assert.rejects(connector.start(lease(['true'], { files: { '/etc/evil': 'x' } })), /outside the working directory/);
       assert.deepEqual(await connector.runs(), []);
 
       const l = lease(['sleep', '30']);

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { constants as fsConstants, existsSync } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { access, link, mkdir, open, readFile, readdir, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
-import { delimiter, join } from 'node:path';
+import { delimiter, dirname, isAbsolute, join, resolve, sep } from 'node:path';
 import type { AgentPool, Lease, LogStream, RunRef, RunState, RunStatus } from '../../core/agent-protocol.js';
 import type { Connector } from '../connector.js';
 import { utf8TextOf } from '../utf8-text.js';
@@ -130,6 +130,7 @@ export class LocalConnector implements Connector {
         if (!info.isDirectory()) throw new Error(`workdir ${workdir} is not a directory`);
       }
 
+      await writeLeaseFiles(workdir, lease.files ?? {});
       const pid = await spawnWrapper(lease, dir, workdir);
       const meta: RunMeta = { lease, pid, startedAt: Date.now(), workdir, procStart: (await readProcStat(pid))?.startTime ?? null };
       await writeAtomic(join(dir, 'meta.json'), JSON.stringify(meta, null, 2));
@@ -533,4 +534,14 @@ async function exists(path: string): Promise<boolean> {
 
 function isCode(error: unknown, code: string): boolean {
   return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === code;
+}
+
+/** Writes a lease's files into its working directory; a path may not leave it. */
+async function writeLeaseFiles(workdir: string, files: Readonly<Record<string, string>>): Promise<void> {
+  for (const [path, text] of Object.entries(files)) {
+    const target = resolve(workdir, path);
+    if (isAbsolute(path) || !target.startsWith(resolve(workdir) + sep)) throw new Error(`file ${path} would be written outside the working directory`);
+    await mkdir(dirname(target), { recursive: true });
+    await writeFile(target, text);
+  }
 }
