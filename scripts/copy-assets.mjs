@@ -1,3 +1,4 @@
-// Copies the non-TypeScript files the compiled code reads at run time (SQL migrations) into dist/.
+// Copies the non-TypeScript files the compiled code reads at run time (SQL migrations, the seed catalog) into dist/.
 import { cpSync } from 'node:fs';
 cpSync('src/store/migrations', 'dist/store/migrations', { recursive: true });
+cpSync('src/catalog/seed', 'dist/catalog/seed', { recursive: true });

@@ -12,6 +12,7 @@ import { agentRoutes } from './routes/agent.js';
 import { centerRoutes } from './routes/centers.js';
 import { datasetRoutes } from './routes/datasets.js';
 import { jobRoutes } from './routes/jobs.js';
+import { storeRoutes } from './routes/store.js';
 
 export const API_VERSION = '0.1.0';
 /** Request bodies above this are refused (413): jobs and accounts are small; agents send more. */
@@ -46,7 +47,7 @@ const metaRoutes: Route[] = [
 /** The HTTP API as a Hono app: testable with `app.request()` without a port. */
 export function createApp(ctx: EngineContext, log: (line: string) => void = () => {}): Hono {
   const app = new Hono();
-  const routes: Route[] = [...metaRoutes, ...accountRoutes, ...centerRoutes, ...datasetRoutes, ...jobRoutes, ...agentRoutes];
+  const routes: Route[] = [...metaRoutes, ...accountRoutes, ...centerRoutes, ...datasetRoutes, ...jobRoutes, ...storeRoutes, ...agentRoutes];
   const tooLarge = (limit: number) => () => {
     throw new SuanwangError('payload_too_large', `the request body is over ${limit / 1024 / 1024} MiB`, { hint: 'send less: jobs carry commands, not data' });
   };

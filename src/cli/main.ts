@@ -8,11 +8,14 @@ import { jobs } from './commands/jobs.js';
 import { login } from './commands/login.js';
 import { logs } from './commands/logs.js';
 import { quote } from './commands/quote.js';
+import { store } from './commands/store.js';
+import { launch } from './commands/launch.js';
+import { publish } from './commands/publish.js';
 import { show } from './commands/show.js';
 import { submit } from './commands/submit.js';
 import { up } from './up/up.js';
 
-const COMMANDS: Readonly<Record<string, Command>> = { up, submit, quote, jobs, show, logs, cancel, centers, datasets, login };
+const COMMANDS: Readonly<Record<string, Command>> = { up, submit, quote, jobs, show, logs, cancel, centers, datasets, store, launch, publish, login };
 
 function help(): string {
   const width = Math.max(...Object.keys(COMMANDS).map((n) => n.length));

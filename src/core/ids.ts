@@ -15,6 +15,8 @@ export const ID_PREFIXES = {
   placement: 'plc',
   event: 'evt',
   dataset: 'ds',
+  product: 'prd',
+  version: 'ver',
 } as const;
 export type IdKind = keyof typeof ID_PREFIXES;
 

@@ -17,7 +17,7 @@ import { centersSilentSince, getCenter, listPools, lockCenter, syncPools, update
 import { activeJobs, addJobEvent, getJob, lockJob, transitionJob } from '../store/jobs.js';
 import { appendLogChunk } from '../store/job-logs.js';
 import type { JobRow, PoolRow } from '../store/schema.js';
-import { acceleratorByKey } from '../core/accelerators.js';
+import { pickVariant } from '../catalog/index.js';
 import type { Queryable } from '../store/transaction.js';
 import { inTransaction } from '../store/transaction.js';
 import type { EngineContext } from './context.js';
@@ -124,11 +124,11 @@ export async function pollLeases(
 
 /**
  * The lease of a placed job. An app launch carries one command per accelerator family; the lease
- * takes the variant of the family of the pool the scheduler picked (`cpu` for CPU nodes).
+ * takes the variant of the family of the pool the scheduler picked (`cpu` for a job without
+ * accelerators, even on an accelerator pool's cores).
  */
 function toLease(job: JobRow, pool: PoolRow | undefined): Lease {
-  const family = pool?.accelerator ? (acceleratorByKey(pool.accelerator)?.family ?? 'cpu') : 'cpu';
-  const variant = job.command_variants?.[family] ?? job.command_variants?.cpu;
+  const variant = job.command_variants ? pickVariant(job.command_variants, job.accelerators_per_node, pool?.accelerator ?? null) : undefined;
   return {
     jobId: job.id,
     attempt: job.attempt,

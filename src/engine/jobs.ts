@@ -54,6 +54,15 @@ export interface JobSpec {
   readonly budgetFen?: number | undefined;
   /** Datasets (ids or names of the caller's org) to stage in. */
   readonly inputs: readonly string[];
+  /** Set by a store launch: the app version, its checked parameters, one command per family, its files and adaptation. */
+  readonly app?: {
+    readonly versionId: string;
+    readonly params: Readonly<Record<string, unknown>>;
+    readonly variants: Readonly<Record<string, { readonly command: readonly string[]; readonly env: Readonly<Record<string, string>> }>>;
+    readonly files: Readonly<Record<string, string>>;
+    readonly adaptation: Readonly<Record<string, number>> | null;
+    readonly speedMetric: 'fp16' | 'fp32';
+  } | undefined;
 }
 
 export interface ObjectiveWeights {
@@ -141,6 +150,12 @@ async function newJobRow(ctx: EngineContext, user: User, spec: JobSpec, id: stri
     deadline: checked.deadline,
     budget_fen: spec.budgetFen ?? null,
     inputs: JSON.stringify(checked.inputs),
+    app_version_id: spec.app?.versionId ?? null,
+    speed_metric: spec.app?.speedMetric ?? 'fp16',
+    app_params: JSON.stringify(spec.app?.params ?? null),
+    command_variants: JSON.stringify(spec.app?.variants ?? null),
+    files: JSON.stringify(spec.app?.files ?? {}),
+    adaptation: JSON.stringify(spec.app?.adaptation ?? null),
     priority: spec.priority,
     max_attempts: spec.maxAttempts,
     node_indices: JSON.stringify(null),
@@ -167,8 +182,8 @@ export async function quoteJob(ctx: EngineContext, user: User, spec: JobSpec): P
 
 /** The row as it will read back (jsonb columns parsed), for checks made before it is written. */
 function asRow(row: Record<string, unknown>): JobRow {
-  const parsed: Record<string, unknown> = { ...row, attempt: 0, center_id: null, pool_id: null, exit_code: null, reason: null, cancel_requested_at: null, placed_at: null, started_at: null, finished_at: null, adaptation: null };
-  for (const key of ['command', 'env', 'allowed_accelerators', 'node_indices', 'waiting_explanation', 'objective_weights', 'forbidden_accelerators', 'allowed_regions', 'inputs']) {
+  const parsed: Record<string, unknown> = { ...row, attempt: 0, center_id: null, pool_id: null, exit_code: null, reason: null, cancel_requested_at: null, placed_at: null, started_at: null, finished_at: null };
+  for (const key of ['command', 'env', 'allowed_accelerators', 'node_indices', 'waiting_explanation', 'objective_weights', 'forbidden_accelerators', 'allowed_regions', 'inputs', 'app_params', 'command_variants', 'files', 'adaptation']) {
     parsed[key] = JSON.parse(row[key] as string);
   }
   return parsed as unknown as JobRow;

@@ -101,7 +101,7 @@ export function pendingJob(job: JobRow): PendingJob {
     walltimeSeconds: job.walltime_seconds,
     runtimeSeconds: job.runtime_seconds,
     referenceAccelerator: job.reference_accelerator,
-    speedMetric: 'fp16',
+    speedMetric: job.speed_metric,
     adaptation: job.adaptation,
     allowedAccelerators: job.allowed_accelerators,
     forbiddenAccelerators: job.forbidden_accelerators,

@@ -127,8 +127,6 @@ export async function countLaunch(q: Queryable, productId: string): Promise<void
   await q.updateTable('products').set({ launches: sql`launches + 1` }).where('id', '=', productId).execute();
 }
 
-export const SORTS = ['relevance', 'popular', 'newest'] as const;
-export type Sort = (typeof SORTS)[number];
 
 export interface SearchQuery {
   readonly text: string;
@@ -137,7 +135,7 @@ export interface SearchQuery {
   readonly categories?: readonly string[];
   readonly families?: readonly string[];
   readonly providers?: readonly string[]; // provider org ids
-  readonly sort: Sort;
+  readonly sort: 'relevance' | 'popularity' | 'newest';
   readonly limit: number;
   readonly offset: number;
 }
@@ -175,7 +173,7 @@ export async function searchProducts(q: Queryable, s: SearchQuery) {
         ? sql<number>`ts_rank(p.search_vector, plainto_tsquery('simple', ${text})) + similarity(p.search_text, ${text})`.as('relevance')
         : sql<number>`0`.as('relevance'),
     );
-  if (s.sort === 'popular') sel = sel.orderBy('p.launches', 'desc').orderBy('p.id');
+  if (s.sort === 'popularity') sel = sel.orderBy('p.launches', 'desc').orderBy('p.id');
   else if (s.sort === 'newest') sel = sel.orderBy('p.created_at', 'desc').orderBy('p.id');
   // relevance: text match weighted up by popularity (log-scaled, so a famous product does not bury an exact match)
   else sel = sel.orderBy(sql`(${text ? sql`ts_rank(p.search_vector, plainto_tsquery('simple', ${text})) + similarity(p.search_text, ${text})` : sql`1`}) * (1 + ln(1 + p.launches) / 10)`, 'desc').orderBy('p.id');

@@ -123,6 +123,7 @@ export interface JobsTable {
   adaptation: ColumnType<Record<string, number> | null, string | undefined, string>;
   objective_weights: ColumnType<{ cost: number; time: number; carbon: number } | null, string | undefined, string>;
   app_version_id: string | null;
+  speed_metric: ColumnType<'fp16' | 'fp32', 'fp16' | 'fp32' | undefined, 'fp16' | 'fp32'>;
   app_params: ColumnType<Record<string, unknown> | null, string | undefined, string>;
   command_variants: ColumnType<Record<string, { command: string[]; env: Record<string, string> }> | null, string | undefined, string>;
   files: ColumnType<Record<string, string>, string | undefined, string>;

@@ -1,4 +1,4 @@
-import type { CenterResource, DatasetResource, ErrorBody, QuoteResource, JobDetailResource, JobList, JobResource, JobSubmissionInput, LogPage } from './schemas.js';
+import type { CenterResource, DatasetResource, ErrorBody, LaunchRequestInput, ProductDetail, QuoteResource, SearchResult, JobDetailResource, JobList, JobResource, JobSubmissionInput, LogPage } from './schemas.js';
 
 /** An error answer from the API, with its stable code (see src/core/errors.ts). */
 export class ApiError extends Error {
@@ -73,6 +73,23 @@ export class SuanwangClient {
   }
   registerDataset(d: { name: string; bytes: number; centers: string[] }): Promise<DatasetResource> {
     return this.request('POST', '/v1/datasets', d);
+  }
+  searchProducts(query: { q?: string; category?: string; family?: string; provider?: string; sort?: string; limit?: number; offset?: number }): Promise<SearchResult> {
+    const q = new URLSearchParams();
+    for (const [k, v] of Object.entries(query)) if (v !== undefined && v !== '') q.set(k, String(v));
+    return this.request('GET', `/v1/products${q.size ? `?${q}` : ''}`);
+  }
+  product(name: string): Promise<ProductDetail> {
+    return this.request('GET', `/v1/products/${encodeURIComponent(name)}`);
+  }
+  publish(manifest: string, draft = false): Promise<{ product: string; version: string; status: string }> {
+    return this.request('POST', '/v1/products', { manifest, draft });
+  }
+  review(name: string, version: string, action: string, note?: string): Promise<{ product: string; version: string; status: string }> {
+    return this.request('POST', `/v1/products/${encodeURIComponent(name)}/versions/${encodeURIComponent(version)}/review`, { action, ...(note ? { note } : {}) });
+  }
+  launch(name: string, request: LaunchRequestInput, idempotencyKey?: string): Promise<JobResource> {
+    return this.request('POST', `/v1/apps/${encodeURIComponent(name)}/launch`, request, idempotencyKey ? { 'idempotency-key': idempotencyKey } : {});
   }
   centers(): Promise<{ items: CenterResource[] }> {
     return this.request('GET', '/v1/centers');

@@ -276,3 +276,76 @@ export const QuoteResource = z
   })
   .meta({ id: 'Quote' });
 export type QuoteResource = z.infer<typeof QuoteResource>;
+
+export const ProductSummary = z
+  .object({
+    name: z.string(),
+    title: z.string(),
+    summary: z.string(),
+    category: z.string(),
+    tags: z.array(z.string()),
+    provider: z.string(),
+    families: z.array(z.string()),
+    launches: z.int(),
+    licence: z.string(),
+    createdAt: z.iso.datetime(),
+  })
+  .meta({ id: 'ProductSummary' });
+export type ProductSummary = z.infer<typeof ProductSummary>;
+
+export const SearchResult = z
+  .object({
+    items: z.array(ProductSummary),
+    total: z.int(),
+    facets: z.object({ category: z.record(z.string(), z.int()), family: z.record(z.string(), z.int()), provider: z.record(z.string(), z.int()) }),
+  })
+  .meta({ id: 'SearchResult' });
+export type SearchResult = z.infer<typeof SearchResult>;
+
+export const ProductDetail = z
+  .object({
+    product: ProductSummary.extend({ description: z.string(), visibility: z.string(), listed: z.boolean() }),
+    versions: z.array(z.object({ version: z.string(), status: z.string(), createdAt: z.iso.datetime(), listedAt: z.iso.datetime().nullable(), reviewNote: z.string().nullable(), manifest: z.unknown() })),
+  })
+  .meta({ id: 'ProductDetail' });
+export type ProductDetail = z.infer<typeof ProductDetail>;
+
+export const PublishRequest = z
+  .strictObject({
+    manifest: z.string().min(1).max(1024 * 1024).describe('the manifest, as YAML text'),
+    draft: z.boolean().default(false).describe('keep it a draft instead of submitting it for review'),
+  })
+  .meta({ id: 'PublishRequest' });
+
+export const ReviewRequest = z
+  .strictObject({ action: z.enum(['submit', 'approve', 'reject', 'delist', 'relist']), note: z.string().max(2000).optional() })
+  .meta({ id: 'ReviewRequest' });
+
+export const LaunchRequest = z
+  .strictObject({
+    version: z.string().max(64).optional().describe('default: the newest listed version'),
+    params: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).default({}),
+    resources: z
+      .strictObject({
+        nodes: z.int().optional(),
+        acceleratorsPerNode: z.int().optional(),
+        coresPerNode: z.int().optional(),
+        memoryMiBPerNode: z.int().optional(),
+        walltimeSeconds: z.int().optional(),
+      })
+      .optional()
+      .describe("overrides of the app's defaults, within its limits"),
+    accelerators: z.array(z.string()).max(64).optional().describe("narrow the chips to some of the app's adapted ones"),
+    name: z.string().min(1).max(128).optional(),
+    objective: Objective.default('balanced'),
+    priority: z.int().min(-1000).max(1000).default(0),
+    maxAttempts: z.int().min(1).max(10).default(3),
+    runtimeSeconds: z.int().min(1).max(RESOURCE_LIMITS.walltimeSeconds).optional(),
+    forbidAccelerators: z.array(z.string()).max(64).default([]),
+    regions: z.array(z.string()).max(64).default([]),
+    deadline: z.iso.datetime({ offset: true }).optional(),
+    budgetFen: z.int().min(0).max(2 ** 53 - 1).optional(),
+    inputs: z.array(z.string()).max(64).default([]),
+  })
+  .meta({ id: 'LaunchRequest' });
+export type LaunchRequestInput = z.input<typeof LaunchRequest>;

@@ -10,7 +10,8 @@ import type { Names } from '../views.js';
 import { jobResource } from '../views.js';
 import { SuanwangError } from '../../core/errors.js';
 
-async function names(ctx: EngineContext): Promise<Names> {
+/** Names of centers, pools, orgs and users, to show instead of ids. */
+export async function jobRoutesNames(ctx: EngineContext): Promise<Names> {
   const db = ctx.store.db;
   const [centers, pools, orgs, users] = await Promise.all([
     listCenters(db),
@@ -44,7 +45,7 @@ export const jobRoutes = [
         throw new SuanwangError('invalid_field', `Idempotency-Key "${key.slice(0, 40)}" is not 1–128 letters, digits or _.:-`, { field: 'Idempotency-Key' });
       }
       const { job, created } = await submitJob(ctx, requireUser(principal!), body, key);
-      return new HandlerResult(created ? 201 : 200, jobResource(job, await names(ctx)));
+      return new HandlerResult(created ? 201 : 200, jobResource(job, await jobRoutesNames(ctx)));
     },
   }),
   route({
@@ -83,7 +84,7 @@ export const jobRoutes = [
         ...(query.cursor ? { cursor: query.cursor } : {}),
         allOrgs: query.all === 'true',
       });
-      const n = await names(ctx);
+      const n = await jobRoutesNames(ctx);
       return { items: page.jobs.map((j) => jobResource(j, n)), nextCursor: page.nextCursor };
     },
   }),
@@ -96,7 +97,7 @@ export const jobRoutes = [
     response: { status: 200, schema: JobDetailResource },
     async handle({ ctx, principal, params }) {
       const d = await jobDetail(ctx, requireUser(principal!), params.id!);
-      const n = await names(ctx);
+      const n = await jobRoutesNames(ctx);
       return {
         job: jobResource(d.job, n),
         placements: d.placements.map((p) => ({
@@ -118,7 +119,7 @@ export const jobRoutes = [
     access: 'user',
     response: { status: 202, schema: JobResource },
     async handle({ ctx, principal, params }) {
-      return jobResource(await cancelJob(ctx, requireUser(principal!), params.id!), await names(ctx));
+      return jobResource(await cancelJob(ctx, requireUser(principal!), params.id!), await jobRoutesNames(ctx));
     },
   }),
   route({

@@ -15,6 +15,7 @@ import { findCenterByName } from '../../store/centers.js';
 import { openStore } from '../../store/open-database.js';
 import { HOME_FILES } from '../config.js';
 import { DEMO_CENTERS, DEMO_LINKS, type DemoCenter } from './demo-network.js';
+import { seedCatalog } from './seed-catalog.js';
 import { upsertLink, type RegionLink } from '../../store/datasets.js';
 
 export interface EmbeddedOptions {
@@ -31,6 +32,8 @@ export interface EmbeddedOptions {
   readonly links?: readonly RegionLink[];
   readonly engine?: Partial<EngineConfig>;
   readonly log?: (line: string) => void;
+  /** Publish and list the seed apps of the store (default true). */
+  readonly seedCatalog?: boolean;
 }
 
 export interface EmbeddedNetwork {
@@ -70,6 +73,7 @@ export async function startEmbeddedNetwork(options: EmbeddedOptions): Promise<Em
     const transport = new HttpAgentTransport({ serverUrl: url, token });
     agents.set(center.definition.name, startAgent({ transport, connector, name: center.definition.name, log }));
   }
+  if (options.seedCatalog !== false) await seedCatalog(ctx, 'west-zhongwei');
   for (const link of options.links ?? DEMO_LINKS) {
     await upsertLink(store.db, link);
     await upsertLink(store.db, { ...link, fromRegion: link.toRegion, toRegion: link.fromRegion });

@@ -47,6 +47,8 @@ CREATE TABLE product_versions (
 
 ALTER TABLE jobs ADD COLUMN app_version_id text REFERENCES product_versions(id);
 ALTER TABLE jobs ADD COLUMN app_params jsonb;
+-- the chip figure run times scale by for this app: 'fp16' (dense tensor) or 'fp32'
+ALTER TABLE jobs ADD COLUMN speed_metric text NOT NULL DEFAULT 'fp16' CHECK (speed_metric IN ('fp16', 'fp32'));
 -- per accelerator family, the rendered command and environment; the lease takes the variant of the
 -- family of the pool the scheduler picked
 ALTER TABLE jobs ADD COLUMN command_variants jsonb;
