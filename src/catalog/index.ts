@@ -8,3 +8,4 @@ export * from './render.js';
 export * from './template.js';
 export * from './validate-manifest.js';
 export * from './seed.js';
+export * from './search-tokens.js';

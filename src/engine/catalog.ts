@@ -1,5 +1,5 @@
 import { SuanwangError } from '../core/errors.js';
-import { applyAction, familiesOf, parseManifest, planLaunch, type AppManifest, type StatusAction } from '../catalog/index.js';
+import { applyAction, familiesOf, indexText, parseManifest, searchQuery, planLaunch, type AppManifest, type StatusAction } from '../catalog/index.js';
 import { findOrgByName } from '../store/accounts.js';
 import {
   countLaunch,
@@ -57,7 +57,7 @@ export async function publishManifest(ctx: EngineContext, user: User, yamlText: 
       await insertProduct(trx, { id: ctx.newId('product'), providerOrgId: user.orgId, name: m.name, at: now, ...fields });
       product = (await findProductByName(trx, m.name))!;
     } else {
-      await updateProduct(trx, product.id, m.name, fields, now);
+      await updateProduct(trx, product.id, fields, now);
     }
     const existing = await findVersion(trx, product.id, m.version);
     if (existing && existing.status !== 'draft') {
@@ -73,7 +73,10 @@ export async function publishManifest(ctx: EngineContext, user: User, yamlText: 
 }
 
 function productFields(m: AppManifest) {
+  const searchText = [m.name, m.title, m.summary, m.tags.join(' ')].join(' ').toLowerCase();
   return {
+    searchText,
+    searchTokens: indexText(searchText),
     title: m.title,
     summary: m.summary,
     description: m.description,
@@ -110,13 +113,18 @@ export async function changeVersionStatus(ctx: EngineContext, user: User, name: 
 }
 
 /** Listed products the caller may see, matching the query, with facet counts. */
-export async function searchCatalog(ctx: EngineContext, user: User, query: Omit<SearchQuery, 'orgId' | 'providers'> & { providers?: readonly string[] }) {
+export async function searchCatalog(
+  ctx: EngineContext,
+  user: User,
+  query: Omit<SearchQuery, 'orgId' | 'providers' | 'tsquery'> & { text: string; providers?: readonly string[] },
+) {
   const providerIds: string[] = [];
   for (const name of query.providers ?? []) {
     const org = await findOrgByName(ctx.store.db, name);
     providerIds.push(org?.id ?? `(none:${name})`);
   }
-  const result = await searchProducts(ctx.store.db, { ...query, orgId: user.orgId, ...(providerIds.length ? { providers: providerIds } : {}) });
+  const { text, ...rest } = query;
+  const result = await searchProducts(ctx.store.db, { ...rest, tsquery: searchQuery(text), orgId: user.orgId, ...(providerIds.length ? { providers: providerIds } : {}) });
   const orgs = new Map((await ctx.store.db.selectFrom('orgs').select(['id', 'name']).execute()).map((o) => [o.id, o.name]));
   return {
     ...result,

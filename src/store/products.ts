@@ -1,4 +1,6 @@
 import { sql } from 'kysely';
+import type { Selectable } from 'kysely';
+import type { ProductsTable } from './schema.js';
 import type { Queryable } from './transaction.js';
 
 /**
@@ -16,14 +18,13 @@ export interface ProductFields {
   readonly licence: string;
   readonly visibility: 'public' | 'org';
   readonly families: readonly string[];
-}
-
-function searchText(name: string, f: ProductFields): string {
-  return [name, f.title, f.summary, f.tags.join(' ')].join(' ').toLowerCase();
+  /** Lower-cased name, title, summary and tags, kept for display and trigram look-ups. */
+  readonly searchText: string;
+  /** The full-text index's words for it (catalog's `indexText`: words, Han bigrams). */
+  readonly searchTokens: string;
 }
 
 export async function insertProduct(q: Queryable, p: { id: string; providerOrgId: string; name: string; at: Date } & ProductFields): Promise<void> {
-  const text = searchText(p.name, p);
   await q
     .insertInto('products')
     .values({
@@ -38,8 +39,8 @@ export async function insertProduct(q: Queryable, p: { id: string; providerOrgId
       licence: p.licence,
       visibility: p.visibility,
       families: JSON.stringify(p.families),
-      search_text: text,
-      search_vector: sql`to_tsvector('simple', ${text})`,
+      search_text: p.searchText,
+      search_vector: sql`to_tsvector('simple', ${p.searchTokens})`,
       created_at: p.at,
       updated_at: p.at,
     })
@@ -47,8 +48,7 @@ export async function insertProduct(q: Queryable, p: { id: string; providerOrgId
 }
 
 /** Rewrites a product's descriptive fields (from its newest manifest) and its search columns. */
-export async function updateProduct(q: Queryable, id: string, name: string, f: ProductFields, at: Date): Promise<void> {
-  const text = searchText(name, f);
+export async function updateProduct(q: Queryable, id: string, f: ProductFields, at: Date): Promise<void> {
   await q
     .updateTable('products')
     .set({
@@ -60,8 +60,8 @@ export async function updateProduct(q: Queryable, id: string, name: string, f: P
       licence: f.licence,
       visibility: f.visibility,
       families: JSON.stringify(f.families),
-      search_text: text,
-      search_vector: sql`to_tsvector('simple', ${text})`,
+      search_text: f.searchText,
+      search_vector: sql`to_tsvector('simple', ${f.searchTokens})`,
       updated_at: at,
     })
     .where('id', '=', id)
@@ -129,7 +129,8 @@ export async function countLaunch(q: Queryable, productId: string): Promise<void
 
 
 export interface SearchQuery {
-  readonly text: string;
+  /** A `to_tsquery('simple', …)` text (catalog's `searchQuery`), or null for no text filter. */
+  readonly tsquery: string | null;
   /** The caller's org: org-only products of other orgs are invisible. */
   readonly orgId: string;
   readonly categories?: readonly string[];
@@ -140,62 +141,52 @@ export interface SearchQuery {
   readonly offset: number;
 }
 
-/**
- * Listed products visible to the caller that match the text (words through the full-text index, or a
- * substring through the trigram index), filtered by facets, in the requested order, with the facet
- * counts of the whole match (before the facet filters of other dimensions — each facet counts with
- * the others' filters applied, as shops do).
- */
-export async function searchProducts(q: Queryable, s: SearchQuery) {
-  const text = s.text.trim().toLowerCase();
-  const base = (except?: 'category' | 'family' | 'provider') => {
-    let w = q
-      .selectFrom('products as p')
-      .where('p.listed', '=', true)
-      .where((eb) => eb.or([eb('p.visibility', '=', 'public'), eb('p.provider_org_id', '=', s.orgId)]));
-    if (text) {
-      w = w.where((eb) =>
-        eb.or([
-          eb(sql`p.search_vector`, '@@', sql`plainto_tsquery('simple', ${text})`),
-          eb('p.search_text', 'like', `%${escapeLike(text)}%`),
-        ]),
-      );
-    }
-    if (except !== 'category' && s.categories?.length) w = w.where('p.category', 'in', [...s.categories]);
-    if (except !== 'provider' && s.providers?.length) w = w.where('p.provider_org_id', 'in', [...s.providers]);
-    if (except !== 'family' && s.families?.length) w = w.where(sql<boolean>`p.families ?| ${sql.val([...s.families])}::text[]`);
-    return w;
-  };
-  let sel = base()
-    .selectAll('p')
-    .select(
-      text
-        ? sql<number>`ts_rank(p.search_vector, plainto_tsquery('simple', ${text})) + similarity(p.search_text, ${text})`.as('relevance')
-        : sql<number>`0`.as('relevance'),
-    );
-  if (s.sort === 'popularity') sel = sel.orderBy('p.launches', 'desc').orderBy('p.id');
-  else if (s.sort === 'newest') sel = sel.orderBy('p.created_at', 'desc').orderBy('p.id');
-  // relevance: text match weighted up by popularity (log-scaled, so a famous product does not bury an exact match)
-  else sel = sel.orderBy(sql`(${text ? sql`ts_rank(p.search_vector, plainto_tsquery('simple', ${text})) + similarity(p.search_text, ${text})` : sql`1`}) * (1 + ln(1 + p.launches) / 10)`, 'desc').orderBy('p.id');
-  const [items, total, categories, providers, families] = await Promise.all([
-    sel.limit(s.limit).offset(s.offset).execute(),
-    base().select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
-    base('category').select(['p.category as key', (eb) => eb.fn.countAll<number>().as('n')]).groupBy('p.category').execute(),
-    base('provider').select(['p.provider_org_id as key', (eb) => eb.fn.countAll<number>().as('n')]).groupBy('p.provider_org_id').execute(),
-    base('family')
-      .select([sql<string>`f.value`.as('key'), (eb) => eb.fn.countAll<number>().as('n')])
-      .innerJoin(sql`jsonb_array_elements_text(p.families)`.as('f'), (join) => join.onTrue())
-      .groupBy(sql`f.value`)
-      .execute(),
-  ]);
-  const counts = (rows: { key: string; n: number | string }[]) => Object.fromEntries(rows.map((r) => [r.key, Number(r.n)]));
-  return {
-    items,
-    total: Number(total.n),
-    facets: { category: counts(categories), provider: counts(providers), family: counts(families as { key: string; n: number }[]) },
-  };
+export interface SearchResultRows {
+  readonly items: Selectable<ProductsTable>[];
+  readonly total: number;
+  readonly facets: { readonly category: Record<string, number>; readonly provider: Record<string, number>; readonly family: Record<string, number> };
 }
 
-function escapeLike(s: string): string {
-  return s.replace(/[\\%_]/g, (c) => `\\${c}`);
+/**
+ * Listed products visible to the caller that match the query (GIN full-text index, words and Han
+ * bigrams), filtered by facets, in the requested order, with facet counts over the text match with
+ * the OTHER dimensions' filters applied (as shops count facets). One statement: the match is
+ * computed once (a materialized CTE) and items, total and the three facets are read from it;
+ * then the page's rows are fetched by id.
+ */
+export async function searchProducts(q: Queryable, s: SearchQuery): Promise<SearchResultRows> {
+  const textMatch = s.tsquery ? sql`AND p.search_vector @@ to_tsquery('simple', ${s.tsquery})` : sql``;
+  const rank = s.tsquery ? sql`ts_rank(p.search_vector, to_tsquery('simple', ${s.tsquery}))` : sql`0::real`;
+  const cat = s.categories?.length ? sql`m.category = ANY(${sql.val([...s.categories])}::text[])` : sql`true`;
+  const prov = s.providers?.length ? sql`m.provider_org_id = ANY(${sql.val([...s.providers])}::text[])` : sql`true`;
+  const fam = s.families?.length ? sql`m.families ?| ${sql.val([...s.families])}::text[]` : sql`true`;
+  // relevance: text rank weighted up by popularity (log-scaled, so a famous product does not bury a good match)
+  const order =
+    s.sort === 'popularity'
+      ? sql`m.launches DESC, m.id`
+      : s.sort === 'newest'
+        ? sql`m.created_at DESC, m.id`
+        : sql`(m.rank + 0.01) * (1 + ln(1 + m.launches) / 10) DESC, m.id`;
+  const result = await sql<{ ids: string[] | null; total: number; cat: Record<string, number> | null; prov: Record<string, number> | null; fam: Record<string, number> | null }>`
+    WITH m AS MATERIALIZED (
+      SELECT p.id, p.category, p.provider_org_id, p.families, p.launches, p.created_at, ${rank} AS rank
+      FROM products p
+      WHERE p.listed AND (p.visibility = 'public' OR p.provider_org_id = ${s.orgId}) ${textMatch}
+    )
+    SELECT
+      (SELECT json_agg(id) FROM (SELECT m.id FROM m WHERE ${cat} AND ${prov} AND ${fam} ORDER BY ${order} LIMIT ${s.limit} OFFSET ${s.offset}) page) AS ids,
+      (SELECT count(*) FROM m WHERE ${cat} AND ${prov} AND ${fam})::int AS total,
+      (SELECT json_object_agg(k, n) FROM (SELECT m.category AS k, count(*) AS n FROM m WHERE ${prov} AND ${fam} GROUP BY 1) c) AS cat,
+      (SELECT json_object_agg(k, n) FROM (SELECT m.provider_org_id AS k, count(*) AS n FROM m WHERE ${cat} AND ${fam} GROUP BY 1) c) AS prov,
+      (SELECT json_object_agg(k, n) FROM (SELECT f AS k, count(*) AS n FROM m, jsonb_array_elements_text(m.families) f WHERE ${cat} AND ${prov} GROUP BY 1) c) AS fam
+  `.execute(q);
+  const row = result.rows[0]!;
+  const ids = row.ids ?? [];
+  const rows = ids.length ? await q.selectFrom('products').selectAll().where('id', 'in', ids).execute() : [];
+  const byId = new Map(rows.map((r) => [r.id, r]));
+  return {
+    items: ids.map((id) => byId.get(id)!).filter(Boolean),
+    total: Number(row.total),
+    facets: { category: row.cat ?? {}, provider: row.prov ?? {}, family: row.fam ?? {} },
+  };
 }
