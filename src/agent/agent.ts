@@ -187,7 +187,12 @@ class AgentRuntime {
       if (sessionId === null) return;
       try {
         const runs = await this.#connector.runs();
-        const response = await this.#transport.heartbeat(sessionId, { runs }, this.#abort.signal);
+        const health = this.#connector.health?.();
+        const response = await this.#transport.heartbeat(
+          sessionId,
+          { runs, ...(health ? { health: { degraded: health.degraded, reason: health.reason ?? null, since: health.since ?? null } } : {}) },
+          this.#abort.signal,
+        );
         this.#recovered('heartbeat');
         failing = false;
         delay = BACKOFF_START_MS;

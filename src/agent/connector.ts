@@ -23,4 +23,16 @@ export interface Connector {
   forget(run: RunRef): Promise<void>;
   /** Releases timers and handles (runs keep going). */
   close(): Promise<void>;
+  /**
+   * Whether the local scheduler answers (a connector that can lose it, like Slurm's, says so); the
+   * agent sends it with every heartbeat and the control plane stops placing work on a degraded center.
+   */
+  health?(): ConnectorHealth;
+}
+
+export interface ConnectorHealth {
+  readonly degraded: boolean;
+  readonly reason?: string | undefined;
+  /** Epoch ms the current outage began. */
+  readonly since?: number | undefined;
 }

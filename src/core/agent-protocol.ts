@@ -66,6 +66,8 @@ export interface RegisterResponse {
 
 export interface HeartbeatRequest {
   readonly runs: readonly RunStatus[];
+  /** The local scheduler's health, when the connector can tell: degraded means no new work, please. */
+  readonly health?: { readonly degraded: boolean; readonly reason?: string | null; readonly since?: number | null } | undefined;
 }
 
 export interface HeartbeatResponse {

@@ -13,15 +13,15 @@ import type {
   StateReport,
   StateReportResponse,
 } from '../core/agent-protocol.js';
-import { centersSilentSince, getCenter, listPools, lockCenter, syncPools, updateCenter } from '../store/centers.js';
+import { centersDegradedSince, centersSilentSince, getCenter, listPools, lockCenter, syncPools, updateCenter } from '../store/centers.js';
 import { activeJobs, addJobEvent, getJob, lockJob, transitionJob } from '../store/jobs.js';
 import { appendLogChunk } from '../store/job-logs.js';
-import type { JobRow, PoolRow } from '../store/schema.js';
+import type { CenterRow, JobRow, PoolRow } from '../store/schema.js';
 import { pickVariant } from '../catalog/index.js';
 import type { Queryable } from '../store/transaction.js';
 import { inTransaction } from '../store/transaction.js';
 import type { EngineContext } from './context.js';
-import { INFRASTRUCTURE_REASONS, requeueOrFail } from './run-outcomes.js';
+import { isInfrastructureFailure, requeueOrFail } from './run-outcomes.js';
 
 /**
  * The control plane's side of the agent protocol (src/core/agent-protocol.ts). An agent's
@@ -43,6 +43,7 @@ export async function registerAgent(ctx: EngineContext, centerId: string, req: R
       agent_session: sessionId,
       agent_version: req.agentVersion,
       last_heartbeat_at: now,
+      degraded_since: null,
     });
     const kill: RunRef[] = [];
     const reported = new Set<string>();
@@ -90,8 +91,9 @@ async function assertSession(q: Queryable, centerId: string, sessionId: string |
 }
 
 export async function heartbeat(ctx: EngineContext, centerId: string, sessionId: string | undefined, req: HeartbeatRequest): Promise<HeartbeatResponse> {
-  await assertSession(ctx.store.db, centerId, sessionId);
-  await updateCenter(ctx.store.db, centerId, { last_heartbeat_at: ctx.now() });
+  const center = await assertSession(ctx.store.db, centerId, sessionId);
+  const now = ctx.now();
+  await updateCenter(ctx.store.db, centerId, { last_heartbeat_at: now, ...healthChange(center, req.health, now) });
   const kill: RunRef[] = [];
   for (const run of req.runs) {
     if (run.state !== 'running') continue;
@@ -99,6 +101,39 @@ export async function heartbeat(ctx: EngineContext, centerId: string, sessionId:
     if (!job || !isWanted(job, centerId, run.attempt) || job.cancel_requested_at) kill.push({ jobId: run.jobId, attempt: run.attempt });
   }
   return { kill };
+}
+
+/**
+ * A degraded local scheduler drains its center (no new work; see `requeueFromDegradedCenters`); the
+ * first healthy heartbeat after it brings the center back online.
+ */
+function healthChange(center: CenterRow, health: HeartbeatRequest['health'], now: Date): Partial<Pick<CenterRow, 'state' | 'state_reason' | 'degraded_since'>> {
+  if (health?.degraded && center.state === 'online') {
+    return { state: 'draining', state_reason: `degraded: ${health.reason ?? 'the local scheduler does not answer'}`, degraded_since: new Date(health.since ?? now.getTime()) };
+  }
+  if (!health?.degraded && center.degraded_since) return { state: 'online', state_reason: null, degraded_since: null };
+  return {};
+}
+
+/**
+ * Requeues the jobs of centers degraded for longer than the agent deadline: their scheduler is not
+ * answering, so their runs may never report. (If it comes back with one still running, the stale
+ * attempt is stopped at its next report, like any other.) Returns the centers' names.
+ */
+export async function requeueFromDegradedCenters(ctx: EngineContext): Promise<string[]> {
+  const now = ctx.now();
+  const cutoff = new Date(now.getTime() - ctx.config.agentDeadlineMs);
+  const names: string[] = [];
+  for (const c of await centersDegradedSince(ctx.store.db, cutoff)) {
+    await inTransaction(ctx.store.db, async (trx) => {
+      const center = await lockCenter(trx, c.id);
+      if (!center || center.state !== 'draining' || !center.degraded_since || center.degraded_since >= cutoff) return;
+      const active = await activeJobs(trx, center.id);
+      for (const job of active) await requeueOrFail(trx, job, `center ${center.name} ${center.state_reason ?? 'degraded'}`, now);
+      if (active.length > 0) names.push(center.name);
+    });
+  }
+  return names;
 }
 
 /** Placed jobs for this center (its leases) and runs to stop; waits up to `waitMs` when there are none. */
@@ -190,7 +225,7 @@ async function applyRunStatus(q: Queryable, job: JobRow, run: Omit<RunStatus, 'a
       }
       return;
     case 'failed':
-      if (run.reason && INFRASTRUCTURE_REASONS.has(run.reason)) {
+      if (isInfrastructureFailure(run.reason)) {
         await requeueOrFail(q, job, `run lost at the center (${run.reason})`, now);
         return;
       }

@@ -3,7 +3,7 @@ import { schedule } from '../scheduler/index.js';
 import { DEFAULT_POLICY } from '../scheduler/types.js';
 import { insertPlacement, jobsInStates, transitionJob, updateJob } from '../store/jobs.js';
 import { inTransaction } from '../store/transaction.js';
-import { expireSilentAgents } from './agents.js';
+import { expireSilentAgents, requeueFromDegradedCenters } from './agents.js';
 import type { EngineContext } from './context.js';
 import { loadSnapshot, MAX_JOBS_PER_PASS } from './snapshot.js';
 
@@ -24,7 +24,7 @@ export interface TickReport {
  * control planes never place from the same snapshot; the loser of the lock skips its turn.
  */
 export async function tick(ctx: EngineContext): Promise<TickReport> {
-  const lostCenters = await expireSilentAgents(ctx);
+  const lostCenters = [...(await expireSilentAgents(ctx)), ...(await requeueFromDegradedCenters(ctx))];
   const admitted = await admit(ctx);
   const woken = new Set<string>();
   const result = await inTransaction(ctx.store.db, async (trx) => {

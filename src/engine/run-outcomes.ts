@@ -31,4 +31,9 @@ export async function requeueOrFail(q: Queryable, job: JobRow, why: string, at: 
 }
 
 /** Reasons a run ends that are the center's fault, not the job's: the job deserves another attempt. */
-export const INFRASTRUCTURE_REASONS: ReadonlySet<string> = new Set(['process-vanished', 'node-failure', 'preempted']);
+export const INFRASTRUCTURE_REASONS: ReadonlySet<string> = new Set(['process-vanished', 'node-failure', 'preempted', 'launch-failed']);
+
+/** True for a reason that blames the center (`center-unavailable: …` is how a connector says its scheduler is down). */
+export function isInfrastructureFailure(reason: string | null): boolean {
+  return reason !== null && (INFRASTRUCTURE_REASONS.has(reason) || reason.startsWith('center-unavailable'));
+}

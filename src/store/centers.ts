@@ -70,6 +70,7 @@ export async function updateCenter(
     agent_session: string | null;
     agent_version: string | null;
     last_heartbeat_at: Date | null;
+    degraded_since: Date | null;
   }>,
 ): Promise<void> {
   await q.updateTable('centers').set(set).where('id', '=', id).execute();
@@ -134,4 +135,9 @@ export async function setPoolPrice(
     .where('center_id', '=', centerId)
     .where('name', '=', poolName)
     .execute();
+}
+
+/** Drained centers degraded since before `cutoff` that still hold jobs' capacity. */
+export async function centersDegradedSince(q: Queryable, cutoff: Date): Promise<CenterRow[]> {
+  return q.selectFrom('centers').selectAll().where('state', '=', 'draining').where('degraded_since', '<', cutoff).execute();
 }

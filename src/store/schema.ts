@@ -71,6 +71,7 @@ export interface CentersTable {
   agent_session: string | null;
   agent_version: string | null;
   last_heartbeat_at: Date | null;
+  degraded_since: Date | null;
   created_at: Date;
 }
 

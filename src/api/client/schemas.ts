@@ -240,7 +240,12 @@ export const AgentRegister = z
     runs: z.array(RunStatusSchema).max(100_000),
   })
   .meta({ id: 'AgentRegister' });
-export const AgentHeartbeat = z.strictObject({ runs: z.array(RunStatusSchema).max(100_000) }).meta({ id: 'AgentHeartbeat' });
+export const AgentHeartbeat = z
+  .strictObject({
+    runs: z.array(RunStatusSchema).max(100_000),
+    health: z.strictObject({ degraded: z.boolean(), reason: z.string().max(1000).nullable().optional(), since: z.number().nullable().optional() }).optional(),
+  })
+  .meta({ id: 'AgentHeartbeat' });
 export const AgentStateReport = z
   .strictObject({
     attempt: z.int().min(0),

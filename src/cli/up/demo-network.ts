@@ -1,6 +1,7 @@
 import type { AgentPool } from '../../core/agent-protocol.js';
 import type { CenterDefinition } from '../../engine/centers.js';
 import type { RegionLink } from '../../store/datasets.js';
+import type { Connector } from '../../agent/connector.js';
 
 /**
  * The embedded demo network: three centers of China's "East Data, West Compute" layout, each joined
@@ -21,7 +22,10 @@ import type { RegionLink } from '../../store/datasets.js';
  */
 export interface DemoCenter {
   readonly definition: Omit<CenterDefinition, 'operatorOrg'>;
+  /** The pools it declares up front (the local connector offers exactly these). */
   readonly pools: readonly AgentPool[];
+  /** Another connector than the local one (e.g. Slurm), given the agent's state folder. */
+  readonly connector?: (stateDir: string) => Connector;
 }
 
 const hours = (f: (h: number) => number) => Array.from({ length: 24 }, (_, h) => f(h));

@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { join } from 'node:path';
 import { startAgent, type AgentHandle } from '../../agent/agent.js';
 import { LocalConnector } from '../../agent/connectors/local-connector.js';
+import type { Connector } from '../../agent/connector.js';
 import { HttpAgentTransport } from '../../api/client/agent-client.js';
 import { createApp } from '../../api/app.js';
 import { listen } from '../../api/server.js';
@@ -65,10 +66,11 @@ export async function startEmbeddedNetwork(options: EmbeddedOptions): Promise<Em
   const url = `http://${options.host.includes(':') ? `[${options.host}]` : options.host}:${server.port}`;
   const loop = startControlLoop(ctx, (e) => log(`control loop: ${(e as Error).stack ?? String(e)}`));
   const agents = new Map<string, AgentHandle>();
-  const connectors: LocalConnector[] = [];
+  const connectors: Connector[] = [];
   for (const center of options.centers ?? DEMO_CENTERS) {
     const token = await ensureCenter(ctx, options.home, center);
-    const connector = new LocalConnector({ stateDir: join(options.home, 'centers', center.definition.name), pools: [...center.pools] });
+    const stateDir = join(options.home, 'centers', center.definition.name);
+    const connector = center.connector ? center.connector(stateDir) : new LocalConnector({ stateDir, pools: [...center.pools] });
     connectors.push(connector);
     const transport = new HttpAgentTransport({ serverUrl: url, token });
     agents.set(center.definition.name, startAgent({ transport, connector, name: center.definition.name, log }));
