@@ -106,7 +106,10 @@ for (const database of await testDatabases()) {
       await eventually('the A100 gang to run', async () => (await cliJson<JobDetailResource>(['show', big.id], env)).job.state === 'running');
       const waiting = await cliJson<JobResource>(['submit', '--gpus', '1', '--accelerator', 'nvidia-a100', '--', 'echo', 'later'], env);
       const shown = await eventually('a waiting explanation', async () => (await cliJson<JobDetailResource>(['show', waiting.id], env)).job.waiting);
-      assert.ok(shown.infeasible.some((i) => i.reason === 'insufficient-capacity' && i.centerName === 'east-shanghai'));
+      assert.equal(shown.wait?.kind, 'capacity', JSON.stringify(shown));
+      const reservedThere = shown.chosen?.start === 'reservation' && shown.chosen.centerName === 'east-shanghai';
+      const fullThere = shown.infeasible.some((i) => i.reason === 'insufficient-capacity' && i.centerName === 'east-shanghai');
+      assert.ok(reservedThere || fullThere, `waits for the A100 center: ${shown.summary}`);
       await runCli(['cancel', big.id], env);
       await eventually('the waiting job to run once capacity frees', async () => (await cliJson<JobDetailResource>(['show', waiting.id], env)).job.state === 'succeeded', 20_000);
     });

@@ -57,8 +57,14 @@ const Estimates = z.object({
   poolId: z.string(),
   poolName: z.string(),
   accelerator: z.string().nullable(),
+  start: z.enum(['now', 'reservation', 'deferred']).describe('starts now, holds a reservation at startAt, or waits for a cheaper or greener hour'),
   startAt: z.number(),
+  stageInSeconds: z.number(),
   runSeconds: z.number(),
+  completionAt: z.number(),
+  efficiency: z.number().nullable(),
+  computeFen: z.number(),
+  egressFen: z.number(),
   costFen: z.number(),
   energyKwh: z.number(),
   carbonKg: z.number(),
@@ -80,6 +86,14 @@ export const ExplanationSchema = z
         detail: z.string(),
       }),
     ),
+    wait: z
+      .union([
+        z.object({ kind: z.literal('capacity'), reservedAt: z.number().nullable() }),
+        z.object({ kind: z.literal('better-hour'), until: z.number() }),
+        z.object({ kind: z.literal('never') }),
+      ])
+      .nullable()
+      .describe('why a job waits; null when placed'),
     summary: z.string(),
   })
   .meta({ id: 'Explanation' });
