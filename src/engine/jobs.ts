@@ -20,10 +20,11 @@ import {
   updateJob,
 } from '../store/jobs.js';
 import { readLogChunks } from '../store/job-logs.js';
+import { listDatasets, listLinks } from '../store/datasets.js';
 import { inTransaction } from '../store/transaction.js';
 import type { Principal } from './accounts.js';
 import type { EngineContext } from './context.js';
-import { centerViews, loadSnapshot, pendingJob } from './snapshot.js';
+import { centerViews, datasetViews, loadSnapshot, pendingJob } from './snapshot.js';
 import { visibleDatasets } from './datasets.js';
 
 /** A job as submitted: the API validates the shape; this module checks it against the network. */
@@ -229,7 +230,12 @@ function defaultName(command: readonly string[]): string {
 
 /** Rejects a job that no center could run even when empty, naming each center's reason. */
 async function assertRunnableSomewhere(ctx: EngineContext, job: JobRow): Promise<void> {
-  const [centers, pools] = await Promise.all([listCenters(ctx.store.db), listPools(ctx.store.db)]);
+  const [centers, pools, links, datasets] = await Promise.all([
+    listCenters(ctx.store.db),
+    listPools(ctx.store.db),
+    listLinks(ctx.store.db),
+    listDatasets(ctx.store.db, job.inputs),
+  ]);
   if (centers.length === 0) {
     throw new SuanwangError('unsatisfiable', 'no compute center has joined this network yet', {
       hint: 'start one with `suanwang up` (embedded) or connect an agent',
@@ -237,7 +243,7 @@ async function assertRunnableSomewhere(ctx: EngineContext, job: JobRow): Promise
   }
   const views = centerViews(centers, pools, []);
   const pending = pendingJob(job);
-  const check = checkFeasible(pending, views);
+  const check = checkFeasible(pending, views, { now: ctx.clock.now(), links, datasets: datasetViews(datasets, centers) });
   if (check.feasible) return;
   if (check.infeasible.length > 0 && check.infeasible.every((r) => r.reason === 'command-not-found')) {
     throw new SuanwangError('command_not_found', `program "${pending.program}" is not installed at any center`, {

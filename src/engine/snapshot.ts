@@ -1,10 +1,10 @@
 import type { NodeRequest } from '../core/resources.js';
-import type { CenterView, Objective, PendingJob, PoolView, RunningJob, Snapshot } from '../scheduler/types.js';
+import type { CenterView, DatasetView, Objective, PendingJob, PoolView, RunningJob, Snapshot } from '../scheduler/types.js';
 import type { CenterRow, JobRow, PoolRow } from '../store/schema.js';
 import { listCenters, listPools } from '../store/centers.js';
 import { activeJobs, jobsInStates } from '../store/jobs.js';
 import type { Queryable } from '../store/transaction.js';
-import { listDatasets, listLinks } from '../store/datasets.js';
+import { listDatasets, listLinks, type DatasetWithReplicas } from '../store/datasets.js';
 
 /** The most pending jobs one scheduling pass looks at; the rest wait for the next pass. */
 export const MAX_JOBS_PER_PASS = 10_000;
@@ -24,7 +24,6 @@ export async function loadSnapshot(q: Queryable, now: number): Promise<{ snapsho
   ]);
   const inputIds = [...new Set(queued.flatMap((j) => j.inputs))];
   const datasets = await listDatasets(q, inputIds);
-  const regionOf = new Map(centers.map((c) => [c.id, c.region]));
   const waitingSummaries = new Map(queued.map((j) => [j.id, (j.waiting_explanation as { summary?: string } | null)?.summary ?? null]));
   return {
     snapshot: {
@@ -32,7 +31,7 @@ export async function loadSnapshot(q: Queryable, now: number): Promise<{ snapsho
       centers: centerViews(centers, pools, active),
       jobs: queued.map(pendingJob),
       links,
-      datasets: datasets.map((d) => ({ id: d.id, bytes: d.bytes, regions: [...new Set(d.centerIds.map((c) => regionOf.get(c)!))] })),
+      datasets: datasetViews(datasets, centers),
       running: active.filter((j) => j.pool_id && j.node_indices).map(runningJob),
       orgWeights: Object.fromEntries(orgs.map((o) => [o.id, o.share_weight])),
     },
@@ -129,4 +128,10 @@ function runningJob(job: JobRow): RunningJob {
     startedAt,
     endsAt: startedAt + job.walltime_seconds * 1000,
   };
+}
+
+/** Datasets as the scheduler sees them: size and the regions of the centers holding a replica. */
+export function datasetViews(datasets: readonly DatasetWithReplicas[], centers: readonly CenterRow[]): DatasetView[] {
+  const regionOf = new Map(centers.map((c) => [c.id, c.region]));
+  return datasets.map((d) => ({ id: d.id, bytes: d.bytes, regions: [...new Set(d.centerIds.map((c) => regionOf.get(c)!))] }));
 }

@@ -42,6 +42,14 @@ export class PoolCapacity {
     for (let k = leaves - 1; k >= 1; k--) this.#pull(k);
   }
 
+  /** Copies what is free on every node into three arrays of at least `nodeCount` entries. */
+  copyFreeInto(acc: Float64Array, cores: Float64Array, mem: Float64Array): void {
+    const l = this.#leaves;
+    acc.set(this.#acc.subarray(l, l + this.nodeCount));
+    cores.set(this.#cores.subarray(l, l + this.nodeCount));
+    mem.set(this.#mem.subarray(l, l + this.nodeCount));
+  }
+
   /** What is free on node `i` now. */
   freeOn(i: number): NodeRequest {
     const k = this.#leaves + i;
@@ -82,13 +90,49 @@ export class PoolCapacity {
     this.#collect(nodes, a, c, m, chosen);
     if (chosen.length < nodes) throw new RangeError(`cannot take ${nodes} nodes: only ${chosen.length} have room`);
     for (const i of chosen) {
-      let k = this.#leaves + i;
-      this.#acc[k] = this.#acc[k]! - a;
-      this.#cores[k] = this.#cores[k]! - c;
-      this.#mem[k] = this.#mem[k]! - m;
-      for (k >>= 1; k >= 1; k >>= 1) this.#pull(k);
+      const k = this.#leaves + i;
+      this.#set(i, this.#acc[k]! - a, this.#cores[k]! - c, this.#mem[k]! - m);
     }
     return chosen;
+  }
+
+  /** The first `nodes` nodes with room for `perNode`, in index order, without taking them (fewer when short). */
+  peek(nodes: number, perNode: NodeRequest): number[] {
+    const chosen: number[] = [];
+    this.#collect(nodes, perNode.accelerators, perNode.cores, perNode.memoryMiB, chosen);
+    return chosen;
+  }
+
+  /**
+   * Takes `perNode` on each of `indices` (nodes a caller found with room, say through another view
+   * of the same pool). Throws, changing nothing, when one of them lacks room.
+   */
+  takeAt(indices: readonly number[], perNode: NodeRequest): void {
+    const a = perNode.accelerators;
+    const c = perNode.cores;
+    const m = perNode.memoryMiB;
+    for (const i of indices) {
+      const k = this.#leaves + i;
+      if (!(i >= 0 && i < this.nodeCount) || !this.#fits(k, a, c, m)) throw new RangeError(`node ${i} has no room for the request`);
+    }
+    for (const i of indices) this.#set(i, this.#acc[this.#leaves + i]! - a, this.#cores[this.#leaves + i]! - c, this.#mem[this.#leaves + i]! - m);
+  }
+
+  /**
+   * Lowers what node `i` offers to `free` where that is less (never raises it: remembered misses
+   * rely on capacity only shrinking during a pass).
+   */
+  lowerTo(i: number, free: NodeRequest): void {
+    const k = this.#leaves + i;
+    this.#set(i, Math.min(this.#acc[k]!, free.accelerators), Math.min(this.#cores[k]!, free.cores), Math.min(this.#mem[k]!, free.memoryMiB));
+  }
+
+  #set(i: number, a: number, c: number, m: number): void {
+    let k = this.#leaves + i;
+    this.#acc[k] = a;
+    this.#cores[k] = c;
+    this.#mem[k] = m;
+    for (k >>= 1; k >= 1; k >>= 1) this.#pull(k);
   }
 
   #fits(k: number, a: number, c: number, m: number): boolean {

@@ -1,9 +1,9 @@
 import type { PendingJob } from './types.js';
 
 /**
- * The queue order of a pass: higher priority first, then older (earlier `submittedAt`), then id, so
- * the order is total and independent of how the snapshot listed the jobs. Fair share will refine
- * this; everything downstream only relies on it being a total order.
+ * The order of one org's jobs: higher priority first, then older (earlier `submittedAt`), then id,
+ * so the order is total and independent of how the snapshot listed the jobs. Across orgs, weighted
+ * fair share decides whose turn it is (`FairQueue`); priority never reaches across orgs.
  */
 export function compareJobs(a: PendingJob, b: PendingJob): number {
   if (a.priority !== b.priority) return b.priority - a.priority;
@@ -11,7 +11,7 @@ export function compareJobs(a: PendingJob, b: PendingJob): number {
   return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
 }
 
-/** A new array of `jobs` in queue order (the input is left alone). */
+/** A new array of `jobs` in `compareJobs` order (the input is left alone). */
 export function orderJobs(jobs: readonly PendingJob[]): PendingJob[] {
   return [...jobs].sort(compareJobs);
 }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { center, cpuPool, job, NOW, pool, snapshot } from './fixtures.js';
-import { schedule, type CenterView, type Objective, type PendingJob, type ScheduleResult } from './index.js';
+import { center, cpuPool, dataset, HOUR, HOUR_MS, job, link, NOW, pool, snapshot } from './fixtures.js';
+import { schedule, type CenterView, type InfeasibleReason, type Objective, type PendingJob, type ScheduleResult } from './index.js';
 
 /** Where each job went: `jobId → center/pool [nodes]`, or `waits`. */
 function where(result: ScheduleResult): Record<string, string> {
@@ -75,14 +75,30 @@ describe('objectives', () => {
     assert.equal(schedule(snapshot({ centers, jobs: green, now: NOW + 6 * 3_600_000 })).placements[0]!.option.centerName, 'west');
   });
 
-  it('sends a CPU job to a CPU pool through the price, and to accelerator nodes when that is full', () => {
+  it('sends a CPU job to a CPU pool through the price; the next waits for it when that pays off, or takes accelerator nodes by its deadline', () => {
     const centers = [
       center('east', {
         pools: [pool('nvidia-a100', { fenPerCoreHour: 20 }), cpuPool({ nodes: 1, cores: 8, fenPerCoreHour: 5 })],
       }),
     ];
     const jobs = [job({ id: 'a', cores: 8, submittedAt: 1 }), job({ id: 'b', cores: 8, submittedAt: 2 })];
-    assert.deepEqual(where(schedule(snapshot({ centers, jobs }))), { a: 'east/cpu [0]', b: 'east/nvidia-a100 [0]' });
+    const result = schedule(snapshot({ centers, jobs }));
+    // b pays ¥0.40 on the CPU pool once a is done (in an hour at most), ¥1.60 on the A100 nodes now.
+    assert.deepEqual(where(result), { a: 'east/cpu [0]', b: 'waits' });
+    assert.deepEqual(
+      result.reservations.map((r) => [r.jobId, r.poolId, r.startAt - NOW, r.nodeIndices]),
+      [['b', 'ctr-east/cpu', HOUR_MS, [0]]],
+    );
+    const b = result.waiting[0]!.explanation;
+    assert.deepEqual(b.wait, { kind: 'capacity', reservedAt: NOW + HOUR_MS });
+    assert.equal(
+      b.summary,
+      'waits for a reservation that pays off: ¥0.40 at east/cpu from Jan 15 11:00 UTC+8, done by Jan 15 12:00 UTC+8, ' +
+        'vs ¥1.60 at east/nvidia-a100 starting now',
+    );
+    const hurried = [jobs[0]!, job({ id: 'b', cores: 8, submittedAt: 2, deadlineInHours: 1.5 })];
+    assert.deepEqual(where(schedule(snapshot({ centers, jobs: hurried }))), { a: 'east/cpu [0]', b: 'east/nvidia-a100 [0]' });
+    assert.deepEqual(where(schedule(snapshot({ centers, jobs }), { lookAheadHours: 0 })), { a: 'east/cpu [0]', b: 'east/nvidia-a100 [0]' });
   });
 });
 
@@ -154,9 +170,19 @@ describe('capacity within one pass', () => {
       j4: 'west/910b [3]',
       j5: 'waits',
     });
+    // j5 reserves the first node to come back: j1's, within its walltime of an hour.
+    assert.deepEqual(
+      result.reservations.map((r) => [r.jobId, r.startAt, r.nodeIndices]),
+      [['j5', NOW + HOUR_MS, [0]]],
+    );
     const waits = result.waiting[0]!.explanation;
-    assert.equal(waits.infeasible[0]!.detail, 'needs 1 free node with 8 ascend-910b, 4 cores, 16 GiB each; 0 of 4 have room now');
-    assert.equal(waits.summary, 'waits: 1 pool could run it, but 1 is full now');
+    assert.equal(waits.chosen?.start, 'reservation');
+    assert.deepEqual(waits.infeasible, []);
+    assert.equal(waits.summary, 'waits for capacity: reserved west/910b from Jan 15 11:00 UTC+8, done by Jan 15 12:00 UTC+8');
+    const noPlans = schedule(snapshot({ centers, jobs }), { maxReservations: 0 }).waiting[0]!.explanation;
+    assert.equal(noPlans.infeasible[0]!.detail, 'needs 1 free node with 8 ascend-910b, 4 cores, 16 GiB each; 0 of 4 have room now');
+    assert.equal(noPlans.summary, 'waits: 1 pool could run it, but 1 is full now');
+    assert.deepEqual(noPlans.wait, { kind: 'capacity', reservedAt: null });
   });
 
   it('packs smaller jobs onto the first node with room, in every dimension', () => {
@@ -174,7 +200,8 @@ describe('capacity within one pass', () => {
       center('east', { pools: [pool('nvidia-a100', { name: 'a100', nodes: 1, fenPerAcceleratorHour: 3000 })] }),
       center('west', { pools: [pool('ascend-910b', { name: '910b', nodes: 1, fenPerAcceleratorHour: 800 })] }),
     ];
-    const jobs = [job({ id: 'first', gpus: 8, submittedAt: 1 }), job({ id: 'second', gpus: 8, submittedAt: 2 })];
+    // With a deadline too close to wait for west (free in an hour), the second job takes east now.
+    const jobs = [job({ id: 'first', gpus: 8, submittedAt: 1 }), job({ id: 'second', gpus: 8, submittedAt: 2, deadlineInHours: 1.5 })];
     const result = schedule(snapshot({ centers, jobs }));
     assert.deepEqual(where(result), { first: 'west/910b [0]', second: 'east/a100 [0]' });
     const second = result.placements[1]!.explanation;
@@ -302,4 +329,143 @@ describe('determinism', () => {
       e: 'waits', // c took half of each west node
     });
   });
+});
+
+describe('adaptation', () => {
+  // Reference A100; the app is tuned for H100 at 0.8, 910B at 0.95, MLU370 at 0.5, not at all for Z100.
+  const app = { 'nvidia-h100': 0.8, 'ascend-910b': 0.95, 'cambricon-mlu370-x8': 0.5 };
+  const centers = [
+    center('a', { pools: [pool('nvidia-h100', { name: 'h100', fenPerAcceleratorHour: 3000, fenPerCoreHour: 0 })] }),
+    center('b', { pools: [pool('ascend-910b', { name: '910b', fenPerAcceleratorHour: 1200, fenPerCoreHour: 0 })] }),
+    center('c', { pools: [pool('cambricon-mlu370-x8', { name: 'mlu', fenPerAcceleratorHour: 500, fenPerCoreHour: 0 })] }),
+    center('d', { pools: [pool('hygon-z100', { name: 'z100', fenPerAcceleratorHour: 100, fenPerCoreHour: 0 })] }),
+  ];
+  const run = (chip: number, eff: number) => (10 * HOUR * 312) / (chip * eff);
+  const cases: readonly [Objective, string[]][] = [
+    ['fastest', ['a', 'b', 'c']],
+    // The fast chip finishes so much sooner that it is also the cheapest run, at 2.5 times the hourly price.
+    ['cheapest', ['a', 'b', 'c']],
+  ];
+  for (const [objective, order] of cases) {
+    it(`ranks chips by run time × price under ${objective}, never using an unadapted one`, () => {
+      const j = job({ id: 'j', gpus: 8, cores: 0, runtimeHours: 10, hours: 100, adaptation: app, objective });
+      const e = schedule(snapshot({ centers, jobs: [j] })).placements[0]!.explanation;
+      assert.deepEqual(
+        [e.chosen!, ...e.alternatives].map((o) => o.centerName),
+        order,
+      );
+      const [h100, b910, mlu] = [e.chosen!, ...e.alternatives];
+      assert.ok(Math.abs(h100!.runSeconds - run(989, 0.8)) < 1e-6);
+      assert.ok(Math.abs(b910!.runSeconds - run(320, 0.95)) < 1e-6);
+      assert.ok(Math.abs(mlu!.runSeconds - run(96, 0.5)) < 1e-6);
+      assert.deepEqual([h100!.efficiency, b910!.efficiency, mlu!.efficiency], [0.8, 0.95, 0.5]);
+      assert.equal(h100!.costFen, Math.round((8 * 3000 * run(989, 0.8)) / 3600));
+      assert.deepEqual(
+        e.infeasible.map((i) => [i.centerName, i.reason]),
+        [['d', 'no-adapted-accelerator']],
+      );
+    });
+  }
+
+  it('keeps a raw command to its allowed chips, at efficiency 1', () => {
+    const j = job({ id: 'j', gpus: 8, runtimeHours: 10, hours: 100, allow: ['ascend-910b', 'hygon-z100'], objective: 'fastest' });
+    const e = schedule(snapshot({ centers, jobs: [j] })).placements[0]!.explanation;
+    // Z100 has no published FP16 figure: as fast as the reference, so it beats the 910B (320 > 312 barely loses to 1).
+    assert.deepEqual(
+      [e.chosen!, ...e.alternatives].map((o) => [o.centerName, o.efficiency]),
+      [
+        ['b', 1],
+        ['d', 1],
+      ],
+    );
+  });
+});
+
+describe('limits', () => {
+  const app = { 'nvidia-h100': 1, 'cambricon-mlu370-x8': 1 };
+  const centers = [
+    center('fast', { region: 'east', pools: [pool('nvidia-h100', { name: 'h100', fenPerAcceleratorHour: 3000, fenPerCoreHour: 0 })] }),
+    center('slow', { region: 'west', pools: [pool('cambricon-mlu370-x8', { name: 'mlu', fenPerAcceleratorHour: 200, fenPerCoreHour: 0 })] }),
+  ];
+  // 4 reference hours: 1h 16m on the H100 (¥37.86), 13h on the MLU370 (¥26.00).
+  const base = { id: 'j', gpus: 1, cores: 0, runtimeHours: 4, hours: 24, adaptation: app } as const;
+  const cases: readonly [name: string, spec: Parameters<typeof job>[0], placed: string | null, rejected: [string, InfeasibleReason][]][] = [
+    ['cheapest takes the slow chip', { ...base, objective: 'cheapest' }, 'slow', []],
+    ['a deadline the slow chip misses sends it to the fast one', { ...base, objective: 'cheapest', deadlineInHours: 8 }, 'fast', [['slow', 'misses-deadline']]],
+    ['fastest takes the fast chip', { ...base, objective: 'fastest' }, 'fast', []],
+    ['a budget the fast chip breaks keeps it on the slow one', { ...base, objective: 'fastest', budgetFen: 3000 }, 'slow', [['fast', 'over-budget']]],
+    ['residency keeps it in its region', { ...base, objective: 'cheapest', regions: ['east'] }, 'fast', [['slow', 'residency-forbids']]],
+    ['a forbidden chip is never used', { ...base, objective: 'cheapest', forbid: ['cambricon-mlu370-x8'] }, 'fast', [['slow', 'forbidden-accelerator']]],
+    [
+      'limits nothing meets: it can never run as asked',
+      { ...base, deadlineInHours: 8, budgetFen: 3000 },
+      null,
+      [
+        ['fast', 'over-budget'],
+        ['slow', 'misses-deadline'],
+      ],
+    ],
+  ];
+  for (const [name, spec, placed, rejected] of cases) {
+    it(name, () => {
+      const result = schedule(snapshot({ centers, jobs: [job(spec)] }));
+      const e = (result.placements[0] ?? result.waiting[0]!).explanation;
+      assert.equal(result.placements[0]?.option.centerName ?? null, placed);
+      assert.deepEqual(
+        e.infeasible.map((i) => [i.centerName, i.reason]),
+        rejected,
+      );
+      if (placed === null) {
+        assert.deepEqual(e.wait, { kind: 'never' });
+        assert.match(e.summary, /^can never run as asked: none of 2 pools can take it \(1 misses-deadline, 1 over-budget\)/);
+      }
+    });
+  }
+});
+
+describe('data', () => {
+  const datasets = [dataset('corpus', { gb: 500, regions: ['west'] }), dataset('video', { gb: 10_000, regions: ['west'] })];
+  const links = [link('east', 'west', { mbps: 1000, latencyMs: 20, fenPerGB: 10 })];
+  const centers = [
+    center('east', { pools: [pool('nvidia-h100', { name: 'h100', fenPerAcceleratorHour: 900, fenPerCoreHour: 0 })] }),
+    center('west', { pools: [pool('ascend-910b', { name: '910b', fenPerAcceleratorHour: 1000, fenPerCoreHour: 0 })] }),
+  ];
+
+  it('counts egress in the cost: the pool by the data wins a small price difference', () => {
+    const j = job({ id: 'j', gpus: 1, cores: 0, inputs: ['corpus'] });
+    const e = schedule(snapshot({ centers, jobs: [j], links, datasets })).placements[0]!.explanation;
+    assert.equal(e.chosen!.centerName, 'west');
+    const east = e.alternatives[0]!;
+    assert.deepEqual([east.computeFen, east.egressFen, east.costFen], [900, 5000, 5900]);
+    assert.ok(Math.abs(east.stageInSeconds - (0.02 + (500e9 * 8) / 1e9)) < 1e-9);
+    assert.equal(east.completionAt, NOW + Math.round((east.stageInSeconds + HOUR) * 1000));
+    assert.deepEqual([e.chosen!.egressFen, e.chosen!.costFen], [0, 1000]);
+  });
+
+  it('counts stage-in in the time: fastest runs by the data when moving it takes longer than the faster chip saves', () => {
+    const j = job({ id: 'j', gpus: 1, cores: 0, runtimeHours: 2, hours: 10, inputs: ['video'], objective: 'fastest' });
+    const e = schedule(snapshot({ centers, jobs: [j], links, datasets })).placements[0]!.explanation;
+    assert.equal(e.chosen!.centerName, 'west');
+    assert.equal(e.alternatives[0]!.centerName, 'east');
+    assert.ok(e.alternatives[0]!.stageInSeconds > 22 * HOUR);
+  });
+});
+
+describe('explicit weights', () => {
+  const cases: readonly [weights: { cost: number; time: number; carbon: number }, expected: string][] = [
+    [{ cost: 1, time: 0, carbon: 0 }, 'shanghai'],
+    [{ cost: 0, time: 0, carbon: 1 }, 'zhongwei'],
+    [{ cost: 1, time: 1, carbon: 1 }, 'guiyang'],
+    [{ cost: 1, time: 1, carbon: 0 }, 'shanghai'],
+  ];
+  for (const [weights, expected] of cases) {
+    it(`cost ${weights.cost}, time ${weights.time}, carbon ${weights.carbon} picks ${expected}`, () => {
+      const objective = { weights };
+      const result = schedule(snapshot({ centers: TRADE_OFFS, jobs: [job({ id: 'j', gpus: 1, cores: 0, objective })] }));
+      const e = result.placements[0]!.explanation;
+      assert.equal(e.chosen!.centerName, expected);
+      assert.deepEqual(e.objective, objective);
+      assert.match(e.summary, new RegExp(`^best weighted \\(cost ${weights.cost}, time ${weights.time}, carbon ${weights.carbon}\\) of 4 feasible options: score`));
+    });
+  }
 });

@@ -1,15 +1,26 @@
-import type { Fen } from '../core/money.js';
-import { PoolCapacity } from './capacity.js';
+import { fen } from '../core/money.js';
+import { FEWER_THAN_NEEDED } from './capacity.js';
 import { programKey } from './commands.js';
-import { boardWatts, carbonIntensityAt, costOf, energyKwh, hourlyFen, jobWatts, toOption, type Estimate } from './estimate.js';
-import { infeasibleDetail, placedSummary, waitingSummary } from './explain.js';
-import { staticReason } from './feasibility.js';
-import { rankPools, type PoolRef } from './network.js';
-import { orderJobs } from './order.js';
-import { rangeOf, scoreUnder, type FigureRange } from './score.js';
+import { carbonOf, computeCost, costOf, energyKwh, estimate, jobWatts, runStartOf } from './estimate.js';
+import {
+  deferredSummary,
+  infeasibleDetail,
+  placedSummary,
+  reservedSummary,
+  waitingSummaryOf,
+  type DetailFacts,
+  type ListedInfeasible,
+} from './explain.js';
+import { FairQueue, networkCapacity } from './fairshare.js';
+import { limitFacts } from './feasibility.js';
+import { Network } from './network.js';
+import { PoolState, WOULD_DELAY_RESERVATION } from './pool-state.js';
+import { referenceOf, runSeconds, speedRatio } from './runtime.js';
+import { relativeTo, weightsOf } from './score.js';
 import {
   DEFAULT_POLICY,
   INFEASIBLE_REASONS,
+  START_KINDS,
   type Explanation,
   type Infeasible,
   type InfeasibleReason,
@@ -17,167 +28,630 @@ import {
   type Placement,
   type PlacementOption,
   type Policy,
+  type Reservation,
+  type RunningJob,
   type ScheduleResult,
   type Snapshot,
+  type Wait,
 } from './types.js';
 
 /*
  * What a pass learns about one job on one pool, one integer per pool so that the explanation's
  * infeasible list (most of a 100,000-job backlog is infeasible almost everywhere) is only turned
  * into objects and sentences when someone reads it:
- *   n >= 0               insufficient-capacity, n nodes had room
- *   FEWER_THAN_NEEDED    insufficient-capacity, settled without counting (-1, from capacity.ts)
- *   FEASIBLE             an option
- *   REASON_BASE - i      INFEASIBLE_REASONS[i]
+ *   n >= 0                     insufficient-capacity, n nodes had room
+ *   FEWER_THAN_NEEDED (-1)     insufficient-capacity, settled without counting
+ *   FEASIBLE (-2)              an option to start now
+ *   WOULD_DELAY_RESERVATION    insufficient-capacity: room now, but only by delaying a reservation (-3)
+ *   REASON_BASE - i            INFEASIBLE_REASONS[i]
  */
 const FEASIBLE = -2;
+/** Status rows are 16-bit: a count of nodes with room is capped here (a gang is never near this). */
+const MAX_STATUS = 32_767;
 const REASON_BASE = -10;
-const REASON_STATUS = Object.fromEntries(INFEASIBLE_REASONS.map((r, i) => [r, REASON_BASE - i])) as Record<
-  InfeasibleReason,
-  number
->;
+const REASON_STATUS = Object.fromEntries(INFEASIBLE_REASONS.map((r, i) => [r, REASON_BASE - i])) as Record<InfeasibleReason, number>;
+const RESIDENCY = REASON_STATUS['residency-forbids'];
+const NO_ACCELERATOR = REASON_STATUS['no-accelerator'];
+const FORBIDDEN = REASON_STATUS['forbidden-accelerator'];
+const NOT_ADAPTED = REASON_STATUS['no-adapted-accelerator'];
+const NO_COMMAND = REASON_STATUS['command-not-found'];
+const TOO_SMALL = REASON_STATUS['node-too-small'];
+const GANG = REASON_STATUS['gang-does-not-fit'];
+const NO_DATA = REASON_STATUS['data-unreachable'];
+const TOO_LONG = REASON_STATUS['exceeds-walltime'];
+const OVER_BUDGET = REASON_STATUS['over-budget'];
+const LATE = REASON_STATUS['misses-deadline'];
+const OFFLINE = REASON_STATUS['center-offline'];
+const CHIP_OK = 0;
 
 function reasonOf(status: number): InfeasibleReason {
   return status <= REASON_BASE ? INFEASIBLE_REASONS[REASON_BASE - status]! : 'insufficient-capacity';
 }
 
+const NOW = 0;
+const RESERVED = 1;
+const DEFERRED = 2;
+
+const BY_COST = 0;
+const BY_TIME = 1;
+const BY_CARBON = 2;
+const WEIGHTED = 3;
+
+const HOUR_MS = 3_600_000;
+
 /**
- * One scheduling pass over `snapshot`: jobs in queue order (priority, age, id), each placed on the
- * pool whose option scores best under its objective, or left waiting with the reason. Capacity
- * taken by one job is gone for the jobs after it; no node is ever given more than it has free.
- * Pure and deterministic: the same snapshot, in any order of jobs and centers, gives the same result.
+ * One scheduling pass over `snapshot` (`policy` fills in from `DEFAULT_POLICY`).
+ *
+ * Jobs come in weighted-DRF order across orgs, priority and age within one (`FairQueue`). Each is
+ * checked against every pool (static reasons, its limits, center state, free capacity) and scored
+ * under its objective. It then starts now on its best pool; or waits for a better plan when one
+ * saves at least `minSavingToWait` within `lookAheadHours` (a cheaper or greener hour, or a
+ * reservation on a better pool); or, when it can start nowhere now, takes a reservation at the
+ * earliest time its gang fits on its best pool (EASY: the first `maxReservations` such jobs, one per
+ * pool); or waits with its reasons. Jobs placed after a reservation never delay it (`PoolState`).
+ * Capacity taken by one job is gone for the jobs after it; no node is ever given more than it has.
+ * Pure and deterministic: the same snapshot, in any order of its lists, gives the same result.
  */
-export function schedule(snapshot: Snapshot, policy: Policy = DEFAULT_POLICY): ScheduleResult {
+export function schedule(snapshot: Snapshot, policy: Partial<Policy> = DEFAULT_POLICY): ScheduleResult {
   const now = snapshot.now;
-  const refs = rankPools(snapshot.centers);
+  const pol = { ...DEFAULT_POLICY, ...policy };
+  const net = new Network(snapshot);
+  const refs = net.refs;
   const poolCount = refs.length;
+  const lookAheadMs = pol.lookAheadHours > 0 ? pol.lookAheadHours * HOUR_MS : 0;
+  const minSaving = pol.minSavingToWait >= 0 ? Math.min(1, pol.minSavingToWait) : 0;
+  let reservationsLeft = pol.maxReservations > 0 ? Math.floor(pol.maxReservations) : 0;
+  // `maxAlternatives` may be Infinity ("all"); NaN counts as none.
+  const maxAlternatives = Math.min(poolCount, Math.max(0, Math.floor(pol.maxAlternatives) || 0));
 
   // Per pool, what does not change during the pass.
-  const capacity = refs.map((r) => new PoolCapacity(r.pool.freeByNode));
-  const online = refs.map((r) => r.center.state === 'online');
-  const acceleratorWatts = refs.map((r) => boardWatts(r.pool.accelerator));
-  const carbonNow = refs.map((r) => carbonIntensityAt(r.center, now));
-  const centerSlot = new Map(refs.map((r) => [r.center, 0]));
-  let slot = 0;
-  for (const c of centerSlot.keys()) centerSlot.set(c, slot++);
-  const centerOf = refs.map((r) => centerSlot.get(r.center)!);
+  const releases: RunningJob[][] = refs.map(() => []);
+  for (const r of snapshot.running) {
+    const p = net.rankOfPool.get(r.poolId);
+    if (p !== undefined) releases[p]!.push(r);
+  }
+  const states = refs.map((r, p) => new PoolState(r.pool, releases[p]!, now));
+  const frees = states.map((st) => st.free);
+  /** 1 for a pool that holds a reservation (the hot loop's copy of `PoolState.reservation !== null`). */
+  const reservedPool = new Uint8Array(poolCount);
+  const { regionOf, chipOf, centerOf, online, acceleratorWatts, grid, prices } = net;
+  const capAcc = new Float64Array(refs.map((r) => r.pool.perNode.accelerators));
+  const capCores = new Float64Array(refs.map((r) => r.pool.perNode.cores));
+  const capMem = new Float64Array(refs.map((r) => r.pool.perNode.memoryMiB));
+  const nodeCount = new Int32Array(refs.map((r) => r.pool.freeByNode.length));
+  const fenAcc = new Float64Array(refs.map((r) => r.pool.fenPerAcceleratorHour));
+  const fenCore = new Float64Array(refs.map((r) => r.pool.fenPerCoreHour));
+  const pue = new Float64Array(refs.map((r) => r.center.energy.pue));
+  const chips = net.chips;
+  const regionCount = net.regions.length;
+  const chipIndex = new Map(chips.map((k, i) => [k, i]));
+  // Speed ratios to every chip, by reference chip, one table per speed metric.
+  const ratios = { fp16: new Map<string, Float64Array>(), fp32: new Map<string, Float64Array>() };
+  const ratiosFor = (reference: string, metric: PendingJob['speedMetric']): Float64Array => {
+    const byReference = ratios[metric] ?? ratios.fp16;
+    let r = byReference.get(reference);
+    if (r === undefined) {
+      r = new Float64Array(chips.map((k) => speedRatio(reference, k, metric)));
+      byReference.set(reference, r);
+    }
+    return r;
+  };
 
-  // Scratch space reused by every job: the figures of its feasible options, and the best few.
-  // `maxAlternatives` may be Infinity ("all"); NaN counts as none.
-  const keep = 1 + Math.min(poolCount, Math.max(0, Math.floor(policy.maxAlternatives) || 0));
-  const optPool = new Int32Array(poolCount);
-  const optCost = new Float64Array(poolCount);
-  const optSeconds = new Float64Array(poolCount);
-  const optEnergy = new Float64Array(poolCount);
-  const optCarbon = new Float64Array(poolCount);
-  const topOpt = new Int32Array(keep);
-  const topScore = new Float64Array(keep);
-  // The command look-up is per center; this remembers it for the job being placed.
-  const commandJob = new Int32Array(centerSlot.size).fill(-1);
-  const commandOk = new Uint8Array(centerSlot.size);
+  // Scratch reused by every job. Per chip: status, run seconds, efficiency; per region: residency,
+  // stage-in, egress; per option (a start now on each pool, plus at most one plan per pool).
+  const chipStatus = new Int32Array(chips.length);
+  const chipRun = new Float64Array(chips.length);
+  const chipEff = new Float64Array(chips.length);
+  const regionOk = new Uint8Array(regionCount);
+  const stageSec = new Float64Array(regionCount);
+  const egressFen = new Float64Array(regionCount);
+  const stageJob = new Int32Array(regionCount).fill(-1);
+  const inputTables: { seconds: Float64Array; fen: Float64Array }[] = [];
+  const commandJob = new Int32Array(net.centers.length).fill(-1);
+  const commandOk = new Uint8Array(net.centers.length);
+  const maxOptions = 2 * poolCount;
+  const optPool = new Int32Array(maxOptions);
+  const optKind = new Uint8Array(maxOptions);
+  const optStart = new Float64Array(maxOptions);
+  const optRun = new Float64Array(maxOptions);
+  const optCompletion = new Float64Array(maxOptions);
+  const optCompute = new Float64Array(maxOptions);
+  const optEnergy = new Float64Array(maxOptions);
+  const optCarbon = new Float64Array(maxOptions);
+  const optScore = new Float64Array(maxOptions);
+  const optNodes: (readonly number[] | null)[] = new Array<readonly number[] | null>(maxOptions).fill(null);
+  const fullPools = new Int32Array(poolCount);
+  const deferOnly = new Int32Array(poolCount);
 
+  // The job being decided, and its scoring yardstick.
+  let job!: PendingJob;
+  let jobIndex = -1;
+  let usesChip = false;
+  let hasInputs = false;
+  let cpuRun = 0;
+  let mode = BY_COST;
+  let wCost = 0;
+  let wTime = 0;
+  let wCarbon = 0;
+  let bestCost = 0;
+  let worstCost = 0;
+  let bestSeconds = 0;
+  let worstSeconds = 0;
+  let bestCarbon = 0;
+  let worstCarbon = 0;
+
+  const runOn = (p: number): number => (chipOf[p]! < 0 ? cpuRun : chipRun[chipOf[p]!]!);
+  /** Stage-in seconds and egress fen into region `r`, summed the first time the job needs them there. */
+  const stageInto = (r: number): void => {
+    let seconds = 0;
+    let fen = 0;
+    for (let i = 0; i < inputTables.length; i++) {
+      seconds += inputTables[i]!.seconds[r]!;
+      fen += inputTables[i]!.fen[r]!;
+    }
+    stageSec[r] = seconds;
+    egressFen[r] = Math.round(fen);
+    stageJob[r] = jobIndex;
+  };
+  const stageOn = (p: number): number => {
+    if (!hasInputs) return 0;
+    const r = regionOf[p]!;
+    if (stageJob[r] !== jobIndex) stageInto(r);
+    return stageSec[r]!;
+  };
+  const egressOn = (p: number): number => {
+    if (!hasInputs) return 0;
+    const r = regionOf[p]!;
+    if (stageJob[r] !== jobIndex) stageInto(r);
+    return egressFen[r]!;
+  };
+  const rateOn = (p: number): number => job.nodes * (job.perNode.accelerators * fenAcc[p]! + job.perNode.cores * fenCore[p]!);
+  const holdUntilOn = (p: number): number => now + (stageOn(p) + job.walltimeSeconds) * 1000;
+  const score = (cost: number, seconds: number, carbon: number): number => {
+    switch (mode) {
+      case BY_COST:
+        return cost;
+      case BY_TIME:
+        return seconds;
+      case BY_CARBON:
+        return carbon;
+      default: {
+        let s = 0;
+        if (wCost > 0) s += wCost * relativeTo(cost, bestCost, worstCost);
+        if (wTime > 0) s += wTime * relativeTo(seconds, bestSeconds, worstSeconds);
+        if (wCarbon > 0) s += wCarbon * relativeTo(carbon, bestCarbon, worstCarbon);
+        return s;
+      }
+    }
+  };
+  const widenRange = (cost: number, seconds: number, carbon: number): void => {
+    bestCost = Math.min(bestCost, cost);
+    worstCost = Math.max(worstCost, cost);
+    bestSeconds = Math.min(bestSeconds, seconds);
+    worstSeconds = Math.max(worstSeconds, seconds);
+    bestCarbon = Math.min(bestCarbon, carbon);
+    worstCarbon = Math.max(worstCarbon, carbon);
+  };
+  const resetRange = (): void => {
+    bestCost = bestSeconds = bestCarbon = Infinity;
+    worstCost = worstSeconds = worstCarbon = -Infinity;
+  };
+  /** The figures of a start now on `p` (ignoring its load), for the yardstick of a job with no start now. */
+  const widenWithNow = (p: number): void => {
+    const run = runOn(p);
+    const runStart = now + stageOn(p) * 1000;
+    const watts = jobWatts(job, acceleratorWatts[p]!);
+    widenRange(
+      computeCost(rateOn(p), prices[p]!, runStart, run) + egressOn(p),
+      stageOn(p) + run,
+      carbonOf(watts, pue[p]!, grid[p]!, runStart, run),
+    );
+  };
+  /** A score no plan on `p` can beat: cheapest hour, starting now, cleanest hour. */
+  const lowerBound = (p: number): number => {
+    const run = runOn(p);
+    const watts = jobWatts(job, acceleratorWatts[p]!);
+    const price = prices[p]!;
+    const compute = price === null ? costOf(rateOn(p), run) : costOf(rateOn(p) * price.min, run);
+    return score(compute + egressOn(p), stageOn(p) + run, energyKwh(watts, run, pue[p]!) * grid[p]!.min);
+  };
+
+  const explain: ExplainContext = { net, states, now };
   const statusRows = new StatusArena(poolCount);
   const placements: Placement[] = [];
+  const reservations: Reservation[] = [];
   const waiting: { jobId: string; explanation: Explanation }[] = [];
-  const jobs = orderJobs(snapshot.jobs);
+  const queue = new FairQueue(snapshot.jobs, snapshot.running, networkCapacity(snapshot.centers), snapshot.orgWeights);
 
-  for (let j = 0; j < jobs.length; j++) {
-    const job = jobs[j]!;
-    const key = programKey(job.program);
+  for (let j = 0; ; j++) {
+    const next = queue.next();
+    if (next === undefined) break;
+    job = next;
+    jobIndex = j;
     const at = statusRows.advance();
     const status = statusRows.block;
-    const seconds = job.walltimeSeconds;
-    let feasible = 0;
+    const want = job.perNode;
+    const nodes = job.nodes;
+    const walltime = job.walltimeSeconds;
+    const budget = job.budgetFen;
+    const deadline = job.deadline;
+    const allowed = job.allowedAccelerators;
+    const forbidden = job.forbiddenAccelerators;
+    const key = programKey(job.program);
 
-    for (let p = 0; p < poolCount; p++) {
-      const { center, pool } = refs[p]!;
-      const c = centerOf[p]!;
-      if (commandJob[c] !== j) {
-        commandJob[c] = j;
-        commandOk[c] = center.commands === null || key === null || center.commands.has(key) ? 1 : 0;
+    // What depends on the job and a chip or a region, once per chip and region instead of per pool.
+    usesChip = want.accelerators > 0;
+    cpuRun = runSeconds(job, 1, 1);
+    const ratio = usesChip && job.runtimeSeconds !== null ? ratiosFor(referenceOf(job), job.speedMetric) : null;
+    const matrix = usesChip ? job.adaptation : null;
+    if (matrix === null) {
+      // Every chip at efficiency 1 (a raw command, or a CPU job that leaves the chip idle).
+      chipStatus.fill(CHIP_OK);
+      chipEff.fill(1);
+      for (let k = 0; k < chips.length; k++) chipRun[k] = usesChip ? runSeconds(job, ratio === null ? 1 : ratio[k]!, 1) : cpuRun;
+    } else {
+      // Only the chips the app lists: a matrix names a few of the network's chips.
+      chipStatus.fill(NOT_ADAPTED);
+      for (const chip in matrix) {
+        // `efficiencyOn`, inline: `matrix[chip]` inside its own for-in is a fast load.
+        const eff = matrix[chip];
+        if (typeof eff !== 'number' || !(eff > 0) || eff === Infinity) continue;
+        const k = chipIndex.get(chip);
+        if (k === undefined || !Object.hasOwn(matrix, chip)) continue;
+        chipStatus[k] = CHIP_OK;
+        chipEff[k] = eff;
+        chipRun[k] = runSeconds(job, ratio === null ? 1 : ratio[k]!, eff);
       }
-      const reason = staticReason(job, center, pool, commandOk[c] === 1) ?? (online[p] ? null : 'center-offline');
-      if (reason !== null) {
-        status[at + p] = REASON_STATUS[reason];
+    }
+    if (forbidden.length > 0 || allowed.length > 0) {
+      for (let k = 0; k < chips.length; k++) {
+        if (forbidden.length > 0 && forbidden.includes(chips[k]!)) chipStatus[k] = FORBIDDEN;
+        else if (allowed.length > 0 && !allowed.includes(chips[k]!)) chipStatus[k] = NOT_ADAPTED;
+      }
+    }
+    const anyRegion = job.allowedRegions.length === 0;
+    if (!anyRegion) for (let r = 0; r < regionCount; r++) regionOk[r] = job.allowedRegions.includes(net.regions[r]!) ? 1 : 0;
+    hasInputs = job.inputs.length > 0;
+    if (hasInputs) net.routes.tablesOf(job.inputs, inputTables);
+
+    let nNow = 0;
+    let nFull = 0;
+    let nDeferOnly = 0;
+    let permanent = 0;
+    // Locals for what the loop reads of the job: calls inside it keep the engine from hoisting
+    // closure variables and object fields out by itself.
+    const wantAcc = want.accelerators;
+    const wantCores = want.cores;
+    const wantMem = want.memoryMiB;
+    const chipJob = usesChip;
+    const inputsJob = hasInputs;
+    const cpuRunJob = cpuRun;
+    const anyAllowed = allowed.length > 0;
+    for (let p = 0; p < poolCount; p++) {
+      let s: number;
+      const k = chipOf[p]!;
+      const c = centerOf[p]!;
+      if (!anyRegion && regionOk[regionOf[p]!] === 0) s = RESIDENCY;
+      else if (k < 0 && chipJob) s = NO_ACCELERATOR;
+      else if (k < 0 && anyAllowed) s = NOT_ADAPTED;
+      else if (k >= 0 && chipStatus[k] !== CHIP_OK) s = chipStatus[k]!;
+      else {
+        if (commandJob[c] !== j) {
+          commandJob[c] = j;
+          const commands = net.centers[c]!.commands;
+          commandOk[c] = commands === null || key === null || commands.has(key) ? 1 : 0;
+        }
+        if (commandOk[c] === 0) s = NO_COMMAND;
+        else if (wantAcc > capAcc[p]! || wantCores > capCores[p]! || wantMem > capMem[p]!) s = TOO_SMALL;
+        else if (nodes > nodeCount[p]!) s = GANG;
+        else s = FEASIBLE;
+      }
+      if (s !== FEASIBLE) {
+        status[at + p] = s;
+        permanent++;
         continue;
       }
-      const fit = capacity[p]!.fitCount(job.nodes, job.perNode);
-      if (fit < job.nodes) {
-        status[at + p] = fit;
+
+      // The job's limits against a start now. Inline, not through `stageOn` and `runOn`: this runs
+      // for most (job, pool) pairs, and a double returned from a call is a heap allocation.
+      let stage = 0;
+      if (inputsJob) {
+        const r = regionOf[p]!;
+        if (stageJob[r] !== j) stageInto(r);
+        stage = stageSec[r]!;
+      }
+      const run = k < 0 ? cpuRunJob : chipRun[k]!;
+      let overBudgetNow = false;
+      let compute = -1;
+      if (stage === Infinity) s = NO_DATA;
+      else if (run > walltime) s = TOO_LONG;
+      else if (budget !== null) {
+        const runStart = now + stage * 1000;
+        compute = computeCost(rateOn(p), prices[p]!, runStart, run);
+        if (compute + egressOn(p) > budget) {
+          const price = prices[p]!;
+          const cheapest = price === null ? Infinity : costOf(rateOn(p) * price.min, run) + egressOn(p);
+          if (cheapest > budget) s = OVER_BUDGET;
+          else overBudgetNow = true;
+        }
+      }
+      if (s === FEASIBLE && deadline !== null && now + stage * 1000 + run * 1000 > deadline) s = LATE;
+      if (s !== FEASIBLE) {
+        status[at + p] = s;
+        permanent++;
+        continue;
+      }
+      if (online[p] === 0) {
+        status[at + p] = OFFLINE;
+        continue;
+      }
+      if (overBudgetNow) {
+        // Within budget only at a cheaper hour: a pool to wait for, if the job fits it now.
+        status[at + p] = OVER_BUDGET;
+        permanent++;
+        if (lookAheadMs > 0 && frees[p]!.fitCount(nodes, want) === nodes) deferOnly[nDeferOnly++] = p;
+        continue;
+      }
+      const unreserved = reservedPool[p] === 0;
+      const fit = unreserved ? frees[p]!.fitCount(nodes, want) : states[p]!.fitCount(nodes, want, now + (stage + walltime) * 1000);
+      if (fit < nodes) {
+        status[at + p] = fit > MAX_STATUS ? MAX_STATUS : fit;
+        if (unreserved) fullPools[nFull++] = p;
         continue;
       }
       status[at + p] = FEASIBLE;
-      const energy = energyKwh(jobWatts(job, acceleratorWatts[p]!), seconds, center.energy.pue);
-      optPool[feasible] = p;
-      optCost[feasible] = costOf(hourlyFen(job, pool), seconds);
-      // Seconds to finish: every option starts now until reservations and a runtime model arrive.
-      optSeconds[feasible] = seconds;
-      optEnergy[feasible] = energy;
-      optCarbon[feasible] = energy * carbonNow[p]!;
-      feasible++;
+      const runStart = now + stage * 1000;
+      if (compute < 0) compute = computeCost(rateOn(p), prices[p]!, runStart, run);
+      const watts = jobWatts(job, acceleratorWatts[p]!);
+      const o = nNow++;
+      optPool[o] = p;
+      optKind[o] = NOW;
+      optStart[o] = now;
+      optRun[o] = run;
+      optCompletion[o] = runStart + run * 1000;
+      optCompute[o] = compute;
+      optEnergy[o] = energyKwh(watts, run, pue[p]!);
+      optCarbon[o] = carbonOf(watts, pue[p]!, grid[p]!, runStart, run);
+      optNodes[o] = null;
     }
 
-    if (feasible === 0) {
-      waiting.push({ jobId: job.id, explanation: explanationOf(job, refs, status, at, null, NO_OPTIONS, 0, now) });
+    const mayReserve = reservationsLeft > 0 && nFull > 0 && (nNow === 0 || lookAheadMs > 0);
+    if (nNow === 0 && nDeferOnly === 0 && !mayReserve) {
+      // Nothing to start now or to plan: the common case for a long backlog, kept cheap.
+      const wait = permanent === poolCount && poolCount > 0 ? NEVER : FOR_CAPACITY;
+      waiting.push({ jobId: job.id, explanation: explanationOf(job, explain, status, at, null, NO_OPTIONS, 0, wait) });
       continue;
     }
 
-    // Score every option and keep the best `keep`, ordered by score then network order.
-    const range = job.objective === 'balanced' ? rangeOf(feasible, optCost, optSeconds, optCarbon) : NO_RANGE;
-    let kept = 0;
-    for (let o = 0; o < feasible; o++) {
-      const score = scoreUnder(job.objective, optCost[o]!, optSeconds[o]!, optCarbon[o]!, range);
-      // Options arrive in network order, so an equal score never displaces an earlier option.
-      let rank = kept;
-      while (rank > 0 && score < topScore[rank - 1]!) rank--;
-      if (rank >= keep) continue;
-      for (let k = Math.min(kept, keep - 1); k > rank; k--) {
-        topOpt[k] = topOpt[k - 1]!;
-        topScore[k] = topScore[k - 1]!;
+    // Score the starts now, against the best and worst of each figure among them.
+    const objective = job.objective;
+    const weights = weightsOf(objective);
+    mode = objective === 'cheapest' ? BY_COST : objective === 'fastest' ? BY_TIME : objective === 'greenest' ? BY_CARBON : WEIGHTED;
+    wCost = weights?.cost ?? 0;
+    wTime = weights?.time ?? 0;
+    wCarbon = weights?.carbon ?? 0;
+    resetRange();
+    if (mode === WEIGHTED) {
+      if (nNow > 0) {
+        for (let o = 0; o < nNow; o++) widenRange(optCompute[o]! + egressOn(optPool[o]!), (optCompletion[o]! - now) / 1000, optCarbon[o]!);
+      } else {
+        for (let i = 0; i < nFull; i++) widenWithNow(fullPools[i]!);
+        for (let i = 0; i < nDeferOnly; i++) widenWithNow(deferOnly[i]!);
       }
-      topOpt[rank] = o;
-      topScore[rank] = score;
-      if (kept < keep) kept++;
+    }
+    let bestNow = -1;
+    for (let o = 0; o < nNow; o++) {
+      optScore[o] = score(optCompute[o]! + egressOn(optPool[o]!), (optCompletion[o]! - now) / 1000, optCarbon[o]!);
+      if (bestNow < 0 || optScore[o]! < optScore[bestNow]!) bestNow = o;
+    }
+    // A job that could start now waits only for a plan that beats this.
+    const threshold = bestNow < 0 ? Infinity : optScore[bestNow]! - minSaving * Math.abs(optScore[bestNow]!);
+    let nOpt = nNow;
+    let bestPlan = -1;
+    const addPlan = (p: number, kind: number, startAt: number, run: number, compute: number, carbon: number, s: number, taken: readonly number[] | null) => {
+      const o = nOpt++;
+      optPool[o] = p;
+      optKind[o] = kind;
+      optStart[o] = startAt;
+      optRun[o] = run;
+      optCompletion[o] = runStartOf(now, startAt, stageOn(p)) + run * 1000;
+      optCompute[o] = compute;
+      optEnergy[o] = energyKwh(jobWatts(job, acceleratorWatts[p]!), run, pue[p]!);
+      optCarbon[o] = carbon;
+      optScore[o] = s;
+      optNodes[o] = taken;
+      if (bestPlan < 0 || s < optScore[bestPlan]!) bestPlan = o;
+    };
+
+    // Time shifting: a later hour on a pool that could take the job now, when its price or its
+    // grid varies by hour and the objective counts that figure.
+    if (lookAheadMs > 0) {
+      const weighsCost = mode === BY_COST || (mode === WEIGHTED && wCost > 0);
+      const weighsCarbon = mode === BY_CARBON || (mode === WEIGHTED && wCarbon > 0);
+      for (let i = 0; i < nNow + nDeferOnly; i++) {
+        const p = i < nNow ? optPool[i]! : deferOnly[i - nNow]!;
+        const price = prices[p]!;
+        // A pool within budget only at a cheaper hour is worth a look under any objective.
+        const varies = (weighsCost || i >= nNow) && price !== null && !price.flat ? true : weighsCarbon && !grid[p]!.flat;
+        if (!varies || lowerBound(p) >= threshold) continue;
+        const run = runOn(p);
+        const stage = stageOn(p);
+        const egress = egressOn(p);
+        const watts = jobWatts(job, acceleratorWatts[p]!);
+        let best = Infinity;
+        let bestAt = 0;
+        let bestCompute = 0;
+        let bestCarbonKg = 0;
+        for (let t = grid[p]!.nextHourAfter(now); t <= now + lookAheadMs; t += HOUR_MS) {
+          const runStart = runStartOf(now, t, stage);
+          if (deadline !== null && runStart + run * 1000 > deadline) break;
+          const compute = computeCost(rateOn(p), price, runStart, run);
+          if (budget !== null && compute + egress > budget) continue;
+          const carbon = carbonOf(watts, pue[p]!, grid[p]!, runStart, run);
+          const s = score(compute + egress, (runStart + run * 1000 - now) / 1000, carbon);
+          if (s < best) {
+            best = s;
+            bestAt = t;
+            bestCompute = compute;
+            bestCarbonKg = carbon;
+          }
+        }
+        if (best < threshold) addPlan(p, DEFERRED, bestAt, run, bestCompute, bestCarbonKg, best, null);
+      }
     }
 
-    const options: PlacementOption[] = [];
-    for (let k = 0; k < kept; k++) {
-      const o = topOpt[k]!;
-      const { center, pool } = refs[optPool[o]!]!;
-      const e: Estimate = {
-        startAt: now,
-        runSeconds: optSeconds[o]!,
-        costFen: optCost[o]! as Fen,
-        energyKwh: optEnergy[o]!,
-        carbonKg: optCarbon[o]!,
-      };
-      options.push(toOption(center, pool, e, topScore[k]!));
+    // Reservations: for a job that cannot start now, on any pool its gang will fit when running
+    // jobs end; for one that can, only where waiting pays off within the look-ahead.
+    if (mayReserve) {
+      for (let i = 0; i < nFull; i++) {
+        const p = fullPools[i]!;
+        if (nNow > 0 && lowerBound(p) >= threshold) continue;
+        const fit = states[p]!.earliestFit(nodes, want);
+        if (fit === null || (nNow > 0 && fit.startAt > now + lookAheadMs)) continue;
+        const run = runOn(p);
+        const runStart = runStartOf(now, fit.startAt, stageOn(p));
+        if (deadline !== null && runStart + run * 1000 > deadline) continue;
+        const compute = computeCost(rateOn(p), prices[p]!, runStart, run);
+        if (budget !== null && compute + egressOn(p) > budget) continue;
+        const carbon = carbonOf(jobWatts(job, acceleratorWatts[p]!), pue[p]!, grid[p]!, runStart, run);
+        const s = score(compute + egressOn(p), (runStart + run * 1000 - now) / 1000, carbon);
+        if (s < threshold) addPlan(p, RESERVED, fit.startAt, run, compute, carbon, s, fit.nodeIndices);
+      }
     }
-    const chosen = options[0]!;
-    const alternatives = options.slice(1);
-    const chosenPool = optPool[topOpt[0]!]!;
-    const nodeIndices = capacity[chosenPool]!.take(job.nodes, job.perNode);
-    placements.push({
+
+    if (bestNow < 0 && nOpt > 1) {
+      // Nothing starts now: the plan that finishes soonest is the yardstick, and a later one wins
+      // only as a plan would against a start now (saving enough, starting within the look-ahead).
+      let soonest = 0;
+      for (let o = 1; o < nOpt; o++) if (optCompletion[o]! < optCompletion[soonest]!) soonest = o;
+      const bar = optScore[soonest]! - minSaving * Math.abs(optScore[soonest]!);
+      bestPlan = soonest;
+      for (let o = 0; o < nOpt; o++) {
+        if (optScore[o]! < optScore[bestPlan]! && optScore[o]! < bar && optStart[o]! <= optStart[soonest]! + lookAheadMs) bestPlan = o;
+      }
+    }
+    const chosen = bestPlan >= 0 ? bestPlan : bestNow;
+    if (chosen < 0) {
+      const wait = permanent === poolCount ? NEVER : FOR_CAPACITY;
+      waiting.push({ jobId: job.id, explanation: explanationOf(job, explain, status, at, null, NO_OPTIONS, 0, wait) });
+      continue;
+    }
+
+    // The chosen option and the best few others, at most one per pool, best first (ties in
+    // network order, a start now before a plan).
+    const order = Array.from({ length: nOpt }, (_, o) => o).sort(
+      (x, y) => optScore[x]! - optScore[y]! || optPool[x]! - optPool[y]! || optKind[x]! - optKind[y]!,
+    );
+    const shown = [optPool[chosen]!];
+    const alternatives: PlacementOption[] = [];
+    for (const o of order) {
+      if (alternatives.length >= maxAlternatives) break;
+      if (shown.includes(optPool[o]!)) continue;
+      shown.push(optPool[o]!);
+      alternatives.push(optionOf(o));
+    }
+    const feasiblePools = new Set(optPool.subarray(0, nOpt)).size;
+    const option = optionOf(chosen);
+    const p = optPool[chosen]!;
+    const { center, pool } = refs[p]!;
+    if (optKind[chosen] === NOW) {
+      const nodeIndices = states[p]!.take(nodes, want, holdUntilOn(p));
+      queue.charge(job);
+      placements.push({
+        jobId: job.id,
+        centerId: center.id,
+        poolId: pool.id,
+        nodeIndices,
+        option,
+        explanation: explanationOf(job, explain, status, at, option, alternatives, feasiblePools, null, shown),
+      });
+      continue;
+    }
+    const firstNow = bestNow >= 0 ? optionOf(bestNow) : null;
+    let wait: Wait;
+    if (optKind[chosen] === RESERVED) {
+      const nodeIndices = optNodes[chosen]!;
+      states[p]!.reserve({ jobId: job.id, startAt: option.startAt, nodeIndices, perNode: want });
+      reservedPool[p] = 1;
+      reservationsLeft--;
+      reservations.push({ jobId: job.id, centerId: center.id, poolId: pool.id, startAt: option.startAt, nodeIndices, option });
+      wait = { kind: 'capacity', reservedAt: option.startAt };
+    } else {
+      wait = { kind: 'better-hour', until: option.startAt };
+    }
+    waiting.push({
       jobId: job.id,
-      centerId: chosen.centerId,
-      poolId: chosen.poolId,
-      nodeIndices,
-      option: chosen,
-      explanation: explanationOf(job, refs, status, at, chosen, alternatives, feasible, now),
+      explanation: explanationOf(job, explain, status, at, option, alternatives, feasiblePools, wait, shown, firstNow),
     });
   }
-  return { placements, waiting };
+  return { placements, reservations, waiting };
+
+  /** Option `o` of the job being decided, as the result shows it. */
+  function optionOf(o: number): PlacementOption {
+    const p = optPool[o]!;
+    const { center, pool } = refs[p]!;
+    const compute = optCompute[o]!;
+    const egress = egressOn(p);
+    const k = chipOf[p]!;
+    return {
+      centerId: center.id,
+      centerName: center.name,
+      poolId: pool.id,
+      poolName: pool.name,
+      accelerator: pool.accelerator,
+      start: START_KINDS[optKind[o]!]!,
+      startAt: optStart[o]!,
+      stageInSeconds: stageOn(p),
+      runSeconds: optRun[o]!,
+      completionAt: optCompletion[o]!,
+      efficiency: usesChip && k >= 0 ? chipEff[k]! : null,
+      computeFen: fen(compute),
+      egressFen: fen(egress),
+      costFen: fen(compute + egress),
+      energyKwh: optEnergy[o]!,
+      carbonKg: optCarbon[o]!,
+      score: optScore[o]!,
+    };
+  }
 }
 
 const NO_OPTIONS: readonly PlacementOption[] = Object.freeze([]);
-const NO_RANGE: FigureRange = { bestCost: 0, worstCost: 0, bestSeconds: 0, worstSeconds: 0, bestCarbon: 0, worstCarbon: 0 };
+const NEVER: Wait = Object.freeze({ kind: 'never' });
+const FOR_CAPACITY: Wait = Object.freeze({ kind: 'capacity', reservedAt: null });
 
-/** The infeasible entries recorded in `status[at … at + refs.length)`, in network order, sentences included. */
-function infeasibleOf(job: PendingJob, refs: readonly PoolRef[], status: Int32Array, at: number): Infeasible[] {
+/** What an explanation needs from the pass to write its sentences later. */
+interface ExplainContext {
+  readonly net: Network;
+  readonly states: readonly PoolState[];
+  readonly now: number;
+}
+
+/** The facts behind the sentence for status `s` of `job` on pool `p`. */
+function factsOf(c: ExplainContext, job: PendingJob, p: number, s: number): DetailFacts | undefined {
+  const { center, pool } = c.net.refs[p]!;
+  if (s === WOULD_DELAY_RESERVATION) {
+    const r = c.states[p]!.reservation!;
+    const stage = c.net.routes.stageIn(job.inputs, center.region).seconds;
+    return { now: c.now, blockedBy: { jobId: r.jobId, startAt: r.startAt, holdUntil: c.now + (stage + job.walltimeSeconds) * 1000 } };
+  }
+  const reason = reasonOf(s);
+  if (reason === 'data-unreachable' || reason === 'exceeds-walltime' || reason === 'over-budget' || reason === 'misses-deadline') {
+    const e = estimate(job, center, pool, { now: c.now, routes: c.net.routes });
+    return limitFacts(job, center, e, c.net.routes, c.now);
+  }
+  return undefined;
+}
+
+/**
+ * The infeasible entries recorded in `status[at … at + pools)`, in network order, sentences
+ * included, leaving out pools that have an option and those shown as options (`shown`).
+ */
+function infeasibleOf(c: ExplainContext, job: PendingJob, status: Int16Array, at: number, shown: readonly number[]): Infeasible[] {
   const out: Infeasible[] = [];
+  const refs = c.net.refs;
   for (let p = 0; p < refs.length; p++) {
     const s = status[at + p]!;
-    if (s === FEASIBLE) continue;
+    if (s === FEASIBLE || shown.includes(p)) continue;
     const { center, pool } = refs[p]!;
     const reason = reasonOf(s);
     out.push({
@@ -186,8 +660,20 @@ function infeasibleOf(job: PendingJob, refs: readonly PoolRef[], status: Int32Ar
       poolId: pool.id,
       poolName: pool.name,
       reason,
-      detail: infeasibleDetail(reason, job, center, pool, s),
+      detail: infeasibleDetail(reason, job, center, pool, s >= 0 ? s : FEWER_THAN_NEEDED, factsOf(c, job, p, s)),
     });
+  }
+  return out;
+}
+
+/** `infeasibleOf` without the sentences, for summaries: pool ranks, reasons and names only. */
+function listedOf(c: ExplainContext, status: Int16Array, at: number, shown: readonly number[]): (ListedInfeasible & { readonly p: number })[] {
+  const out: (ListedInfeasible & { readonly p: number })[] = [];
+  const refs = c.net.refs;
+  for (let p = 0; p < refs.length; p++) {
+    const s = status[at + p]!;
+    if (s === FEASIBLE || shown.includes(p)) continue;
+    out.push({ p, reason: reasonOf(s), centerName: refs[p]!.center.name, poolName: refs[p]!.pool.name });
   }
   return out;
 }
@@ -195,34 +681,111 @@ function infeasibleOf(job: PendingJob, refs: readonly PoolRef[], status: Int32Ar
 /**
  * The explanation of one job's decision. Its infeasible list and summary are built on first read
  * and kept; they are own enumerable getters, so JSON, spreading and deep equality see plain values.
+ * The getters are one pair shared by every explanation, reading what the pass left in private
+ * fields: per-object closures would cost a pass over a long backlog several hundred bytes and the
+ * collector's attention per job.
  */
+class LazyExplanation implements Explanation {
+  readonly objective: Explanation['objective'];
+  readonly chosen: PlacementOption | null;
+  readonly alternatives: readonly PlacementOption[];
+  readonly wait: Wait | null;
+  declare readonly infeasible: readonly Infeasible[];
+  declare readonly summary: string;
+  readonly #job: PendingJob;
+  readonly #c: ExplainContext;
+  readonly #status: Int16Array;
+  readonly #at: number;
+  /** Pools shown as options (the chosen one first), left out of the infeasible list. */
+  readonly #shown: readonly number[];
+  readonly #feasiblePools: number;
+  readonly #bestNow: PlacementOption | null;
+  #infeasible: readonly Infeasible[] | undefined = undefined;
+  #summary: string | undefined = undefined;
+
+  constructor(
+    job: PendingJob,
+    c: ExplainContext,
+    status: Int16Array,
+    at: number,
+    chosen: PlacementOption | null,
+    alternatives: readonly PlacementOption[],
+    feasiblePools: number,
+    wait: Wait | null,
+    shown: readonly number[],
+    bestNow: PlacementOption | null,
+  ) {
+    this.objective = job.objective;
+    this.chosen = chosen;
+    this.alternatives = alternatives;
+    this.wait = wait;
+    this.#job = job;
+    this.#c = c;
+    this.#status = status;
+    this.#at = at;
+    this.#shown = shown;
+    this.#feasiblePools = feasiblePools;
+    this.#bestNow = bestNow;
+    Object.defineProperties(this, LazyExplanation.#fields);
+  }
+
+  static readonly #fields: PropertyDescriptorMap = {
+    infeasible: {
+      enumerable: true,
+      get(this: LazyExplanation): readonly Infeasible[] {
+        return (this.#infeasible ??= infeasibleOf(this.#c, this.#job, this.#status, this.#at, this.#shown));
+      },
+    },
+    summary: {
+      enumerable: true,
+      get(this: LazyExplanation): string {
+        // Read every pass for every waiting job (the engine compares it with the last one).
+        return (this.#summary ??= this.#summaryNow());
+      },
+    },
+  };
+
+  /** The summary, from the status row: what it needs, and at most one detail sentence. */
+  #summaryNow(): string {
+    const job = this.#job;
+    const c = this.#c;
+    const status = this.#status;
+    const at = this.#at;
+    const chosen = this.chosen;
+    const listed = listedOf(c, status, at, this.#shown);
+    if (chosen === null) {
+      return waitingSummaryOf(listed, ({ p }) => {
+        const s = status[at + p]!;
+        const { center, pool } = c.net.refs[p]!;
+        return infeasibleDetail(reasonOf(s), job, center, pool, s >= 0 ? s : FEWER_THAN_NEEDED, factsOf(c, job, p, s));
+      });
+    }
+    const pools = c.net.refs.length;
+    if (this.wait === null) return placedSummary(job.objective, chosen, this.alternatives, this.#feasiblePools, pools - this.#feasiblePools, c.now);
+    // Plans are told in the local time of their center (`#shown[0]` is the chosen pool).
+    const offset = c.net.refs[this.#shown[0]!]!.center.energy.utcOffsetHours;
+    if (chosen.start === 'reservation') return reservedSummary(job.objective, chosen, this.#bestNow, listed, c.now, offset);
+    return deferredSummary(job.objective, chosen, this.#bestNow, listed, c.now, offset, job.budgetFen);
+  }
+}
+
+/** The explanation of one job's decision (see `LazyExplanation`). */
 function explanationOf(
   job: PendingJob,
-  refs: readonly PoolRef[],
-  status: Int32Array,
+  c: ExplainContext,
+  status: Int16Array,
   at: number,
   chosen: PlacementOption | null,
   alternatives: readonly PlacementOption[],
-  feasibleCount: number,
-  now: number,
+  feasiblePools: number,
+  wait: Wait | null,
+  shown: readonly number[] = NO_POOLS,
+  bestNow: PlacementOption | null = null,
 ): Explanation {
-  let infeasible: readonly Infeasible[] | undefined;
-  let summary: string | undefined;
-  return {
-    objective: job.objective,
-    chosen,
-    alternatives,
-    get infeasible() {
-      return (infeasible ??= infeasibleOf(job, refs, status, at));
-    },
-    get summary() {
-      return (summary ??=
-        chosen === null
-          ? waitingSummary(this.infeasible)
-          : placedSummary(job.objective, chosen, alternatives, feasibleCount, refs.length - feasibleCount, now));
-    },
-  };
+  return new LazyExplanation(job, c, status, at, chosen, alternatives, feasiblePools, wait, shown, bestNow);
 }
+
+const NO_POOLS: readonly number[] = Object.freeze([]);
 
 /**
  * Status rows for many jobs, carved from large shared blocks: one typed array per job would
@@ -231,23 +794,23 @@ function explanationOf(
 class StatusArena {
   readonly #row: number;
   readonly #blockRows: number;
-  #block: Int32Array;
+  #block: Int16Array;
   #used = 0;
   constructor(rowLength: number) {
     this.#row = rowLength;
     this.#blockRows = Math.max(1, Math.floor(65_536 / Math.max(1, rowLength)));
-    this.#block = new Int32Array(this.#blockRows * rowLength);
+    this.#block = new Int16Array(this.#blockRows * rowLength);
   }
   /** Moves to a fresh row and returns its offset in `block` (which may now be a new block). */
   advance(): number {
     if (this.#used === this.#blockRows) {
-      this.#block = new Int32Array(this.#blockRows * this.#row);
+      this.#block = new Int16Array(this.#blockRows * this.#row);
       this.#used = 0;
     }
     return this.#used++ * this.#row;
   }
   /** The block holding the current row. */
-  get block(): Int32Array {
+  get block(): Int16Array {
     return this.#block;
   }
 }
