@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { AgentPool } from '../core/agent-protocol.js';
 import type { Queryable } from './transaction.js';
 import type { CenterRow, EnergyJson, PoolRow } from './schema.js';
@@ -102,6 +103,7 @@ export async function syncPools(
   at: Date,
 ): Promise<void> {
   const existing = new Map((await listPools(q, centerId)).map((p) => [p.name, p]));
+  const book = (await q.selectFrom('centers').select('pool_prices').where('id', '=', centerId).executeTakeFirst())?.pool_prices ?? {};
   for (const spec of specs) {
     const values = {
       accelerator: spec.accelerator,
@@ -115,20 +117,33 @@ export async function syncPools(
     else
       await q
         .insertInto('pools')
-        .values({ id: newPoolId(), center_id: centerId, name: spec.name, ...values, created_at: at })
+        .values({
+          id: newPoolId(),
+          center_id: centerId,
+          name: spec.name,
+          ...values,
+          fen_per_accelerator_hour: book[spec.name]?.fenPerAcceleratorHour ?? 0,
+          fen_per_core_hour: book[spec.name]?.fenPerCoreHour ?? 0,
+          created_at: at,
+        })
         .execute();
     existing.delete(spec.name);
   }
   for (const gone of existing.values()) await q.updateTable('pools').set({ nodes: 0 }).where('id', '=', gone.id).execute();
 }
 
-/** Sets a pool's prices (the operator's decision). */
+/** Sets a pool's prices (the operator's decision), in the center's price book and on the pool if it exists. */
 export async function setPoolPrice(
   q: Queryable,
   centerId: string,
   poolName: string,
   price: { fenPerAcceleratorHour: number; fenPerCoreHour: number },
 ): Promise<void> {
+  await q
+    .updateTable('centers')
+    .set({ pool_prices: sql`pool_prices || jsonb_build_object(${poolName}::text, ${JSON.stringify(price)}::jsonb)` })
+    .where('id', '=', centerId)
+    .execute();
   await q
     .updateTable('pools')
     .set({ fen_per_accelerator_hour: price.fenPerAcceleratorHour, fen_per_core_hour: price.fenPerCoreHour })

@@ -72,6 +72,7 @@ export interface CentersTable {
   agent_version: string | null;
   last_heartbeat_at: Date | null;
   degraded_since: Date | null;
+  pool_prices: ColumnType<Record<string, { fenPerAcceleratorHour: number; fenPerCoreHour: number }>, string | undefined, string>;
   created_at: Date;
 }
 

@@ -104,6 +104,8 @@ for (const database of await testDatabases()) {
       { name: 'a command that does not exist', body: { command: ['no-such-program-xyz', '--help'] }, status: 422, code: 'command_not_found', field: 'command[0]', mentions: 'no-such-program-xyz' },
       { name: 'more accelerators per node than any node has', body: { command: ['echo'], acceleratorsPerNode: 9 }, status: 422, code: 'unsatisfiable', mentions: '8' },
       { name: 'a gang larger than any pool', body: { command: ['echo'], nodes: 3, acceleratorsPerNode: 1 }, status: 422, code: 'unsatisfiable' },
+      { name: 'a residency no center satisfies', body: { command: ['echo'], regions: ['guangdong'] }, status: 422, code: 'unsatisfiable', mentions: 'guangdong' },
+      { name: 'a budget no option meets', body: { command: ['echo'], acceleratorsPerNode: 8, walltimeSeconds: 36000, budgetFen: 100 }, status: 422, code: 'unsatisfiable', mentions: 'budget' },
       { name: 'a chip no center has', body: { command: ['echo'], acceleratorsPerNode: 1, accelerators: ['nvidia-h100'] }, status: 422, code: 'unsatisfiable' },
     ];
     for (const c of table) {
