@@ -21,9 +21,16 @@ if (files.length === 0) {
   console.error(`no test files under ${roots.join(', ')}`);
   process.exit(1);
 }
+// Test files run two at a time; SUANWANG_TEST_CONCURRENCY=1 runs them one after the other (the Slurm
+// suites share the clusters of scripts/slurm/with-clusters.sh, and some stop a slurmctld).
+const concurrency = Number(process.env.SUANWANG_TEST_CONCURRENCY ?? 2);
+if (!Number.isInteger(concurrency) || concurrency < 1) {
+  console.error(`SUANWANG_TEST_CONCURRENCY must be a whole number >= 1, got '${process.env.SUANWANG_TEST_CONCURRENCY}'`);
+  process.exit(2);
+}
 const result = spawnSync(
   process.execPath,
-  ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-reporter=spec', ...files],
+  ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...files],
   { stdio: 'inherit' },
 );
 process.exit(result.status ?? 1);

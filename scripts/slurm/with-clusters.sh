@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Runs a command with both Slurm clusters up, then always takes them down:
 #   bash scripts/slurm/with-clusters.sh node scripts/test.mjs test/slurm
-# The command sees clusters.env (SUANWANG_SLURM_<CLUSTER>_URL/_TOKEN/_USER/_CONF, SUANWANG_SLURM_DIR)
-# and SUANWANG_REQUIRE_SLURM=1, so a Slurm suite fails instead of skipping. Exits with the command's status.
+# The command sees clusters.env (SUANWANG_SLURM_<CLUSTER>_URL/_TOKEN/_USER/_CONF, SUANWANG_SLURM_DIR),
+# SUANWANG_REQUIRE_SLURM=1, so a Slurm suite fails instead of skipping, and SUANWANG_TEST_CONCURRENCY=1, so
+# scripts/test.mjs runs the test files one after the other: they share the clusters, and some stop a
+# slurmctld mid-run. Exits with the command's status.
 set -uo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -24,6 +26,7 @@ set -a
 . "$dir/clusters.env"
 set +a
 export SUANWANG_REQUIRE_SLURM=1
+export SUANWANG_TEST_CONCURRENCY=1
 
 "$@"
 status=$?

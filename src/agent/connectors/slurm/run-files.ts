@@ -69,9 +69,13 @@ export async function readStop(dir: string): Promise<Marker<StopReason> | null> 
   return { value: STOP_REASONS.find((r) => r === marker.value) ?? 'cancelled', at: marker.at };
 }
 
+/** Tells apart the temporary files of writeStop() calls made in the same millisecond. */
+let stopSequence = 0;
+
 /** Writes the stop marker unless one exists: link() fails on an existing name, so the first reason wins. */
 export async function writeStop(dir: string, reason: StopReason): Promise<void> {
-  const tmp = join(dir, `stop.${process.pid}.${Date.now()}.tmp`);
+  stopSequence += 1;
+  const tmp = join(dir, `stop.${process.pid}.${Date.now()}.${stopSequence}.tmp`);
   await writeFile(tmp, `${reason}\n`, { mode: 0o600 });
   try {
     await link(tmp, join(dir, 'stop'));

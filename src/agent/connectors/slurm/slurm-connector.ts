@@ -268,6 +268,9 @@ export class SlurmConnector implements Connector {
     await writeStop(dir, 'cancelled');
     this.#nextPollAt = 0;
     if (record.phase !== 'submitted' || record.slurmJobId === null) return; // start() or the next poll cancels it
+    // The control plane repeats a kill until the run has ended, which in Slurm takes seconds (KillWait,
+    // COMPLETING): one cancel per RECANCEL_MS is enough, and the polls ask again while it runs.
+    if (Date.now() - (this.#lastCancel.get(key) ?? Number.NEGATIVE_INFINITY) < RECANCEL_MS) return;
     try {
       await this.#sendCancel(key, record.slurmJobId);
     } catch (error) {
@@ -529,7 +532,11 @@ export class SlurmConnector implements Connector {
     let slurmState: string | null;
     if (job) {
       const outcome = mapSlurmState(job, stop?.value ?? null);
-      const startedAt = !outcome.pending && job.startTime !== null ? job.startTime * 1000 : (record.submittedAt ?? record.intentAt);
+      // Slurm's times are whole seconds, cut down: a job that starts within the second it was submitted
+      // would seem to start before its submission, and end before the start reported while it was
+      // pending (the submission time). So a start is never put before the submission.
+      const submittedAt = record.submittedAt ?? record.intentAt;
+      const startedAt = !outcome.pending && job.startTime !== null ? Math.max(job.startTime * 1000, submittedAt) : submittedAt;
       const finishedAt = outcome.state === 'running' ? null : Math.max(startedAt, job.endTime !== null ? job.endTime * 1000 : now);
       status = { jobId, attempt, state: outcome.state, exitCode: outcome.exitCode, reason: outcome.reason, startedAt, finishedAt };
       slurmState = job.state;
