@@ -98,9 +98,19 @@ export async function heartbeat(ctx: EngineContext, centerId: string, sessionId:
   for (const run of req.runs) {
     if (run.state !== 'running') continue;
     const job = await getJob(ctx.store.db, run.jobId);
-    if (!job || !isWanted(job, centerId, run.attempt) || job.cancel_requested_at) kill.push({ jobId: run.jobId, attempt: run.attempt });
+    if (!job || !isWanted(job, centerId, run.attempt) || job.cancel_requested_at) {
+      kill.push({ jobId: run.jobId, attempt: run.attempt });
+      if (job && !isWanted(job, centerId, run.attempt)) await noteStaleRun(ctx, job, run.attempt, center.name, now);
+    }
   }
   return { kill };
+}
+
+/** Records, once per attempt, that a stale run of a job was found still running and is being stopped. */
+async function noteStaleRun(ctx: EngineContext, job: JobRow, attempt: number, centerName: string, now: Date): Promise<void> {
+  const message = `stale run of attempt ${attempt} found at ${centerName}; stopping it`;
+  const seen = await ctx.store.db.selectFrom('job_events').select('id').where('job_id', '=', job.id).where('message', '=', message).executeTakeFirst();
+  if (!seen) await addJobEvent(ctx.store.db, job.id, attempt, now, message);
 }
 
 /**
@@ -145,6 +155,7 @@ export async function pollLeases(
   signal?: AbortSignal,
 ): Promise<LeasesResponse> {
   const deadline = Date.now() + Math.min(Math.max(0, waitMs), ctx.config.maxWaitMs);
+  let killsHeld = false;
   for (;;) {
     const center = await assertSession(ctx.store.db, centerId, sessionId);
     const active = await activeJobs(ctx.store.db, centerId);
@@ -152,8 +163,14 @@ export async function pollLeases(
     const leases = active.filter((j) => j.state === 'placed').map((j) => toLease(j, pools.get(j.pool_id ?? '')));
     const kill = active.filter((j) => j.state === 'running' && j.cancel_requested_at).map((j) => ({ jobId: j.id, attempt: j.attempt }));
     const left = deadline - Date.now();
-    if (leases.length > 0 || kill.length > 0 || left <= 0 || signal?.aborted || center.state === 'offline') return { leases, kill };
-    await ctx.signals.wait(`center:${centerId}`, Math.min(left, 1000), signal);
+    if (leases.length > 0 || left <= 0 || signal?.aborted || center.state === 'offline') return { leases, kill };
+    // Runs to stop are repeated until they end; an agent that already got them need not spin on
+    // them, so they wait out one short beat unless new work arrives first.
+    if (kill.length > 0) {
+      if (killsHeld) return { leases, kill };
+      killsHeld = true;
+    }
+    await ctx.signals.wait(`center:${centerId}`, Math.min(left, kill.length > 0 ? 500 : 1000), signal);
   }
 }
 

@@ -52,7 +52,6 @@ describe('seed apps run on this machine', () => {
   it('md-lj: a Lennard-Jones run that conserves energy', () => {
     const r = run('md-lj', { resources: { acceleratorsPerNode: 0 } });
     assert.equal(r.status, 0, r.stderr);
-    assert.ok(r.seconds < 5, `took ${r.seconds} s`);
     assert.match(r.stdout, /^md-lj: 108 Lennard-Jones particles, box 5\.130 \(density 0\.8\), cut-off 2\.500, T0 1, dt 0\.005, 500 steps, seed 42, backend cpu$/m);
     const rows = r.stdout.split('\n').filter((l) => /^\s+\d+\s+-?\d/.test(l));
     assert.equal(rows.length, 11); // steps 0, 50, ..., 500
@@ -67,7 +66,6 @@ describe('seed apps run on this machine', () => {
   it('poisson2d: SOR converges and the error is of order h²', () => {
     const r = run('poisson2d');
     assert.equal(r.status, 0, r.stderr);
-    assert.ok(r.seconds < 5, `took ${r.seconds} s`);
     const m = /converged in (\d+) iterations: relative residual ([\d.e+-]+)/.exec(r.stdout);
     assert.ok(m, r.stdout);
     assert.ok(Number(m[1]) < 500 && Number(m[2]) < 1e-6);
@@ -85,7 +83,6 @@ describe('seed apps run on this machine', () => {
   it('textgen-mini: continues the prompt, the same way for the same seed', () => {
     const a = run('textgen-mini', { resources: { acceleratorsPerNode: 0 } });
     assert.equal(a.status, 0, a.stderr);
-    assert.ok(a.seconds < 5, `took ${a.seconds} s`);
     const text = a.stdout.split('---\n')[1]!.trimEnd();
     assert.ok(text.startsWith('Alice ') && text.length === 'Alice '.length + 300, text);
     assert.match(a.stdout, /backend cpu/);
