@@ -1,11 +1,10 @@
 import { spawn } from 'node:child_process';
 import { constants as fsConstants, existsSync } from 'node:fs';
-import type { FileHandle } from 'node:fs/promises';
 import { access, link, mkdir, open, readFile, readdir, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
-import { delimiter, dirname, isAbsolute, join, resolve, sep } from 'node:path';
+import { delimiter, join } from 'node:path';
 import type { AgentPool, Lease, LogStream, RunRef, RunState, RunStatus } from '../../core/agent-protocol.js';
 import type { Connector } from '../connector.js';
-import { utf8TextOf } from '../utf8-text.js';
+import { readTextChunk, runEnvironment, writeLeaseFiles } from '../run-io.js';
 
 /*
  * Layout of the state folder (everything the connector knows lives here, so a restarted agent, even
@@ -46,8 +45,6 @@ const WRAPPER = [
   'printf \'%s\\n\' "$code" > "$exit_file.tmp" && mv -f "$exit_file.tmp" "$exit_file"',
 ].join('\n');
 
-/** Env variables passed through from the agent; everything else a run sees comes from its lease. */
-const BASE_ENV = ['PATH', 'HOME', 'LANG', 'TMPDIR'] as const;
 const DEFAULT_PATH = '/usr/local/bin:/usr/bin:/bin';
 /** setTimeout fires at once for longer delays; a longer walltime timer re-arms itself. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -176,28 +173,10 @@ export class LocalConnector implements Connector {
     if (!Number.isSafeInteger(offset) || offset < 0) throw new RangeError(`offset must be a whole number >= 0, got ${offset}`);
     if (!Number.isSafeInteger(maxBytes) || maxBytes < 1) throw new RangeError(`maxBytes must be a whole number >= 1, got ${maxBytes}`);
     const dir = this.#runDir(run);
-    let file: FileHandle;
-    try {
-      file = await open(join(dir, stream), 'r');
-    } catch (error) {
-      if (!isCode(error, 'ENOENT')) throw error;
-      if (!(await readMeta(dir))) throw new Error(`unknown run ${runKey(run)}`);
-      return { data: '', nextOffset: offset };
-    }
-    try {
-      let buffer = Buffer.alloc(maxBytes);
-      let { bytesRead } = await file.read(buffer, 0, maxBytes, offset);
-      let length = utf8PrefixLength(buffer, bytesRead);
-      if (length === 0 && bytesRead > 0) {
-        // maxBytes is smaller than the next character: return that character whole.
-        buffer = Buffer.alloc(4);
-        ({ bytesRead } = await file.read(buffer, 0, 4, offset));
-        length = utf8PrefixLength(buffer, bytesRead);
-      }
-      return { data: utf8TextOf(buffer.subarray(0, length)), nextOffset: offset + length };
-    } finally {
-      await file.close();
-    }
+    const chunk = await readTextChunk(join(dir, stream), offset, maxBytes);
+    if (chunk) return chunk;
+    if (!(await readMeta(dir))) throw new Error(`unknown run ${runKey(run)}`);
+    return { data: '', nextOffset: offset };
   }
 
   /** Deletes a run's folder (not its workdir). Rejects while the run is still running. */
@@ -354,19 +333,7 @@ function exitReason(code: number | null): string | null {
 
 /** Spawns the wrapper in its own process group with output going to the run's files; resolves to its pid. */
 async function spawnWrapper(lease: Lease, dir: string, workdir: string): Promise<number> {
-  const env: Record<string, string> = {};
-  for (const name of BASE_ENV) {
-    const value = process.env[name];
-    if (value !== undefined) env[name] = value;
-  }
-  env.PATH ??= DEFAULT_PATH;
-  Object.assign(env, lease.env, {
-    SUANWANG_JOB_ID: lease.jobId,
-    SUANWANG_ATTEMPT: String(lease.attempt),
-    SUANWANG_NODES: String(lease.nodes),
-    SUANWANG_ACCELERATORS_PER_NODE: String(lease.acceleratorsPerNode),
-    SUANWANG_EXIT_FILE: join(dir, 'exit'),
-  });
+  const env = runEnvironment(lease, { SUANWANG_EXIT_FILE: join(dir, 'exit') });
   const stdout = await open(join(dir, 'stdout'), 'a', 0o600);
   try {
     const stderr = await open(join(dir, 'stderr'), 'a', 0o600);
@@ -491,16 +458,6 @@ async function writeAtomic(path: string, text: string): Promise<void> {
   await rename(tmp, path);
 }
 
-/** The longest prefix of `buffer[0, length)` that does not end inside a UTF-8 character. */
-function utf8PrefixLength(buffer: Buffer, length: number): number {
-  for (let i = length - 1; i >= Math.max(0, length - 4); i--) {
-    const byte = buffer[i]!;
-    if ((byte & 0xc0) === 0x80) continue; // continuation byte: keep looking for the lead byte
-    const size = byte < 0x80 ? 1 : (byte & 0xe0) === 0xc0 ? 2 : (byte & 0xf0) === 0xe0 ? 3 : (byte & 0xf8) === 0xf0 ? 4 : 1;
-    return i + size <= length ? length : i;
-  }
-  return length; // no lead byte in reach: not UTF-8, so there is no character to keep whole
-}
 
 /** Names of the executable files in the PATH directories, deduplicated and sorted. */
 async function commandsOnPath(path: string): Promise<string[]> {
@@ -536,12 +493,3 @@ function isCode(error: unknown, code: string): boolean {
   return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === code;
 }
 
-/** Writes a lease's files into its working directory; a path may not leave it. */
-async function writeLeaseFiles(workdir: string, files: Readonly<Record<string, string>>): Promise<void> {
-  for (const [path, text] of Object.entries(files)) {
-    const target = resolve(workdir, path);
-    if (isAbsolute(path) || !target.startsWith(resolve(workdir) + sep)) throw new Error(`file ${path} would be written outside the working directory`);
-    await mkdir(dirname(target), { recursive: true });
-    await writeFile(target, text);
-  }
-}

@@ -1,5 +1,4 @@
-import type { FileHandle } from 'node:fs/promises';
-import { link, open, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { link, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Lease, RunStatus } from '../../../core/agent-protocol.js';
 import type { StopReason } from './map-state.js';
@@ -93,34 +92,6 @@ export async function readExit(dir: string): Promise<Marker<number | null> | nul
   return { value: Number.isNaN(code) ? null : code, at: marker.at };
 }
 
-/**
- * Up to `maxBytes` of a file from byte `offset`, cut back to a whole UTF-8 character (nextOffset counts
- * the bytes returned); when `maxBytes` is smaller than the next character, that character is returned
- * whole so a reader always makes progress. Null when the file does not exist (yet).
- */
-export async function readChunk(path: string, offset: number, maxBytes: number): Promise<{ data: string; nextOffset: number } | null> {
-  let file: FileHandle;
-  try {
-    file = await open(path, 'r');
-  } catch (error) {
-    if (isCode(error, 'ENOENT')) return null;
-    throw error;
-  }
-  try {
-    let buffer = Buffer.alloc(maxBytes);
-    let { bytesRead } = await file.read(buffer, 0, maxBytes, offset);
-    let length = utf8PrefixLength(buffer, bytesRead);
-    if (length === 0 && bytesRead > 0) {
-      buffer = Buffer.alloc(4);
-      ({ bytesRead } = await file.read(buffer, 0, 4, offset));
-      length = utf8PrefixLength(buffer, bytesRead);
-    }
-    return { data: buffer.toString('utf8', 0, length), nextOffset: offset + length };
-  } finally {
-    await file.close();
-  }
-}
-
 export async function writeAtomic(path: string, text: string): Promise<void> {
   const tmp = `${path}.${process.pid}.tmp`;
   await writeFile(tmp, text, { mode: 0o600 });
@@ -163,13 +134,3 @@ async function readMarker(path: string): Promise<Marker<string> | null> {
   }
 }
 
-/** The longest prefix of `buffer[0, length)` that does not end inside a UTF-8 character. */
-function utf8PrefixLength(buffer: Buffer, length: number): number {
-  for (let i = length - 1; i >= Math.max(0, length - 4); i--) {
-    const byte = buffer[i]!;
-    if ((byte & 0xc0) === 0x80) continue;
-    const size = byte < 0x80 ? 1 : (byte & 0xe0) === 0xc0 ? 2 : (byte & 0xf0) === 0xe0 ? 3 : (byte & 0xf8) === 0xf0 ? 4 : 1;
-    return i + size <= length ? length : i;
-  }
-  return length;
-}

@@ -1,5 +1,5 @@
 import { mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { dirname, isAbsolute, join, resolve, sep } from 'node:path';
+import { join } from 'node:path';
 import type { AgentPool, Lease, LogStream, RunRef, RunStatus } from '../../../core/agent-protocol.js';
 import type { Connector } from '../../connector.js';
 import { batchScript, jobNameOf, timeLimitMinutes } from './batch-script.js';
@@ -9,10 +9,11 @@ import { DEFAULT_ACCELERATOR_GRES, mapPools, poolCapacity } from './map-pools.js
 import type { StopReason } from './map-state.js';
 import { mapSlurmState, mapVanished } from './map-state.js';
 import type { LastKnown, Marker, RunRecord } from './run-files.js';
-import { exists, isCode, readChunk, readExit, readLast, readRecord, readStop, writeAtomic, writeLast, writeRecord, writeStop } from './run-files.js';
+import { exists, isCode, readExit, readLast, readRecord, readStop, writeAtomic, writeLast, writeRecord, writeStop } from './run-files.js';
 import type { SlurmApi, SlurmJob, SlurmJobSpec } from './slurm-api.js';
 import { isSlurmApiError } from './slurm-api.js';
 import { SlurmHttp } from './slurm-http.js';
+import { readTextChunk, runEnvironment, writeLeaseFiles } from '../../run-io.js';
 
 /*
  * The `slurm` connector: drives one Slurm cluster through slurmrestd, for an agent running beside it
@@ -82,8 +83,6 @@ export interface SlurmHealth {
 }
 
 /** Env variables passed through from the agent; everything else a run sees comes from its lease (and Slurm's SLURM_*). */
-const BASE_ENV = ['PATH', 'HOME', 'LANG', 'TMPDIR'] as const;
-const DEFAULT_PATH = '/usr/local/bin:/usr/bin:/bin';
 /** jobIds become folder and job names: no separators, no leading dot. */
 const SAFE_JOB_ID = /^[A-Za-z0-9_-][A-Za-z0-9_.-]*$/;
 const JOB_NAME_PREFIX = 'sw-';
@@ -315,7 +314,7 @@ export class SlurmConnector implements Connector {
     if (!Number.isSafeInteger(offset) || offset < 0) throw new RangeError(`offset must be a whole number >= 0, got ${offset}`);
     if (!Number.isSafeInteger(maxBytes) || maxBytes < 1) throw new RangeError(`maxBytes must be a whole number >= 1, got ${maxBytes}`);
     const dir = this.#runDir(run);
-    const chunk = await readChunk(join(dir, stream), offset, maxBytes);
+    const chunk = await readTextChunk(join(dir, stream), offset, maxBytes);
     if (chunk) return chunk;
     if (!(await readRecord(dir))) throw new Error(`unknown run ${runKey(run)}`);
     return { data: '', nextOffset: offset }; // not started yet: Slurm makes the file when the job starts
@@ -671,33 +670,6 @@ function checkRef(run: RunRef): void {
 function runningSince(record: RunRecord): RunStatus {
   const { jobId, attempt } = record.lease;
   return { jobId, attempt, state: 'running', exitCode: null, reason: null, startedAt: record.submittedAt ?? record.intentAt, finishedAt: null };
-}
-
-/** The job's environment: a few of the agent's variables, the lease's, and ours. Slurm adds its SLURM_*. */
-function runEnvironment(lease: Lease): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const name of BASE_ENV) {
-    const value = process.env[name];
-    if (value !== undefined) env[name] = value;
-  }
-  env.PATH ??= DEFAULT_PATH;
-  Object.assign(env, lease.env, {
-    SUANWANG_JOB_ID: lease.jobId,
-    SUANWANG_ATTEMPT: String(lease.attempt),
-    SUANWANG_NODES: String(lease.nodes),
-    SUANWANG_ACCELERATORS_PER_NODE: String(lease.acceleratorsPerNode),
-  });
-  return env;
-}
-
-/** Writes a lease's files into its working directory (on the shared file system); a path may not leave it. */
-async function writeLeaseFiles(workdir: string, files: Readonly<Record<string, string>>): Promise<void> {
-  for (const [path, text] of Object.entries(files)) {
-    const target = resolve(workdir, path);
-    if (isAbsolute(path) || !target.startsWith(resolve(workdir) + sep)) throw new Error(`file ${path} would be written outside the working directory`);
-    await mkdir(dirname(target), { recursive: true });
-    await writeFile(target, text);
-  }
 }
 
 /** Our jobs by name; when a name occurs twice (a resubmission), the newest id. */
