@@ -26,7 +26,9 @@ const ARCHITECTURE = {
   api:          { may: ['core', 'scheduler', 'ledger', 'catalog', 'store', 'engine'],  pure: false },
   'api/client': { may: ['core'],                                                       pure: false },
   agent:        { may: ['core', 'api/client'],                                         pure: false },
-  cli:          { may: ['core', 'api/client'],                                         pure: false },
+  // `sim`: `suanwang sim` is an offline tool that wires the simulator (trace in, report out), as
+  // `up` wires a server; it never reaches the control plane through it.
+  cli:          { may: ['core', 'api/client', 'sim'],                                  pure: false },
   'cli/up':     { may: '*',                                                            pure: false }, // wires a server
 };
 

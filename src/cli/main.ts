@@ -12,10 +12,11 @@ import { store } from './commands/store.js';
 import { launch } from './commands/launch.js';
 import { publish } from './commands/publish.js';
 import { show } from './commands/show.js';
+import { sim } from './commands/sim.js';
 import { submit } from './commands/submit.js';
 import { up } from './up/up.js';
 
-const COMMANDS: Readonly<Record<string, Command>> = { up, submit, quote, jobs, show, logs, cancel, centers, datasets, store, launch, publish, login };
+const COMMANDS: Readonly<Record<string, Command>> = { up, submit, quote, jobs, show, logs, cancel, centers, datasets, store, launch, publish, login, sim };
 
 function help(): string {
   const width = Math.max(...Object.keys(COMMANDS).map((n) => n.length));
