@@ -38,7 +38,7 @@
  * Nodes (`openb_node_list_gpu_node.csv`): sn,cpu_milli,memory_mib,gpu,model; grouped into
  * identical nodes (`AlibabaNodeGroup`) to become pools.
  */
-import { columnsOf } from './csv.js';
+import { columnsOf, CsvRows } from './csv.js';
 import { count, emptyReport, noteJob, type ReadReport, type TraceHeader, type TraceJob, type TraceStatus } from './types.js';
 
 /** Alibaba's GPU model names → accelerator keys. Keys not in the accelerator table are marked `known: false`. */
@@ -86,8 +86,7 @@ export const ALIBABA_CLUSTER = 'alibaba-pai';
 export class AlibabaPodParser {
   readonly report: ReadReport;
   readonly #cluster: string;
-  #cols: Record<(typeof POD_COLUMNS)[number], number> | undefined;
-  #width = 0;
+  readonly #rows = new CsvRows(POD_COLUMNS);
 
   constructor(options: AlibabaOptions) {
     this.#cluster = options.cluster ?? ALIBABA_CLUSTER;
@@ -109,19 +108,9 @@ export class AlibabaPodParser {
   line(text: string): TraceJob | null {
     const report = this.report;
     const lineNo = ++report.lines;
-    if (this.#cols === undefined) {
-      this.#cols = columnsOf(text, POD_COLUMNS, report.source);
-      this.#width = text.split(',').length;
-      return null;
-    }
-    const trimmed = text.trim();
-    if (trimmed === '') return null;
-    const f = trimmed.split(',');
-    if (f.length !== this.#width) {
-      count(report.skipped, 'too-few-fields', lineNo);
-      return null;
-    }
-    const c = this.#cols;
+    const row = this.#rows.row(text, report, lineNo);
+    if (row === null) return null;
+    const { f, c } = row;
     const phase = f[c.pod_phase]!.trim();
     const scheduledText = f[c.scheduled_time]!.trim();
     const deletionText = f[c.deletion_time]!.trim();

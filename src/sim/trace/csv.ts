@@ -1,3 +1,5 @@
+import { count, type ReadReport } from './types.js';
+
 /**
  * The columns of a CSV header line: name → index. The trace CSVs are plain (no quoting, no commas
  * in values), so a split on commas is exact; a quoted line would show up as a wrong field count.
@@ -19,4 +21,32 @@ export function columnsOf<K extends string>(headerLine: string, required: readon
     );
   }
   return out;
+}
+
+/**
+ * The data lines of a plain CSV whose first line is a header naming at least `required` columns:
+ * `row()` takes the header silently, skips blank lines, and counts a line whose field count differs
+ * from the header's as `too-few-fields` in the report.
+ */
+export class CsvRows<K extends string> {
+  #cols: Record<K, number> | undefined;
+  #width = 0;
+  constructor(readonly required: readonly K[]) {}
+
+  /** The fields of a data line and the column indices, or null for the header, a blank or a skipped line. */
+  row(text: string, report: ReadReport, lineNo: number): { readonly f: string[]; readonly c: Record<K, number> } | null {
+    if (this.#cols === undefined) {
+      this.#cols = columnsOf(text, this.required, report.source);
+      this.#width = text.split(',').length;
+      return null;
+    }
+    const trimmed = text.trim();
+    if (trimmed === '') return null;
+    const f = trimmed.split(',');
+    if (f.length !== this.#width) {
+      count(report.skipped, 'too-few-fields', lineNo);
+      return null;
+    }
+    return { f, c: this.#cols };
+  }
 }

@@ -15,7 +15,7 @@
  * time < 0 ("submit-time-unknown"), duration < 0 ("run-time-unknown"), a GPU count that is
  * negative or not whole ("gpus-invalid").
  */
-import { columnsOf } from './csv.js';
+import { CsvRows } from './csv.js';
 import { count, emptyReport, noteJob, type ReadReport, type TraceHeader, type TraceJob } from './types.js';
 
 /** 2021-03-04 00:00 UTC: the assumed trace second 0. */
@@ -50,8 +50,7 @@ export function elasticFlowHeader(source: string, clusters: readonly string[]): 
 export class ElasticFlowParser {
   readonly report: ReadReport;
   readonly #cluster: string;
-  #cols: Record<(typeof COLUMNS)[number], number> | undefined;
-  #width = 0;
+  readonly #rows = new CsvRows(COLUMNS);
 
   constructor(options: ElasticFlowOptions) {
     this.#cluster = options.cluster;
@@ -66,19 +65,9 @@ export class ElasticFlowParser {
   line(text: string): TraceJob | null {
     const report = this.report;
     const lineNo = ++report.lines;
-    if (this.#cols === undefined) {
-      this.#cols = columnsOf(text, COLUMNS, report.source);
-      this.#width = text.split(',').length;
-      return null;
-    }
-    const trimmed = text.trim();
-    if (trimmed === '') return null;
-    const f = trimmed.split(',');
-    if (f.length !== this.#width) {
-      count(report.skipped, 'too-few-fields', lineNo);
-      return null;
-    }
-    const c = this.#cols;
+    const row = this.#rows.row(text, report, lineNo);
+    if (row === null) return null;
+    const { f, c } = row;
     const submitAt = Number(f[c.submission_time]);
     const run = Number(f[c.duration]);
     const gpus = Number(f[c.num_gpu]);
