@@ -162,6 +162,32 @@ export function schedule(snapshot: Snapshot, policy: Partial<Policy> = DEFAULT_P
   const optNodes: (readonly number[] | null)[] = new Array<readonly number[] | null>(maxOptions).fill(null);
   const fullPools = new Int32Array(poolCount);
   const deferOnly = new Int32Array(poolCount);
+  // Capacity promised to jobs deferred in this pass, per pool and hour (accelerators, or cores for
+  // CPU jobs): a deferred job holds no nodes, so without this every movable job would be deferred to
+  // the same cheap or green hour and find it full. (Every pass re-decides every waiting job, so the
+  // promises of one pass are the whole plan.)
+  const promised: Map<number, number>[] = Array.from({ length: poolCount }, () => new Map<number, number>());
+  const unitsOf = (p: number): number => {
+    const per = refs[p]!.pool.perNode;
+    return (usesChip ? per.accelerators : per.cores) * refs[p]!.pool.freeByNode.length;
+  };
+  const jobUnits = (): number => job.nodes * (usesChip ? job.perNode.accelerators : job.perNode.cores);
+  const hoursOf = (runStart: number, runSeconds: number): number[] => {
+    const hours: number[] = [];
+    const first = Math.floor(runStart / HOUR_MS) * HOUR_MS;
+    for (let h = first; h < runStart + runSeconds * 1000; h += HOUR_MS) hours.push(h);
+    return hours.length > 0 ? hours : [first];
+  };
+  const fitsPromise = (p: number, runStart: number, runSeconds: number): boolean => {
+    const cap = unitsOf(p);
+    const need = jobUnits();
+    for (const h of hoursOf(runStart, runSeconds)) if ((promised[p]!.get(h) ?? 0) + need > cap) return false;
+    return true;
+  };
+  const promise = (p: number, runStart: number, runSeconds: number): void => {
+    const need = jobUnits();
+    for (const h of hoursOf(runStart, runSeconds)) promised[p]!.set(h, (promised[p]!.get(h) ?? 0) + need);
+  };
 
   // The job being decided, and its scoring yardstick.
   let job!: PendingJob;
@@ -485,6 +511,7 @@ export function schedule(snapshot: Snapshot, policy: Partial<Policy> = DEFAULT_P
         for (let t = grid[p]!.nextHourAfter(now); t <= now + lookAheadMs; t += HOUR_MS) {
           const runStart = runStartOf(now, t, stage);
           if (deadline !== null && runStart + run * 1000 > deadline) break;
+          if (!fitsPromise(p, runStart, run)) continue;
           const compute = computeCost(rateOn(p), price, runStart, run);
           if (budget !== null && compute + egress > budget) continue;
           const carbon = carbonOf(watts, pue[p]!, grid[p]!, runStart, run);
@@ -578,6 +605,7 @@ export function schedule(snapshot: Snapshot, policy: Partial<Policy> = DEFAULT_P
       wait = { kind: 'capacity', reservedAt: option.startAt };
     } else {
       wait = { kind: 'better-hour', until: option.startAt };
+      promise(p, runStartOf(now, option.startAt, stageOn(p)), optRun[chosen]!);
     }
     waiting.push({
       jobId: job.id,
