@@ -1,5 +1,5 @@
-import { mkdir, open, writeFile, type FileHandle } from 'node:fs/promises';
-import { dirname, isAbsolute, resolve, sep } from 'node:path';
+import { mkdir, open, rename, rm, writeFile, type FileHandle } from 'node:fs/promises';
+import { dirname, isAbsolute, join, resolve, sep } from 'node:path';
 import type { Lease } from '../core/agent-protocol.js';
 import { utf8TextOf } from './utf8-text.js';
 
@@ -78,4 +78,19 @@ function utf8PrefixLength(buffer: Buffer, length: number): number {
     return i + size <= length ? length : i;
   }
   return length; // no lead byte in reach: not UTF-8, so there is no character to keep whole
+}
+
+/**
+ * Deletes a run's folder. It is renamed first (inside `runsDir`), so that a concurrent scan of the
+ * runs sees the whole run or none of it, never half its files. A folder already gone is fine.
+ */
+export async function removeRunDir(runsDir: string, dir: string, key: string): Promise<void> {
+  const doomed = join(runsDir, `.forget-${key}-${process.pid}-${Date.now()}`);
+  try {
+    await rename(dir, doomed);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw error;
+  }
+  await rm(doomed, { recursive: true, force: true });
 }

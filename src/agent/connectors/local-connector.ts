@@ -4,7 +4,7 @@ import { access, link, mkdir, open, readFile, readdir, rename, rm, stat, unlink,
 import { delimiter, join } from 'node:path';
 import type { AgentPool, Lease, LogStream, RunRef, RunState, RunStatus } from '../../core/agent-protocol.js';
 import type { Connector } from '../connector.js';
-import { readTextChunk, runEnvironment, writeLeaseFiles } from '../run-io.js';
+import { readTextChunk, removeRunDir, runEnvironment, writeLeaseFiles } from '../run-io.js';
 
 /*
  * Layout of the state folder (everything the connector knows lives here, so a restarted agent, even
@@ -188,15 +188,7 @@ export class LocalConnector implements Connector {
     if (status?.state === 'running') throw new Error(`run ${key} is still running: cancel it and wait for it to end before forgetting it`);
     this.#clearTimers(key);
     this.#vanishedAt.delete(key);
-    // Renamed first, so that a concurrent runs() sees the whole run or none of it, never half its files.
-    const doomed = join(this.#runsDir, `.forget-${key}-${process.pid}-${Date.now()}`);
-    try {
-      await rename(dir, doomed);
-    } catch (error) {
-      if (isCode(error, 'ENOENT')) return;
-      throw error;
-    }
-    await rm(doomed, { recursive: true, force: true });
+    await removeRunDir(this.#runsDir, dir, key);
   }
 
   /** Clears this instance's timers; runs keep going and a later instance enforces their walltimes. */

@@ -1,4 +1,4 @@
-import { mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AgentPool, Lease, LogStream, RunRef, RunStatus } from '../../../core/agent-protocol.js';
 import type { Connector } from '../../connector.js';
@@ -13,7 +13,7 @@ import { exists, isCode, readExit, readLast, readRecord, readStop, writeAtomic, 
 import type { SlurmApi, SlurmJob, SlurmJobSpec } from './slurm-api.js';
 import { isSlurmApiError } from './slurm-api.js';
 import { SlurmHttp } from './slurm-http.js';
-import { readTextChunk, runEnvironment, writeLeaseFiles } from '../../run-io.js';
+import { readTextChunk, removeRunDir, runEnvironment, writeLeaseFiles } from '../../run-io.js';
 
 /*
  * The `slurm` connector: drives one Slurm cluster through slurmrestd, for an agent running beside it
@@ -632,15 +632,7 @@ export class SlurmConnector implements Connector {
   async #remove(dir: string, key: string): Promise<void> {
     this.#last.delete(key);
     this.#lastCancel.delete(key);
-    // Renamed first, so that a concurrent runs() sees the whole run or none of it.
-    const doomed = join(this.#runsDir, `.forget-${key}-${process.pid}-${Date.now()}`);
-    try {
-      await rename(dir, doomed);
-    } catch (error) {
-      if (isCode(error, 'ENOENT')) return;
-      throw error;
-    }
-    await rm(doomed, { recursive: true, force: true });
+    await removeRunDir(this.#runsDir, dir, key);
   }
 
   #degrade(error: unknown): void {
