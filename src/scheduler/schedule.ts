@@ -283,7 +283,7 @@ export function schedule(snapshot: Snapshot, policy: Partial<Policy> = DEFAULT_P
   };
 
   const explain: ExplainContext = { net, states, now };
-  const statusRows = new StatusArena(poolCount);
+  const statusRows = new StatusArena(poolCount, snapshot.jobs.length);
   const placements: Placement[] = [];
   const reservations: Reservation[] = [];
   const waiting: { jobId: string; explanation: Explanation }[] = [];
@@ -708,18 +708,16 @@ function listedOf(c: ExplainContext, status: Int16Array, at: number, shown: read
 
 /**
  * The explanation of one job's decision. Its infeasible list and summary are built on first read
- * and kept; they are own enumerable getters, so JSON, spreading and deep equality see plain values.
- * The getters are one pair shared by every explanation, reading what the pass left in private
- * fields: per-object closures would cost a pass over a long backlog several hundred bytes and the
- * collector's attention per job.
+ * and kept: getters on the class, reading what the pass left in private fields, so that an
+ * explanation costs a pass over a long backlog a few plain fields per job (per-object accessors or
+ * closures cost ten times as much, and the collector's attention). `toJSON` gives the plain value
+ * (what the API and the database store); spreading sees only the plain fields.
  */
 class LazyExplanation implements Explanation {
   readonly objective: Explanation['objective'];
   readonly chosen: PlacementOption | null;
   readonly alternatives: readonly PlacementOption[];
   readonly wait: Wait | null;
-  declare readonly infeasible: readonly Infeasible[];
-  declare readonly summary: string;
   readonly #job: PendingJob;
   readonly #c: ExplainContext;
   readonly #status: Int16Array;
@@ -754,24 +752,20 @@ class LazyExplanation implements Explanation {
     this.#shown = shown;
     this.#feasiblePools = feasiblePools;
     this.#bestNow = bestNow;
-    Object.defineProperties(this, LazyExplanation.#fields);
   }
 
-  static readonly #fields: PropertyDescriptorMap = {
-    infeasible: {
-      enumerable: true,
-      get(this: LazyExplanation): readonly Infeasible[] {
-        return (this.#infeasible ??= infeasibleOf(this.#c, this.#job, this.#status, this.#at, this.#shown));
-      },
-    },
-    summary: {
-      enumerable: true,
-      get(this: LazyExplanation): string {
-        // Read every pass for every waiting job (the engine compares it with the last one).
-        return (this.#summary ??= this.#summaryNow());
-      },
-    },
-  };
+  get infeasible(): readonly Infeasible[] {
+    return (this.#infeasible ??= infeasibleOf(this.#c, this.#job, this.#status, this.#at, this.#shown));
+  }
+
+  /** Read every pass for every waiting job (the engine compares it with the last one). */
+  get summary(): string {
+    return (this.#summary ??= this.#summaryNow());
+  }
+
+  toJSON(): Explanation {
+    return { objective: this.objective, chosen: this.chosen, alternatives: this.alternatives, infeasible: this.infeasible, wait: this.wait, summary: this.summary };
+  }
 
   /** The summary, from the status row: what it needs, and at most one detail sentence. */
   #summaryNow(): string {
@@ -824,9 +818,10 @@ class StatusArena {
   readonly #blockRows: number;
   #block: Int16Array;
   #used = 0;
-  constructor(rowLength: number) {
+  /** Rows of `rowLength`; `rows` is how many the pass will ask for at most (blocks are no larger). */
+  constructor(rowLength: number, rows: number) {
     this.#row = rowLength;
-    this.#blockRows = Math.max(1, Math.floor(65_536 / Math.max(1, rowLength)));
+    this.#blockRows = Math.max(1, Math.min(rows, Math.floor(65_536 / Math.max(1, rowLength))));
     this.#block = new Int16Array(this.#blockRows * rowLength);
   }
   /** Moves to a fresh row and returns its offset in `block` (which may now be a new block). */
