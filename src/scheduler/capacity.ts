@@ -5,6 +5,14 @@ export const FEWER_THAN_NEEDED = -1;
 
 const MAX_REMEMBERED_MISSES = 32;
 
+/** Free capacity of `n` nodes as three arrays: accelerators, cores and memory per node. */
+export interface FreeArrays {
+  readonly n: number;
+  readonly acc: ArrayLike<number>;
+  readonly cores: ArrayLike<number>;
+  readonly mem: ArrayLike<number>;
+}
+
 /**
  * The working copy of one pool's free capacity during a pass; the snapshot's own `freeByNode` is
  * never modified. Nodes sit at the leaves of a tree whose inner entries hold the per-dimension
@@ -23,8 +31,11 @@ export class PoolCapacity {
   /** Flat (accelerators, cores, memoryMiB, nodes) quadruples of requests that did not fit. */
   readonly #misses: number[] = [];
 
-  constructor(freeByNode: readonly NodeRequest[]) {
-    const n = freeByNode.length;
+  /** Free capacity per node: a list of requests, or the first `n` entries of three arrays (accelerators, cores, memory). */
+  constructor(freeByNode: readonly NodeRequest[] | FreeArrays) {
+    const arrays = Array.isArray(freeByNode) ? null : (freeByNode as FreeArrays);
+    const list = arrays === null ? (freeByNode as readonly NodeRequest[]) : null;
+    const n = arrays === null ? list!.length : arrays.n;
     let leaves = 1;
     while (leaves < n) leaves *= 2;
     this.nodeCount = n;
@@ -33,11 +44,19 @@ export class PoolCapacity {
     this.#acc = new Float64Array(2 * leaves).fill(-Infinity);
     this.#cores = new Float64Array(2 * leaves).fill(-Infinity);
     this.#mem = new Float64Array(2 * leaves).fill(-Infinity);
-    for (let i = 0; i < n; i++) {
-      const free = freeByNode[i]!;
-      this.#acc[leaves + i] = free.accelerators;
-      this.#cores[leaves + i] = free.cores;
-      this.#mem[leaves + i] = free.memoryMiB;
+    if (arrays !== null) {
+      for (let i = 0; i < n; i++) {
+        this.#acc[leaves + i] = arrays.acc[i]!;
+        this.#cores[leaves + i] = arrays.cores[i]!;
+        this.#mem[leaves + i] = arrays.mem[i]!;
+      }
+    } else {
+      for (let i = 0; i < n; i++) {
+        const free = list![i]!;
+        this.#acc[leaves + i] = free.accelerators;
+        this.#cores[leaves + i] = free.cores;
+        this.#mem[leaves + i] = free.memoryMiB;
+      }
     }
     for (let k = leaves - 1; k >= 1; k--) this.#pull(k);
   }

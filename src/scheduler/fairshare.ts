@@ -75,7 +75,7 @@ export class FairQueue {
     this.#orgs.sort((a, b) => compareText(a.id, b.id));
     for (let i = 0; i < this.#orgs.length; i++) {
       const org = this.#orgs[i]!;
-      org.jobs.sort(compareJobs);
+      if (!inOrder(org.jobs)) org.jobs.sort(compareJobs); // callers often keep queues in order already
       org.share = dominantShare(org, capacity, org.weight);
       this.#push(i);
     }
@@ -156,4 +156,9 @@ export class FairQueue {
     }
     return top;
   }
+}
+
+function inOrder(jobs: readonly PendingJob[]): boolean {
+  for (let i = 1; i < jobs.length; i++) if (compareJobs(jobs[i - 1]!, jobs[i]!) > 0) return false;
+  return true;
 }

@@ -37,9 +37,10 @@ export function rankPools(centers: readonly CenterView[]): PoolRef[] {
  * What a pass knows about the network that no decision changes: the pools in their fixed order,
  * each with its region, chip, power, price and carbon curves, and the data routes between regions.
  * Everything is indexed by pool rank, so the pass works on small integers and typed arrays.
+ * It reads nothing that changes between passes (not free capacity, not time), so a caller whose
+ * centers, links and datasets stay the same may build it once and hand it to every `schedule`.
  */
 export class Network {
-  readonly now: number;
   readonly refs: readonly PoolRef[];
   readonly routes: DataRoutes;
   /** Distinct regions of the centers, sorted; `regionOf[p]` indexes it. */
@@ -58,8 +59,7 @@ export class Network {
   /** The rank of each pool id (the first, should ids repeat). */
   readonly rankOfPool: ReadonlyMap<string, number>;
 
-  constructor(snapshot: Pick<Snapshot, 'now' | 'centers' | 'links' | 'datasets'>) {
-    this.now = snapshot.now;
+  constructor(snapshot: Pick<Snapshot, 'centers' | 'links' | 'datasets'>) {
     const refs = rankPools(snapshot.centers);
     this.refs = refs;
     const n = refs.length;

@@ -31,13 +31,14 @@ export class PoolState {
   readonly free: PoolCapacity;
   readonly #cap: NodeRequest;
   readonly #now: number;
-  // Releases, in insertion order; `#order` sorts them by time when a scan needs it.
+  // Releases, one per job (its nodes come back together), in insertion order; `#order` lists them
+  // by time (ties in insertion order) once a scan has needed it, and later ones are put into place.
   readonly #time: number[] = [];
-  readonly #node: number[] = [];
+  readonly #nodes: (readonly number[])[] = [];
   readonly #acc: number[] = [];
   readonly #cores: number[] = [];
   readonly #mem: number[] = [];
-  #order: Int32Array | null = null;
+  #order: number[] | null = null;
   /** Bumped by every placement: earliest fits computed before it no longer hold. */
   #version = 0;
   #cacheVersion = 0;
@@ -54,12 +55,13 @@ export class PoolState {
     this.free = new PoolCapacity(pool.freeByNode);
     this.#cap = pool.perNode;
     this.#now = now;
+    const n = this.free.nodeCount;
     for (const r of releases) {
       const at = Math.max(now, r.endsAt);
       if (!Number.isFinite(at)) continue;
-      for (const i of r.nodeIndices) {
-        if (Number.isInteger(i) && i >= 0 && i < this.free.nodeCount) this.#release(at, i, r.perNode);
-      }
+      let nodes = r.nodeIndices;
+      if (!nodes.every((i) => Number.isInteger(i) && i >= 0 && i < n)) nodes = nodes.filter((i) => Number.isInteger(i) && i >= 0 && i < n);
+      if (nodes.length > 0) this.#release(at, nodes, r.perNode);
     }
   }
 
@@ -93,7 +95,7 @@ export class PoolState {
       taken = this.free.take(nodes, perNode);
       if (crossing !== null) for (const i of taken) crossing.lowerTo(i, this.free.freeOn(i));
     }
-    for (const i of taken) this.#release(holdUntil, i, perNode);
+    this.#release(holdUntil, taken, perNode);
     this.#version++;
     return taken;
   }
@@ -121,29 +123,47 @@ export class PoolState {
     if (this.#reservation !== null) throw new Error('a pool holds at most one reservation per pass');
     const n = this.free.nodeCount;
     this.#scan(0, r.perNode, r.startAt); // leaves what is free at r.startAt in the scratch arrays
-    const inReservation = new Uint8Array(n);
-    for (const i of r.nodeIndices) inReservation[i] = 1;
-    const rows: NodeRequest[] = [];
+    // Per node, the smaller of what is free now and what the reservation leaves spare at its start.
+    const acc = new Float64Array(n);
+    const cores = new Float64Array(n);
+    const mem = new Float64Array(n);
+    this.free.copyFreeInto(acc, cores, mem);
+    const atAcc = this.#curAcc!;
+    const atCores = this.#curCores!;
+    const atMem = this.#curMem!;
+    for (const i of r.nodeIndices) {
+      atAcc[i] = atAcc[i]! - r.perNode.accelerators;
+      atCores[i] = atCores[i]! - r.perNode.cores;
+      atMem[i] = atMem[i]! - r.perNode.memoryMiB;
+    }
     for (let i = 0; i < n; i++) {
-      const now = this.free.freeOn(i);
-      const take = inReservation[i] === 1;
-      rows.push({
-        accelerators: Math.min(now.accelerators, this.#curAcc![i]! - (take ? r.perNode.accelerators : 0)),
-        cores: Math.min(now.cores, this.#curCores![i]! - (take ? r.perNode.cores : 0)),
-        memoryMiB: Math.min(now.memoryMiB, this.#curMem![i]! - (take ? r.perNode.memoryMiB : 0)),
-      });
+      acc[i] = Math.min(acc[i]!, atAcc[i]!);
+      cores[i] = Math.min(cores[i]!, atCores[i]!);
+      mem[i] = Math.min(mem[i]!, atMem[i]!);
     }
     this.#reservation = r;
-    this.#crossing = new PoolCapacity(rows);
+    this.#crossing = new PoolCapacity({ n, acc, cores, mem });
   }
 
-  #release(at: number, node: number, perNode: NodeRequest): void {
+  #release(at: number, nodes: readonly number[], perNode: NodeRequest): void {
+    const k = this.#time.length;
     this.#time.push(at);
-    this.#node.push(node);
+    this.#nodes.push(nodes);
     this.#acc.push(perNode.accelerators);
     this.#cores.push(perNode.cores);
     this.#mem.push(perNode.memoryMiB);
-    this.#order = null;
+    const order = this.#order;
+    if (order === null) return;
+    // Into place after every release at or before `at` (a binary search over the sorted order).
+    let lo = 0;
+    let hi = order.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.#time[order[mid]!]! <= at) lo = mid + 1;
+      else hi = mid;
+    }
+    if (lo === order.length) order.push(k);
+    else order.splice(lo, 0, k);
   }
 
   /**
@@ -165,40 +185,48 @@ export class PoolState {
     const a = perNode.accelerators;
     const c = perNode.cores;
     const m = perNode.memoryMiB;
-    const fits = (i: number) => acc[i]! >= a && cores[i]! >= c && mem[i]! >= m;
+    const capA = this.#cap.accelerators;
+    const capC = this.#cap.cores;
+    const capM = this.#cap.memoryMiB;
     let fitting = 0;
-    for (let i = 0; i < n; i++) if (fits(i)) fitting++;
+    for (let i = 0; i < n; i++) if (acc[i]! >= a && cores[i]! >= c && mem[i]! >= m) fitting++;
     const order = this.#sorted();
+    const time = this.#time;
     let at = this.#now;
     let e = 0;
     const searching = !Number.isFinite(until);
     while (!(searching && fitting >= nodes)) {
       if (e >= order.length) return searching ? null : { startAt: until, nodeIndices: [] };
-      at = this.#time[order[e]!]!;
+      at = time[order[e]!]!;
       if (!searching && at > until) return { startAt: until, nodeIndices: [] };
       // Every release at this instant, before looking again.
-      while (e < order.length && this.#time[order[e]!] === at) {
+      while (e < order.length && time[order[e]!] === at) {
         const k = order[e++]!;
-        const i = this.#node[k]!;
-        const before = fits(i);
-        // Never beyond the node's size, should the snapshot list more releases than it has use.
-        acc[i] = Math.max(acc[i]!, Math.min(this.#cap.accelerators, acc[i]! + this.#acc[k]!));
-        cores[i] = Math.max(cores[i]!, Math.min(this.#cap.cores, cores[i]! + this.#cores[k]!));
-        mem[i] = Math.max(mem[i]!, Math.min(this.#cap.memoryMiB, mem[i]! + this.#mem[k]!));
-        if (!before && fits(i)) fitting++;
+        const ra = this.#acc[k]!;
+        const rc = this.#cores[k]!;
+        const rm = this.#mem[k]!;
+        for (const i of this.#nodes[k]!) {
+          const before = acc[i]! >= a && cores[i]! >= c && mem[i]! >= m;
+          // Never beyond the node's size, should the snapshot list more releases than it has use.
+          acc[i] = Math.max(acc[i]!, Math.min(capA, acc[i]! + ra));
+          cores[i] = Math.max(cores[i]!, Math.min(capC, cores[i]! + rc));
+          mem[i] = Math.max(mem[i]!, Math.min(capM, mem[i]! + rm));
+          if (!before && acc[i]! >= a && cores[i]! >= c && mem[i]! >= m) fitting++;
+        }
       }
     }
     const chosen: number[] = [];
-    for (let i = 0; i < n && chosen.length < nodes; i++) if (fits(i)) chosen.push(i);
+    for (let i = 0; i < n && chosen.length < nodes; i++) if (acc[i]! >= a && cores[i]! >= c && mem[i]! >= m) chosen.push(i);
     return { startAt: at, nodeIndices: chosen };
   }
 
-  #sorted(): Int32Array {
+  #sorted(): readonly number[] {
     if (this.#order === null) {
       const time = this.#time;
-      const order = new Int32Array(time.length);
-      for (let k = 0; k < order.length; k++) order[k] = k;
-      order.sort((x, y) => time[x]! - time[y]! || x - y);
+      const order = Array.from({ length: time.length }, (_, k) => k);
+      let sorted = true;
+      for (let k = 1; k < time.length && sorted; k++) sorted = time[k - 1]! <= time[k]!;
+      if (!sorted) order.sort((x, y) => time[x]! - time[y]! || x - y);
       this.#order = order;
     }
     return this.#order;

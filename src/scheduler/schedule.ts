@@ -91,11 +91,13 @@ const HOUR_MS = 3_600_000;
  * pool); or waits with its reasons. Jobs placed after a reservation never delay it (`PoolState`).
  * Capacity taken by one job is gone for the jobs after it; no node is ever given more than it has.
  * Pure and deterministic: the same snapshot, in any order of its lists, gives the same result.
+ * `network`, when given, must be a `Network` of this snapshot's centers, links and datasets (a
+ * simulator builds it once per run instead of once per pass).
  */
-export function schedule(snapshot: Snapshot, policy: Partial<Policy> = DEFAULT_POLICY): ScheduleResult {
+export function schedule(snapshot: Snapshot, policy: Partial<Policy> = DEFAULT_POLICY, network?: Network): ScheduleResult {
   const now = snapshot.now;
   const pol = { ...DEFAULT_POLICY, ...policy };
-  const net = new Network(snapshot);
+  const net = network ?? new Network(snapshot);
   const refs = net.refs;
   const poolCount = refs.length;
   const lookAheadMs = pol.lookAheadHours > 0 ? pol.lookAheadHours * HOUR_MS : 0;
@@ -303,7 +305,7 @@ export function schedule(snapshot: Snapshot, policy: Partial<Policy> = DEFAULT_P
     const deadline = job.deadline;
     const allowed = job.allowedAccelerators;
     const forbidden = job.forbiddenAccelerators;
-    const key = programKey(job.program);
+    let key: string | null | undefined; // the program's name in command lists, looked up when a center has one
 
     // What depends on the job and a chip or a region, once per chip and region instead of per pool.
     usesChip = want.accelerators > 0;
@@ -365,7 +367,8 @@ export function schedule(snapshot: Snapshot, policy: Partial<Policy> = DEFAULT_P
         if (commandJob[c] !== j) {
           commandJob[c] = j;
           const commands = net.centers[c]!.commands;
-          commandOk[c] = commands === null || key === null || commands.has(key) ? 1 : 0;
+          if (commands !== null && key === undefined) key = programKey(job.program);
+          commandOk[c] = commands === null || key === null || commands.has(key!) ? 1 : 0;
         }
         if (commandOk[c] === 0) s = NO_COMMAND;
         else if (wantAcc > capAcc[p]! || wantCores > capCores[p]! || wantMem > capMem[p]!) s = TOO_SMALL;

@@ -55,6 +55,7 @@ import {
   energyKwh,
   hourlyFen,
   jobWatts,
+  Network,
   priceCurve,
   schedule,
   speedRatio,
@@ -233,6 +234,8 @@ interface Scope {
   lastSeq: number;
   /** The jobs that held reservations after the last pass run. */
   holders: ReadonlySet<string>;
+  /** The scheduler's view of the scope's fixed network (centers, links, datasets), built at the first pass. */
+  network: Network | null;
 }
 
 /** Maps a trace's clusters onto the network's centers: by id, else in the trace's cluster order. */
@@ -397,7 +400,7 @@ export class Simulation {
   #newScope(index: number, centers: readonly CenterView[], slots: readonly Slot[]): Scope {
     return {
       index, centers, slots, orgs: new Map(), running: [], runs: [], pending: 0, dirty: false, lastPassS: -Infinity, wakes: new Set(),
-      capacityBack: true, lastSeq: 0, holders: new Set(),
+      capacityBack: true, lastSeq: 0, holders: new Set(), network: null,
     };
   }
 
@@ -643,7 +646,8 @@ export class Simulation {
     const nowMs = this.#clock.now();
     // Links only matter for staging inputs in: without datasets the pass is spared building routes.
     const snapshot = this.#views.snapshot(nowMs, scope.centers, jobs, scope.running, this.#datasets, {}, this.#datasets.length > 0 ? this.#views.links : []);
-    const result = schedule(snapshot, this.#knobs);
+    scope.network ??= new Network(snapshot);
+    const result = schedule(snapshot, this.#knobs, scope.network);
     if (this.#incremental) scope.holders = new Set(result.reservations.map((r) => r.jobId));
     for (const p of result.placements) this.#start(scope, this.#lookup(byId, p.jobId), p);
     for (const w of result.waiting) {
