@@ -40,10 +40,16 @@ export class PoolCapacity {
     while (leaves < n) leaves *= 2;
     this.nodeCount = n;
     this.#leaves = leaves;
-    // Padding leaves hold -Infinity: they never have room for anything.
-    this.#acc = new Float64Array(2 * leaves).fill(-Infinity);
-    this.#cores = new Float64Array(2 * leaves).fill(-Infinity);
-    this.#mem = new Float64Array(2 * leaves).fill(-Infinity);
+    // One buffer for the three trees; padding leaves hold -Infinity: they never have room for anything.
+    const buffer = new ArrayBuffer(3 * 2 * leaves * Float64Array.BYTES_PER_ELEMENT);
+    this.#acc = new Float64Array(buffer, 0, 2 * leaves);
+    this.#cores = new Float64Array(buffer, 2 * leaves * Float64Array.BYTES_PER_ELEMENT, 2 * leaves);
+    this.#mem = new Float64Array(buffer, 4 * leaves * Float64Array.BYTES_PER_ELEMENT, 2 * leaves);
+    if (n < leaves) {
+      this.#acc.fill(-Infinity, leaves + n);
+      this.#cores.fill(-Infinity, leaves + n);
+      this.#mem.fill(-Infinity, leaves + n);
+    }
     if (arrays !== null) {
       for (let i = 0; i < n; i++) {
         this.#acc[leaves + i] = arrays.acc[i]!;
@@ -58,7 +64,15 @@ export class PoolCapacity {
         this.#mem[leaves + i] = free.memoryMiB;
       }
     }
-    for (let k = leaves - 1; k >= 1; k--) this.#pull(k);
+    const acc = this.#acc;
+    const cores = this.#cores;
+    const mem = this.#mem;
+    for (let k = leaves - 1; k >= 1; k--) {
+      const l = 2 * k;
+      acc[k] = Math.max(acc[l]!, acc[l + 1]!);
+      cores[k] = Math.max(cores[l]!, cores[l + 1]!);
+      mem[k] = Math.max(mem[l]!, mem[l + 1]!);
+    }
   }
 
   /** Copies what is free on every node into three arrays of at least `nodeCount` entries. */

@@ -163,6 +163,7 @@ export function schedule(snapshot: Snapshot, policy: Partial<Policy> = DEFAULT_P
   const optScore = new Float64Array(maxOptions);
   const optNodes: (readonly number[] | null)[] = new Array<readonly number[] | null>(maxOptions).fill(null);
   const fullPools = new Int32Array(poolCount);
+  const poolSeen = new Int32Array(poolCount).fill(-1);
   const deferOnly = new Int32Array(poolCount);
   // Capacity promised to jobs deferred in this pass, per pool and hour (accelerators, or cores for
   // CPU jobs): a deferred job holds no nodes, so without this every movable job would be deferred to
@@ -314,12 +315,14 @@ export function schedule(snapshot: Snapshot, policy: Partial<Policy> = DEFAULT_P
     const matrix = usesChip ? job.adaptation : null;
     if (matrix === null) {
       // Every chip at efficiency 1 (a raw command, or a CPU job that leaves the chip idle).
-      chipStatus.fill(CHIP_OK);
-      chipEff.fill(1);
-      for (let k = 0; k < chips.length; k++) chipRun[k] = usesChip ? runSeconds(job, ratio === null ? 1 : ratio[k]!, 1) : cpuRun;
+      for (let k = 0; k < chips.length; k++) {
+        chipStatus[k] = CHIP_OK;
+        chipEff[k] = 1;
+        chipRun[k] = usesChip ? runSeconds(job, ratio === null ? 1 : ratio[k]!, 1) : cpuRun;
+      }
     } else {
       // Only the chips the app lists: a matrix names a few of the network's chips.
-      chipStatus.fill(NOT_ADAPTED);
+      for (let k = 0; k < chips.length; k++) chipStatus[k] = NOT_ADAPTED;
       for (const chip in matrix) {
         // `efficiencyOn`, inline: `matrix[chip]` inside its own for-in is a fast load.
         const eff = matrix[chip];
@@ -580,7 +583,12 @@ export function schedule(snapshot: Snapshot, policy: Partial<Policy> = DEFAULT_P
       shown.push(optPool[o]!);
       alternatives.push(optionOf(o));
     }
-    const feasiblePools = new Set(optPool.subarray(0, nOpt)).size;
+    let feasiblePools = 0; // distinct pools among the options (a pool has at most a start now and one plan)
+    for (let o = 0; o < nOpt; o++) {
+      if (poolSeen[optPool[o]!] === j) continue;
+      poolSeen[optPool[o]!] = j;
+      feasiblePools++;
+    }
     const option = optionOf(chosen);
     const p = optPool[chosen]!;
     const { center, pool } = refs[p]!;

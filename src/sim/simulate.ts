@@ -212,8 +212,6 @@ interface Run {
   readonly running: RunningJob;
   readonly startS: number;
   readonly record: JobRecord;
-  /** Position in its scope's live running array. */
-  at: number;
 }
 
 interface Scope {
@@ -787,10 +785,12 @@ export class Simulation {
       }),
       startS: this.#now,
       record,
-      at: scope.running.length,
     };
-    scope.running.push(rec.running);
-    scope.runs.push(rec);
+    // The scope's running jobs stay in `endsAt` order (ties by start): the scheduler then finds a
+    // pool's releases already in time order and need not sort them every pass.
+    const at = firstEndingAfter(scope.runs, rec.running.endsAt);
+    scope.runs.splice(at, 0, rec);
+    scope.running.splice(at, 0, rec.running);
     this.#running++;
     const c = slot.centerIndex;
     if (q.unitIsAcc) this.#heldAcc[c]! += q.units;
@@ -809,14 +809,11 @@ export class Simulation {
     }
     slot.dirty = true;
     const scope = this.#scopes[this.#spec.binding === 'late' ? 0 : slot.centerIndex]!;
-    // Swap-remove from the scope's live running arrays.
-    const last = scope.runs.length - 1;
-    const moved = scope.runs[last]!;
-    scope.runs[r.at] = moved;
-    scope.running[r.at] = moved.running;
-    moved.at = r.at;
-    scope.runs.pop();
-    scope.running.pop();
+    // Out of the scope's running arrays (in `endsAt` order: found from the first one ending with it).
+    let at = firstEndingAfter(scope.runs, r.running.endsAt - 1e-3);
+    while (scope.runs[at] !== r) at++;
+    scope.runs.splice(at, 1);
+    scope.running.splice(at, 1);
     scope.dirty = true;
     scope.capacityBack = true;
     const c = slot.centerIndex;
@@ -868,4 +865,16 @@ export class Simulation {
 /** The default scheduler knobs of a policy (for reports). */
 export function policyKnobs(name: PolicyName): Policy {
   return { ...DEFAULT_POLICY, ...POLICIES[name].knobs };
+}
+
+/** The index of the first run in `runs` (in `endsAt` order) that ends after `endsAt`. */
+function firstEndingAfter(runs: readonly Run[], endsAt: number): number {
+  let lo = 0;
+  let hi = runs.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (runs[mid]!.running.endsAt <= endsAt) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
