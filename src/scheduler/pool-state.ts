@@ -75,24 +75,21 @@ export class PoolState {
    * how many nodes have room (or `FEWER_THAN_NEEDED`).
    */
   fitCount(nodes: number, perNode: NodeRequest, holdUntil: number): number {
-    const crossing = this.#crossing;
-    if (crossing !== null && holdUntil > this.#reservation!.startAt) {
-      if (crossing.fitCount(nodes, perNode) === nodes) return nodes;
-      const plain = this.free.fitCount(nodes, perNode);
-      return plain === nodes ? WOULD_DELAY_RESERVATION : plain;
-    }
-    return this.free.fitCount(nodes, perNode);
+    const plain = this.free.fitCount(nodes, perNode);
+    if (plain !== nodes || this.#reservation === null || holdUntil <= this.#reservation.startAt) return plain;
+    return this.#crossingNow().fitCount(nodes, perNode) === nodes ? nodes : WOULD_DELAY_RESERVATION;
   }
 
   /** Takes the first nodes that may hold the job until `holdUntil` (ask `fitCount` first); their indices ascending. */
   take(nodes: number, perNode: NodeRequest, holdUntil: number): number[] {
-    const crossing = this.#crossing;
     let taken: number[];
-    if (crossing !== null && holdUntil > this.#reservation!.startAt) {
+    if (this.#reservation !== null && holdUntil > this.#reservation.startAt) {
+      const crossing = this.#crossingNow();
       taken = crossing.take(nodes, perNode);
       this.free.takeAt(taken, perNode);
     } else {
       taken = this.free.take(nodes, perNode);
+      const crossing = this.#crossing;
       if (crossing !== null) for (const i of taken) crossing.lowerTo(i, this.free.freeOn(i));
     }
     this.#release(holdUntil, taken, perNode);
@@ -121,9 +118,21 @@ export class PoolState {
   /** Records `r` (its nodes have room at its start, from `earliestFit`): from now on no placement may delay it. */
   reserve(r: PoolReservation): void {
     if (this.#reservation !== null) throw new Error('a pool holds at most one reservation per pass');
+    this.#reservation = r;
+  }
+
+  /**
+   * What a job that would still run at the reservation's start may take: per node, the smaller of
+   * what is free now and what the reservation leaves spare at its start. Built when first needed
+   * (most jobs after a reservation do not fit what is free at all), then kept up to date by `take`.
+   * Placements made before it is built end before the reservation starts, so what they take now
+   * comes back by then and building it later gives what building it at once would have.
+   */
+  #crossingNow(): PoolCapacity {
+    if (this.#crossing !== null) return this.#crossing;
+    const r = this.#reservation!;
     const n = this.free.nodeCount;
     this.#scan(0, r.perNode, r.startAt); // leaves what is free at r.startAt in the scratch arrays
-    // Per node, the smaller of what is free now and what the reservation leaves spare at its start.
     const acc = new Float64Array(n);
     const cores = new Float64Array(n);
     const mem = new Float64Array(n);
@@ -141,8 +150,8 @@ export class PoolState {
       cores[i] = Math.min(cores[i]!, atCores[i]!);
       mem[i] = Math.min(mem[i]!, atMem[i]!);
     }
-    this.#reservation = r;
     this.#crossing = new PoolCapacity({ n, acc, cores, mem });
+    return this.#crossing;
   }
 
   #release(at: number, nodes: readonly number[], perNode: NodeRequest): void {

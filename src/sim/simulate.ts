@@ -200,8 +200,6 @@ interface QJob {
   readonly home: number;
   readonly unitIsAcc: boolean;
   readonly units: number;
-  /** Arrival number (1, 2, ...). */
-  readonly seq: number;
   done: boolean;
 }
 
@@ -228,10 +226,10 @@ interface Scope {
   readonly wakes: Set<number>;
   /** Since the last pass run: did capacity come back (a job ended) or a wake-up fall due? */
   capacityBack: boolean;
-  /** The arrival number of the last job that had arrived when the last pass ran. */
-  lastSeq: number;
+  /** The jobs that arrived since the last pass ran. */
+  arrived: QJob[];
   /** The jobs that held reservations after the last pass run. */
-  holders: ReadonlySet<string>;
+  holders: readonly QJob[];
   /** The scheduler's view of the scope's fixed network (centers, links, datasets), built at the first pass. */
   network: Network | null;
 }
@@ -322,6 +320,8 @@ export class Simulation {
   #pending = 0;
   #maxPending = 0;
   #running = 0;
+  /** Every job waiting in some scope, by id: what a pass's decisions are looked up in. */
+  readonly #queued = new Map<string, QJob>();
 
   constructor(options: SimulateOptions) {
     this.#o = options;
@@ -398,7 +398,7 @@ export class Simulation {
   #newScope(index: number, centers: readonly CenterView[], slots: readonly Slot[]): Scope {
     return {
       index, centers, slots, orgs: new Map(), running: [], runs: [], pending: 0, dirty: false, lastPassS: -Infinity, wakes: new Set(),
-      capacityBack: true, lastSeq: 0, holders: new Set(), network: null,
+      capacityBack: true, arrived: [], holders: [], network: null,
     };
   }
 
@@ -537,7 +537,6 @@ export class Simulation {
       home,
       unitIsAcc,
       units: shape.nodes * (unitIsAcc ? shape.perNode.accelerators : shape.perNode.cores),
-      seq: this.#arrivals,
       done: false,
     };
     const orgId = q.pending.orgId;
@@ -549,6 +548,8 @@ export class Simulation {
     const lastJob = org.jobs[org.jobs.length - 1];
     if (lastJob !== undefined && compareJobs(lastJob.pending, q.pending) > 0) org.sorted = false;
     org.jobs.push(q);
+    this.#queued.set(q.pending.id, q);
+    if (this.#incremental) scope.arrived.push(q);
     scope.pending++;
     scope.dirty = true;
     this.#pending++;
@@ -605,21 +606,11 @@ export class Simulation {
     // sees the last pass's reservation holders and the jobs that arrived since.
     const incremental = this.#incremental && !scope.capacityBack;
     const jobs: PendingJob[] = [];
-    const byId = new Map<string, QJob>();
     let fitting = 0;
-    for (const org of scope.orgs.values()) {
-      if (org.done > 32 && org.done * 2 > org.jobs.length) {
-        org.jobs = org.jobs.filter((q) => !q.done);
-        org.done = 0;
-      }
-      if (!org.sorted) {
-        org.jobs.sort((a, b) => compareJobs(a.pending, b.pending));
-        org.sorted = true;
-      }
+    const consider = (list: readonly QJob[]): void => {
       let blocked: Map<string, number> | null = null;
-      for (const q of org.jobs) {
+      for (const q of list) {
         if (q.done) continue;
-        if (incremental && q.seq <= scope.lastSeq && !scope.holders.has(q.pending.id)) continue;
         if (this.#mayFit(q)) fitting++;
         else if (this.#filter) {
           blocked ??= new Map();
@@ -628,7 +619,25 @@ export class Simulation {
           if (n > q.usable.length) continue; // its pools all hold reservations by now: a no-op
         }
         jobs.push(q.pending);
-        byId.set(q.pending.id, q);
+      }
+    };
+    if (incremental) {
+      // Only the last pass's reservation holders and the jobs that arrived since, per org in order.
+      const byOrg = new Map<string, QJob[]>();
+      for (const q of scope.holders) if (!q.done) pushTo(byOrg, q.pending.orgId, q);
+      for (const q of scope.arrived) if (!q.done) pushTo(byOrg, q.pending.orgId, q);
+      for (const list of byOrg.values()) consider(list.length > 1 ? list.sort((a, b) => compareJobs(a.pending, b.pending)) : list);
+    } else {
+      for (const org of scope.orgs.values()) {
+        if (org.done > 32 && org.done * 2 > org.jobs.length) {
+          org.jobs = org.jobs.filter((q) => !q.done);
+          org.done = 0;
+        }
+        if (!org.sorted) {
+          org.jobs.sort((a, b) => compareJobs(a.pending, b.pending));
+          org.sorted = true;
+        }
+        consider(org.jobs);
       }
     }
     if (fitting === 0 && this.#filter) {
@@ -638,7 +647,7 @@ export class Simulation {
     scope.lastPassS = this.#now;
     if (incremental) this.#incrementalPasses++;
     scope.capacityBack = false;
-    scope.lastSeq = this.#arrivals;
+    scope.arrived = [];
     this.#passes++;
     this.#jobsInPasses += jobs.length;
     const nowMs = this.#clock.now();
@@ -646,14 +655,14 @@ export class Simulation {
     const snapshot = this.#views.snapshot(nowMs, scope.centers, jobs, scope.running, this.#datasets, {}, this.#datasets.length > 0 ? this.#views.links : []);
     scope.network ??= new Network(snapshot);
     const result = schedule(snapshot, this.#knobs, scope.network);
-    if (this.#incremental) scope.holders = new Set(result.reservations.map((r) => r.jobId));
-    for (const p of result.placements) this.#start(scope, this.#lookup(byId, p.jobId), p);
+    if (this.#incremental) scope.holders = result.reservations.map((r) => this.#lookup(r.jobId));
+    for (const p of result.placements) this.#start(scope, this.#lookup(p.jobId), p);
     for (const w of result.waiting) {
       const wait = w.explanation.wait;
       if (wait === null) continue;
       if (wait.kind === 'better-hour') this.#wake(scope, (wait.until - this.#clock.epochMs) / 1000);
       else if (wait.kind === 'never') {
-        const q = this.#lookup(byId, w.jobId);
+        const q = this.#lookup(w.jobId);
         const { reason, detail } = mainReason(w.explanation.infeasible);
         this.#unplaceable.push({ id: q.trace.id, submitAt: q.trace.submitAt, reason, detail });
         this.#dequeue(scope, q);
@@ -661,8 +670,9 @@ export class Simulation {
     }
   }
 
-  #lookup(byId: ReadonlyMap<string, QJob>, id: string): QJob {
-    const q = byId.get(id);
+  /** The queued job the scheduler decided on (every job of a snapshot is queued). */
+  #lookup(id: string): QJob {
+    const q = this.#queued.get(id);
     if (q === undefined) throw new Error(`the scheduler decided on job ${id}, which was not in its snapshot`);
     return q;
   }
@@ -719,6 +729,7 @@ export class Simulation {
 
   #dequeue(scope: Scope, q: QJob): void {
     q.done = true;
+    this.#queued.delete(q.pending.id);
     scope.orgs.get(q.pending.orgId)!.done++;
     scope.pending--;
     this.#pending--;
@@ -877,4 +888,10 @@ function firstEndingAfter(runs: readonly Run[], endsAt: number): number {
     else hi = mid;
   }
   return lo;
+}
+
+function pushTo<K, V>(map: Map<K, V[]>, key: K, value: V): void {
+  const list = map.get(key);
+  if (list === undefined) map.set(key, [value]);
+  else list.push(value);
 }
