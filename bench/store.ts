@@ -97,7 +97,7 @@ async function measure(store: Awaited<ReturnType<typeof openStore>>, kind: strin
     }
     await store.db.insertInto('products').values(rows).execute();
   }
-  await sql`ANALYZE products`.execute(store.db);
+  await sql`ANALYZE products, product_search, product_facet_cells, product_provider_cells`.execute(store.db);
   const loadSeconds = (performance.now() - t0) / 1000;
   console.log(`${kind}: loaded ${N} products in ${loadSeconds.toFixed(1)} s`);
 

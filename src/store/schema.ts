@@ -17,6 +17,9 @@ export interface Database {
   region_links: RegionLinksTable;
   products: ProductsTable;
   product_versions: ProductVersionsTable;
+  product_search: ProductSearchTable;
+  product_facet_cells: ProductFacetCellsTable;
+  product_provider_cells: ProductProviderCellsTable;
 }
 
 /** jsonb: written as a JSON string, read back parsed. */
@@ -222,6 +225,36 @@ export interface ProductsTable {
   search_vector: ColumnType<string, unknown, unknown>;
   created_at: Date;
   updated_at: Date;
+}
+
+/**
+ * One narrow row per listed product, for search only; written by triggers on `products` (0005),
+ * never by the application.
+ */
+export interface ProductSearchTable {
+  product_id: string;
+  provider_org_id: string;
+  category: string;
+  /** Bit mask of accelerator families (bit i: ACCELERATOR_FAMILIES[i]). */
+  families: number;
+  public: boolean;
+  launches: number;
+  created_at: Date;
+  search_vector: ColumnType<string, never, never>;
+}
+
+/** Listed public products per (category, family mask); trigger-maintained (0005). */
+export interface ProductFacetCellsTable {
+  category: string;
+  families: number;
+  n: number;
+}
+
+/** Listed public products per (provider, category); trigger-maintained (0005). */
+export interface ProductProviderCellsTable {
+  provider_org_id: string;
+  category: string;
+  n: number;
 }
 
 export interface ProductVersionsTable {

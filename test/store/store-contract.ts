@@ -10,7 +10,10 @@ import type { Transaction } from 'kysely';
 import { ManualClock } from '../../src/core/clock.js';
 import { newId } from '../../src/core/ids.js';
 import type { IdKind } from '../../src/core/ids.js';
-import { seededRng } from '../../src/core/rng.js';
+import { randomInt, seededRng } from '../../src/core/rng.js';
+import type { Rng } from '../../src/core/rng.js';
+import { ACCELERATOR_FAMILIES } from '../../src/core/accelerators.js';
+import { indexText, searchQuery } from '../../src/catalog/search-tokens.js';
 import { JOB_STATES, canTransition } from '../../src/core/job-state.js';
 import type { JobState } from '../../src/core/job-state.js';
 import { openStore } from '../../src/store/open-database.js';
@@ -51,6 +54,8 @@ import {
 } from '../../src/store/jobs.js';
 import type { JobListQuery } from '../../src/store/jobs.js';
 import { appendLogChunk, readLogChunks } from '../../src/store/job-logs.js';
+import { countLaunch, insertProduct, insertVersion, refreshListed, searchProducts, setVersionStatus, updateProduct } from '../../src/store/products.js';
+import type { ProductFields, SearchQuery, SearchResultRows } from '../../src/store/products.js';
 import type { TestDatabase } from '../support/databases.js';
 import { eventually } from '../support/wait.js';
 
@@ -492,6 +497,83 @@ export function storeContract(target: TestDatabase): void {
       assert.deepEqual(await readLogChunks(w.db, id, all.at(-1)!.seq, 100), [], 'nothing new');
     }));
   });
+
+  describe('store search', () => {
+    it('the accelerator family bits of 0005 follow core\'s ACCELERATOR_FAMILIES, in order', onFreshStore(async (w) => {
+      const { rows } = await sql<{ names: string[] }>`SELECT accelerator_family_names() AS names`.execute(w.db);
+      assert.deepEqual(rows[0]!.names, [...ACCELERATOR_FAMILIES], 'append a new family to both lists, never reorder');
+    }));
+
+    it('agrees with a plain count over products through listing, delisting, republishing, edits and launches', onFreshStore(async (w) => {
+      const catalog = await w.catalog(36);
+      const check = async (step: string) => {
+        await assertCountersMatchProducts(w.db, step);
+        for (const q of catalog.queries()) {
+          const label = `${step}: ${JSON.stringify(q)}`;
+          assert.deepEqual(comparable(await searchProducts(w.db, q)), comparable(await referenceSearch(w.db, q)), label);
+        }
+      };
+      await check('listed');
+
+      const [a, b, c, d, e] = catalog.products;
+      await catalog.delist(a!);
+      await catalog.delist(b!);
+      await check('two delisted');
+
+      await catalog.relist(a!);
+      await catalog.list(catalog.unlisted[0]!);
+      await check('one relisted, one listed for the first time');
+
+      await catalog.edit(c!, { category: 'dataset', families: ['cann', 'dtk'], visibility: 'org' });
+      await catalog.edit(d!, { families: [], title: '全新 分子 alpha' });
+      await catalog.republish(e!, { category: 'model', families: ['cuda'] });
+      await check('edited and republished');
+
+      for (const p of catalog.products.slice(0, 8)) {
+        for (let i = 0; i <= catalog.products.indexOf(p) % 3; i++) await countLaunch(w.db, p.id);
+      }
+      await check('launched');
+    }));
+
+    it('counts the caller\'s own org-only products, never another org\'s, and each facet with the other filters', onFreshStore(async (w) => {
+      const [acme, beta] = [await w.org('acme'), await w.org('beta')];
+      await w.product(acme, 'acme-public', { category: 'software', families: ['cuda', 'cpu'] });
+      await w.product(acme, 'acme-private', { category: 'model', families: ['cann'], visibility: 'org' });
+      await w.product(beta, 'beta-public', { category: 'model', families: ['cpu'] });
+      await w.product(beta, 'beta-draft', { category: 'model', families: ['cpu'], listed: false });
+      for (const tsquery of [null, searchQuery('alpha')]) {
+        const asBeta = await searchProducts(w.db, { tsquery, orgId: beta.id, sort: 'popularity', limit: 10, offset: 0 });
+        assert.deepEqual(asBeta.items.map((p) => p.name).sort(), ['acme-public', 'beta-public']);
+        assert.deepEqual(asBeta.facets, { category: { software: 1, model: 1 }, family: { cuda: 1, cpu: 2 }, provider: { [acme.id]: 1, [beta.id]: 1 } });
+        assert.equal(asBeta.exact, true);
+        const asAcme = await searchProducts(w.db, { tsquery, orgId: acme.id, sort: 'newest', limit: 10, offset: 0, categories: ['model'], families: ['cann', 'cpu'] });
+        assert.deepEqual(asAcme.items.map((p) => p.name).sort(), ['acme-private', 'beta-public']);
+        assert.equal(asAcme.total, 2);
+        assert.deepEqual(asAcme.facets.category, { model: 2, software: 1 }, 'categories counted with the family filter only');
+        assert.deepEqual(asAcme.facets.family, { cann: 1, cpu: 1 }, 'families counted with the category filter only');
+        assert.deepEqual(asAcme.facets.provider, { [acme.id]: 1, [beta.id]: 1 });
+      }
+    }));
+
+    it('keeps the counts exact when many transactions list and delist at once', onFreshStore(async (w) => {
+      const org = await w.org('acme');
+      const products = [];
+      for (let i = 0; i < 12; i++) products.push(await w.product(org, `p-${i}`, { category: i % 2 ? 'model' : 'code', families: ['cuda'], listed: i % 3 === 0 }));
+      await Promise.all(
+        products.map((p, i) =>
+          inTransaction(w.db, async (trx) => {
+            await setVersionStatus(trx, p.versionId, [p.listed ? 'listed' : 'in-review'], p.listed ? 'delisted' : 'listed', w.now(), null);
+            await refreshListed(trx, p.id);
+            if (i % 4 === 1) await countLaunch(trx, p.id);
+          }),
+        ),
+      );
+      await assertCountersMatchProducts(w.db, 'after the concurrent changes');
+      const all = await searchProducts(w.db, { tsquery: null, orgId: org.id, sort: 'relevance', limit: 50, offset: 0 });
+      assert.equal(all.total, 8);
+      assert.deepEqual(all.facets.category, { code: 4, model: 4 });
+    }));
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -616,6 +698,172 @@ class World {
     );
     return id;
   }
+
+  /**
+   * A product of `org` with one version, listed unless `listed: false` (then in review); its
+   * words are the name and `title` (default 'alpha beta 分子动力学').
+   */
+  async product(org: Org, name: string, opts: Partial<Pick<ProductFields, 'category' | 'families' | 'visibility' | 'title'>> & { listed?: boolean } = {}) {
+    const id = this.id('product');
+    await insertProduct(this.db, { id, providerOrgId: org.id, name, at: this.now(), ...productFields(name, opts) });
+    const versionId = this.id('version');
+    await insertVersion(this.db, { id: versionId, productId: id, version: '1.0.0', status: 'in-review', manifest: {}, source: '', at: this.now() });
+    const listed = opts.listed ?? true;
+    if (listed) {
+      await setVersionStatus(this.db, versionId, ['in-review'], 'listed', this.now(), null);
+      await refreshListed(this.db, id);
+    }
+    return { id, name, org, versionId, listed, fields: productFields(name, opts) };
+  }
+
+  /** `n` products from a seeded mix (3 providers, 4 categories, 0–3 families, some org-only, some never listed) and the queries to check them with. */
+  async catalog(n: number) {
+    const rng = seededRng(7);
+    const pick = <T>(xs: readonly T[]): T => xs[randomInt(rng, xs.length)]!;
+    const orgs = [await this.org('acme'), await this.org('beta'), await this.org('gamma')];
+    const all: Awaited<ReturnType<World['product']>>[] = [];
+    for (let i = 0; i < n; i++) {
+      all.push(
+        await this.product(pick(orgs), `prod-${i}`, {
+          category: pick(['software', 'model', 'dataset', 'code']),
+          families: pickFamilies(rng),
+          visibility: randomInt(rng, 5) === 0 ? 'org' : 'public',
+          title: [pick(WORDS), pick(WORDS), pick(WORDS)].join(' '),
+          listed: randomInt(rng, 8) !== 0,
+        }),
+      );
+    }
+    const move = async (p: (typeof all)[number], from: 'listed' | 'in-review' | 'delisted', to: 'listed' | 'delisted') => {
+      assert.ok(await setVersionStatus(this.db, p.versionId, [from], to, this.now(), null));
+      await refreshListed(this.db, p.id);
+    };
+    return {
+      products: all.filter((p) => p.listed),
+      unlisted: all.filter((p) => !p.listed),
+      delist: (p: (typeof all)[number]) => move(p, 'listed', 'delisted'),
+      relist: (p: (typeof all)[number]) => move(p, 'delisted', 'listed'),
+      list: (p: (typeof all)[number]) => move(p, 'in-review', 'listed'),
+      /** What publishing a new manifest does to the product's row. */
+      edit: (p: (typeof all)[number], change: Partial<Pick<ProductFields, 'category' | 'families' | 'visibility' | 'title'>>) =>
+        updateProduct(this.db, p.id, productFields(p.name, { ...p.fields, ...change }), this.now()),
+      /** A new version listed with changed fields, the old one delisted: the product stays listed throughout. */
+      republish: async (p: (typeof all)[number], change: Partial<Pick<ProductFields, 'category' | 'families'>>) => {
+        await updateProduct(this.db, p.id, productFields(p.name, { ...p.fields, ...change }), this.now());
+        const next = this.id('version');
+        await insertVersion(this.db, { id: next, productId: p.id, version: '2.0.0', status: 'in-review', manifest: {}, source: '', at: this.now() });
+        await setVersionStatus(this.db, next, ['in-review'], 'listed', this.now(), null);
+        await refreshListed(this.db, p.id);
+        await move(p, 'listed', 'delisted');
+      },
+      /** Every text with every filter, each with a rotating caller, sort and page. */
+      queries(): SearchQuery[] {
+        const texts = ['', 'alpha', 'be', '分子', 'alpha beta', '动力', 'nothing-matches'];
+        const filters: Partial<SearchQuery>[] = [
+          {},
+          { categories: ['model'] },
+          { categories: ['model', 'code'] },
+          { families: ['cuda'] },
+          { families: ['cann', 'cpu'] },
+          { families: ['no-such-family'] },
+          { providers: [orgs[0]!.id] },
+          { categories: ['software'], families: ['cpu'] },
+          { providers: [orgs[1]!.id, orgs[2]!.id], families: ['cuda', 'dtk'] },
+          { providers: [orgs[2]!.id], categories: ['dataset'] },
+        ];
+        const sorts = ['relevance', 'popularity', 'newest'] as const;
+        const out: SearchQuery[] = [];
+        let i = 0;
+        for (const text of texts) {
+          for (const f of filters) {
+            out.push({ tsquery: searchQuery(text), orgId: orgs[i % 3]!.id, sort: sorts[i % 3]!, limit: 5, offset: i % 4 === 3 ? 3 : 0, ...f });
+            i++;
+          }
+        }
+        return out;
+      },
+    };
+  }
+}
+
+const WORDS = ['alpha', 'beta', 'bert', 'gamma', '分子动力学', '动力', '分子', '流体', 'solver'];
+
+function pickFamilies(rng: Rng): string[] {
+  const families = ['cuda', 'cann', 'dtk', 'cpu'];
+  return families.filter(() => randomInt(rng, 3) === 0);
+}
+
+function productFields(name: string, opts: Partial<Pick<ProductFields, 'category' | 'families' | 'visibility' | 'title'>>): ProductFields {
+  const title = opts.title ?? 'alpha beta 分子动力学';
+  const searchText = [name, title].join(' ').toLowerCase();
+  return {
+    title,
+    summary: title,
+    description: title,
+    category: opts.category ?? 'software',
+    tags: [],
+    licence: 'Apache-2.0',
+    visibility: opts.visibility ?? 'public',
+    families: opts.families ?? ['cpu'],
+    searchText,
+    searchTokens: indexText(searchText),
+  };
+}
+
+/** Search results with items reduced to their names, for comparison. */
+function comparable(r: SearchResultRows) {
+  return { names: r.items.map((p) => p.name), total: r.total, facets: r.facets };
+}
+
+/**
+ * The search as it was before 0005: one statement straight over `products`, slow on a large
+ * catalog but plainly right. searchProducts must give exactly its answer.
+ */
+async function referenceSearch(q: Queryable, s: SearchQuery): Promise<SearchResultRows> {
+  const textMatch = s.tsquery ? sql`AND p.search_vector @@ to_tsquery('simple', ${s.tsquery})` : sql``;
+  const rank = s.tsquery ? sql`ts_rank(p.search_vector, to_tsquery('simple', ${s.tsquery}))` : sql`0::real`;
+  const cat = s.categories?.length ? sql`m.category = ANY(${sql.val([...s.categories])}::text[])` : sql`true`;
+  const prov = s.providers?.length ? sql`m.provider_org_id = ANY(${sql.val([...s.providers])}::text[])` : sql`true`;
+  const fam = s.families?.length ? sql`m.families ?| ${sql.val([...s.families])}::text[]` : sql`true`;
+  const order =
+    s.sort === 'popularity' ? sql`m.launches DESC, m.id` : s.sort === 'newest' ? sql`m.created_at DESC, m.id` : sql`(m.rank + 0.01) * (1 + ln(1 + m.launches) / 10) DESC, m.id`;
+  const result = await sql<{ ids: string[] | null; total: number; cat: Record<string, number> | null; prov: Record<string, number> | null; fam: Record<string, number> | null }>`
+    WITH m AS MATERIALIZED (
+      SELECT p.id, p.category, p.provider_org_id, p.families, p.launches, p.created_at, ${rank} AS rank
+      FROM products p
+      WHERE p.listed AND (p.visibility = 'public' OR p.provider_org_id = ${s.orgId}) ${textMatch}
+    )
+    SELECT
+      (SELECT json_agg(id) FROM (SELECT m.id FROM m WHERE ${cat} AND ${prov} AND ${fam} ORDER BY ${order} LIMIT ${s.limit} OFFSET ${s.offset}) page) AS ids,
+      (SELECT count(*) FROM m WHERE ${cat} AND ${prov} AND ${fam})::int AS total,
+      (SELECT json_object_agg(k, n) FROM (SELECT m.category AS k, count(*) AS n FROM m WHERE ${prov} AND ${fam} GROUP BY 1) c) AS cat,
+      (SELECT json_object_agg(k, n) FROM (SELECT m.provider_org_id AS k, count(*) AS n FROM m WHERE ${cat} AND ${fam} GROUP BY 1) c) AS prov,
+      (SELECT json_object_agg(k, n) FROM (SELECT f AS k, count(*) AS n FROM m, jsonb_array_elements_text(m.families) f WHERE ${cat} AND ${prov} GROUP BY 1) c) AS fam
+  `.execute(q);
+  const row = result.rows[0]!;
+  const ids = row.ids ?? [];
+  const rows = ids.length ? await q.selectFrom('products').selectAll().where('id', 'in', ids).execute() : [];
+  const byId = new Map(rows.map((r) => [r.id, r]));
+  return { items: ids.map((id) => byId.get(id)!), total: row.total, facets: { category: row.cat ?? {}, provider: row.prov ?? {}, family: row.fam ?? {} }, exact: true };
+}
+
+/** product_search holds exactly the listed products, and both counter tables a recount of the listed public ones. */
+async function assertCountersMatchProducts(q: Queryable, step: string): Promise<void> {
+  const rows = async (query: ReturnType<typeof sql>) => (await query.execute(q)).rows.map((r) => JSON.stringify(r)).sort();
+  assert.deepEqual(
+    await rows(sql`SELECT product_id AS id, provider_org_id, category, families, public, launches::int FROM product_search`),
+    await rows(sql`SELECT id, provider_org_id, category, accelerator_family_mask(families) AS families, visibility = 'public' AS public, launches::int FROM products WHERE listed`),
+    `${step}: product_search is the listed products`,
+  );
+  assert.deepEqual(
+    await rows(sql`SELECT category, families, n FROM product_facet_cells WHERE n <> 0`),
+    await rows(sql`SELECT category, accelerator_family_mask(families) AS families, count(*)::int AS n FROM products WHERE listed AND visibility = 'public' GROUP BY 1, 2`),
+    `${step}: product_facet_cells`,
+  );
+  assert.deepEqual(
+    await rows(sql`SELECT provider_org_id, category, n FROM product_provider_cells WHERE n <> 0`),
+    await rows(sql`SELECT provider_org_id, category, count(*)::int AS n FROM products WHERE listed AND visibility = 'public' GROUP BY 1, 2`),
+    `${step}: product_provider_cells`,
+  );
 }
 
 function sha256(secret: string): string {
