@@ -141,5 +141,38 @@ for (const database of await testDatabases()) {
       const out = (await user.logs(job.id)).chunks.map((c) => c.data).join('');
       assert.match(out, /backend cann/);
     });
+
+    it('keeps the total and every facet count exact through delisting, relisting and a new version', async () => {
+      const listed = await user.searchProducts({});
+      assert.equal(listed.exact, true, 'nothing is estimated');
+      assert.equal(listed.total, 6, 'the seed catalog and a100-only');
+      assert.equal(listed.facets.provider['tuned-labs'], 1);
+      const onCuda = await user.searchProducts({ family: 'cuda' });
+      const without = (facet: Record<string, number>, key: string, n: number) => {
+        const out = { ...facet, [key]: facet[key]! - 1 };
+        if (out[key] === 0) delete out[key];
+        return n === 0 ? facet : out;
+      };
+
+      await provider.review('a100-only', '1.0.0', 'delist');
+      const delisted = await user.searchProducts({});
+      assert.equal(delisted.total, 5);
+      assert.deepEqual(delisted.facets.category, without(listed.facets.category, 'software', 1));
+      assert.deepEqual(delisted.facets.family, without(listed.facets.family, 'cuda', 1));
+      assert.equal(delisted.facets.provider['tuned-labs'], undefined);
+      assert.equal((await user.searchProducts({ q: '单卡' })).total, 0, 'nor found by its words');
+
+      await admin.review('a100-only', '1.0.0', 'relist');
+      assert.deepEqual(await user.searchProducts({}), listed, 'relisted: the same answer as before');
+
+      await provider.publish(a100OnlyApp('1.1.0').replace('category: software', 'category: model'));
+      await admin.review('a100-only', '1.1.0', 'approve');
+      await provider.review('a100-only', '1.0.0', 'delist');
+      const republished = await user.searchProducts({ family: 'cuda' });
+      assert.equal(republished.total, onCuda.total, 'still listed (1.1.0), still on cuda');
+      assert.equal(republished.facets.category.model, (onCuda.facets.category.model ?? 0) + 1, 'now a model');
+      assert.equal(republished.facets.category.software ?? 0, onCuda.facets.category.software! - 1, 'no longer software');
+      assert.equal((await user.searchProducts({ q: '单卡', category: 'model' })).items[0]?.name, 'a100-only');
+    });
   });
 }

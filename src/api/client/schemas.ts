@@ -317,6 +317,7 @@ export const SearchResult = z
     items: z.array(ProductSummary),
     total: z.int(),
     facets: z.object({ category: z.record(z.string(), z.int()), family: z.record(z.string(), z.int()), provider: z.record(z.string(), z.int()) }),
+    exact: z.boolean().describe('true when total and every facet count are exact counts (today always: nothing is estimated)'),
   })
   .meta({ id: 'SearchResult' });
 export type SearchResult = z.infer<typeof SearchResult>;

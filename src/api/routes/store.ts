@@ -56,6 +56,7 @@ export const storeRoutes = [
         items: r.items.map((p) => summary(p, r.providerName(p.provider_org_id))),
         total: r.total,
         facets: { ...r.facets, provider: Object.fromEntries(Object.entries(r.facets.provider).map(([id, n]) => [r.providerName(id), n])) },
+        exact: r.exact,
       };
     },
   }),

@@ -38,7 +38,7 @@ dtk (Hygon DCU), bang (Cambricon), musa, xpu, supa, corex, maca, cpu.`,
         ) + '\n',
       );
       const facet = (f: Record<string, number>) => Object.entries(f).map(([k, n]) => `${k} ${n}`).join(', ');
-      process.stderr.write(`${r.total} found · category: ${facet(r.facets.category)} · family: ${facet(r.facets.family)}\n`);
+      process.stderr.write(`${r.exact ? '' : 'about '}${r.total} found · category: ${facet(r.facets.category)} · family: ${facet(r.facets.family)}\n`);
       return 0;
     }
     if (sub === 'show') {
