@@ -39,6 +39,12 @@ export class PoolState {
   readonly #cores: number[] = [];
   readonly #mem: number[] = [];
   #order: number[] | null = null;
+  /** Accelerators and cores free now, summed over the nodes (kept by `take`). */
+  #freeAcc = 0;
+  #freeCores = 0;
+  /** Per position in `#order`, accelerators and cores released up to and including it (built on demand). */
+  #releasedAcc: number[] | null = null;
+  #releasedCores: number[] | null = null;
   /** Bumped by every placement: earliest fits computed before it no longer hold. */
   #version = 0;
   #cacheVersion = 0;
@@ -56,6 +62,10 @@ export class PoolState {
     this.#cap = pool.perNode;
     this.#now = now;
     const n = this.free.nodeCount;
+    for (const f of pool.freeByNode) {
+      this.#freeAcc += f.accelerators;
+      this.#freeCores += f.cores;
+    }
     for (const r of releases) {
       const at = Math.max(now, r.endsAt);
       if (!Number.isFinite(at)) continue;
@@ -93,8 +103,45 @@ export class PoolState {
       if (crossing !== null) for (const i of taken) crossing.lowerTo(i, this.free.freeOn(i));
     }
     this.#release(holdUntil, taken, perNode);
+    this.#freeAcc -= nodes * perNode.accelerators;
+    this.#freeCores -= nodes * perNode.cores;
     this.#version++;
     return taken;
+  }
+
+  /**
+   * Accelerators (or, with `cores`, cores) still held at time `t` (≥ now) by running jobs and this
+   * pass's placements: what is held now less what their releases give back by `t`, summed over the
+   * pool (not per node: for planning capacity by the hour, not for placing).
+   */
+  heldAt(t: number, cores: boolean): number {
+    const order = this.#sorted();
+    if (this.#releasedAcc === null || this.#releasedAcc.length !== order.length) {
+      const acc: number[] = [];
+      const cs: number[] = [];
+      let a = 0;
+      let c = 0;
+      for (const k of order) {
+        a += this.#acc[k]! * this.#nodes[k]!.length;
+        c += this.#cores[k]! * this.#nodes[k]!.length;
+        acc.push(a);
+        cs.push(c);
+      }
+      this.#releasedAcc = acc;
+      this.#releasedCores = cs;
+    }
+    // The releases at or before t: a binary search over the time order.
+    let lo = 0;
+    let hi = order.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.#time[order[mid]!]! <= t) lo = mid + 1;
+      else hi = mid;
+    }
+    const released = lo === 0 ? 0 : cores ? this.#releasedCores![lo - 1]! : this.#releasedAcc[lo - 1]!;
+    const capacity = this.free.nodeCount * (cores ? this.#cap.cores : this.#cap.accelerators);
+    const heldNow = capacity - (cores ? this.#freeCores : this.#freeAcc);
+    return Math.max(0, heldNow - released);
   }
 
   /**
@@ -161,6 +208,8 @@ export class PoolState {
     this.#acc.push(perNode.accelerators);
     this.#cores.push(perNode.cores);
     this.#mem.push(perNode.memoryMiB);
+    this.#releasedAcc = null;
+    this.#releasedCores = null;
     const order = this.#order;
     if (order === null) return;
     // Into place after every release at or before `at` (a binary search over the sorted order).

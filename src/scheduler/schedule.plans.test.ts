@@ -27,15 +27,23 @@ const NIGHT_VALLEY = hours(1, 0.5, 23, 7);
 const MIDDAY_SUN = hours(0.6, 0.3, 12, 15);
 const a100 = (spec: PoolSpec = {}) => pool('nvidia-a100', { name: 'a100', fenPerAcceleratorHour: 1000, fenPerCoreHour: 0, ...spec });
 const oneGpu = (spec: JobSpec = {}) => job({ id: 'j', gpus: 1, cores: 0, ...spec });
+/** A network whose jobs wait as long as a saving takes (within the look-ahead): plan mechanics without the delay rule. */
+const PATIENT: Partial<Policy> = { delayPerSaving: Infinity };
 
 describe('time shifting', () => {
   const tou = [center('east', { pools: [a100({ priceFactorByHour: NIGHT_VALLEY })] })];
   const sunny = [center('east', { carbonKgPerKwh: MIDDAY_SUN, pools: [a100()] })];
 
   const cases: readonly [name: string, centers: CenterView[], spec: JobSpec, policy: Partial<Policy>, expected: string][] = [
-    ['cheapest waits for the night valley', tou, { objective: 'cheapest' }, {}, 'deferred east/a100 +13h'],
-    ['greenest waits for the midday sun', sunny, { objective: 'greenest' }, {}, 'deferred east/a100 +2h'],
-    ['weights on cost wait too', tou, { objective: { weights: { cost: 1, time: 0, carbon: 0 } } }, {}, 'deferred east/a100 +13h'],
+    ['cheapest waits for the night valley when its deadline allows', tou, { objective: 'cheapest', deadlineInHours: 24 }, {}, 'deferred east/a100 +13h'],
+    ['without a deadline, cheapest does not wait 13 hours to halve a one-hour job', tou, { objective: 'cheapest' }, {}, 'east/a100 [0]'],
+    ['greenest waits for the midday sun when its deadline allows', sunny, { objective: 'greenest', deadlineInHours: 24 }, {}, 'deferred east/a100 +2h'],
+    // One hour: half the carbon at 12:00, but done three times later.
+    ['without a deadline, greenest does not finish three times later for half the carbon', sunny, { objective: 'greenest' }, {}, 'east/a100 [0]'],
+    // Three hours from now: 1.5 units of carbon; from 12:00: 0.9, 40% less for finishing 67% later.
+    ['without a deadline, greenest waits when the saving pays for the delay', sunny, { objective: 'greenest', hours: 3 }, {}, 'deferred east/a100 +2h'],
+    ['… and not when the network values time more', sunny, { objective: 'greenest', hours: 3 }, { delayPerSaving: 1 }, 'east/a100 [0]'],
+    ['weights on cost wait too', tou, { objective: { weights: { cost: 1, time: 0, carbon: 0 } }, deadlineInHours: 24 }, {}, 'deferred east/a100 +13h'],
     ['a deadline before the cheap hour starts it now', tou, { objective: 'cheapest', deadlineInHours: 5 }, {}, 'east/a100 [0]'],
     ['a deadline that leaves room for the cheap hour does not', tou, { objective: 'cheapest', deadlineInHours: 14 }, {}, 'deferred east/a100 +13h'],
     ['a cheap hour beyond the look-ahead starts it now', tou, { objective: 'cheapest' }, { lookAheadHours: 12 }, 'east/a100 [0]'],
@@ -60,12 +68,12 @@ describe('time shifting', () => {
   }
 
   it('says what the wait saves, and when it ends', () => {
-    const cheap = schedule(snapshot({ centers: tou, jobs: [oneGpu()] })).waiting[0]!.explanation;
+    const cheap = schedule(snapshot({ centers: tou, jobs: [oneGpu()] }), PATIENT).waiting[0]!.explanation;
     assert.equal(
       cheap.summary,
       'waits for a cheaper hour: ¥5.00 at east/a100 from Jan 15 23:00 UTC+8, done by Jan 16 00:00 UTC+8, vs ¥10.00 at east/a100 starting now',
     );
-    const green = schedule(snapshot({ centers: sunny, jobs: [oneGpu({ objective: 'greenest' })] })).waiting[0]!.explanation;
+    const green = schedule(snapshot({ centers: sunny, jobs: [oneGpu({ objective: 'greenest' })] }), PATIENT).waiting[0]!.explanation;
     assert.equal(
       green.summary,
       'waits for a greener hour: 0.15 kg CO2e at east/a100 from Jan 15 12:00 UTC+8, done by Jan 15 13:00 UTC+8, vs 0.30 kg CO2e at east/a100 starting now',
@@ -79,11 +87,11 @@ describe('time shifting', () => {
 
   it('integrates over the run: a long run starts where its hours are cheapest on the whole', () => {
     // Six hours of run: starting at 01:00 ends at 07:00, all in the valley; 23:00 would too, and comes first.
-    const result = schedule(snapshot({ centers: tou, jobs: [oneGpu({ hours: 6 })] }));
+    const result = schedule(snapshot({ centers: tou, jobs: [oneGpu({ hours: 6 })] }), PATIENT);
     assert.deepEqual(where(result), { j: 'deferred east/a100 +13h' });
     assert.equal(result.waiting[0]!.explanation.chosen!.costFen, 3000);
     // Ten hours cannot fit in the eight-hour valley: the best start covers it all plus two full-price hours.
-    const long = schedule(snapshot({ centers: tou, jobs: [oneGpu({ hours: 10 })] })).waiting[0]!.explanation.chosen!;
+    const long = schedule(snapshot({ centers: tou, jobs: [oneGpu({ hours: 10 })] }), PATIENT).waiting[0]!.explanation.chosen!;
     assert.equal(long.costFen, 8 * 500 + 2 * 1000);
   });
 
@@ -93,25 +101,25 @@ describe('time shifting', () => {
       center('west', { pools: [a100({ fenPerAcceleratorHour: flatRate })] }),
     ];
     // West costs ¥6.00 now: the night on east (¥5.00) saves 17%, worth the wait.
-    assert.deepEqual(where(schedule(snapshot({ centers: centers(600), jobs: [oneGpu()] }))), { j: 'deferred east/a100 +13h' });
+    assert.deepEqual(where(schedule(snapshot({ centers: centers(600), jobs: [oneGpu()] }), PATIENT)), { j: 'deferred east/a100 +13h' });
     // At ¥5.20 it saves under 10%: west now.
-    assert.deepEqual(where(schedule(snapshot({ centers: centers(520), jobs: [oneGpu()] }))), { j: 'west/a100 [0]' });
+    assert.deepEqual(where(schedule(snapshot({ centers: centers(520), jobs: [oneGpu()] }), PATIENT)), { j: 'west/a100 [0]' });
   });
 
   it('starts the job when its hour comes (the plan is recomputed every pass)', () => {
-    const later = schedule(snapshot({ centers: tou, jobs: [oneGpu()], now: NOW + 13 * HOUR_MS }));
+    const later = schedule(snapshot({ centers: tou, jobs: [oneGpu()], now: NOW + 13 * HOUR_MS }), PATIENT);
     assert.deepEqual(where(later), { j: 'east/a100 [0]' });
     assert.equal(later.placements[0]!.option.costFen, 500);
-    const halfway = schedule(snapshot({ centers: tou, jobs: [oneGpu()], now: NOW + 6.5 * HOUR_MS }));
+    const halfway = schedule(snapshot({ centers: tou, jobs: [oneGpu()], now: NOW + 6.5 * HOUR_MS }), PATIENT);
     assert.deepEqual(where(halfway), { j: 'deferred east/a100 +13h' }, 'the same hour, half a day on');
-    const first = schedule(snapshot({ centers: tou, jobs: [oneGpu()] })).waiting[0]!.explanation.summary;
+    const first = schedule(snapshot({ centers: tou, jobs: [oneGpu()] }), PATIENT).waiting[0]!.explanation.summary;
     assert.equal(halfway.waiting[0]!.explanation.summary, first, 'the same sentence: a stored one does not go stale');
   });
 
   it('holds no capacity while it waits', () => {
     const centers = [center('east', { pools: [a100({ nodes: 1, perNode: 1, priceFactorByHour: NIGHT_VALLEY })] })];
     const jobs = [oneGpu({ id: 'cheap', submittedAt: 1 }), oneGpu({ id: 'fast', objective: 'fastest', submittedAt: 2 })];
-    assert.deepEqual(where(schedule(snapshot({ centers, jobs }))), { cheap: 'deferred east/a100 +13h', fast: 'east/a100 [0]' });
+    assert.deepEqual(where(schedule(snapshot({ centers, jobs }), PATIENT)), { cheap: 'deferred east/a100 +13h', fast: 'east/a100 [0]' });
   });
 });
 
@@ -211,7 +219,9 @@ describe('reservations and backfill', () => {
       center('dear', { pools: [a100({ nodes: 1, fenPerAcceleratorHour: 3000, running: [{ nodes: [0], endsInHours: 1 }] })] }),
       center('cheap', { pools: [a100({ nodes: 1, fenPerAcceleratorHour: 1000, running: [{ nodes: [0], endsInHours: 6 }] })] }),
     ];
-    assert.deepEqual(where(schedule(snapshot({ centers, jobs: [single('j', 0, 1)] }))), { j: 'reserved cheap/a100 [0] +6h' });
+    // Cheapest: the third of the price is worth finishing five hours later when its deadline allows it, not otherwise.
+    assert.deepEqual(where(schedule(snapshot({ centers, jobs: [job({ id: 'j', gpus: 8, deadlineInHours: 12 })] }))), { j: 'reserved cheap/a100 [0] +6h' });
+    assert.deepEqual(where(schedule(snapshot({ centers, jobs: [single('j', 0, 1)] }))), { j: 'reserved dear/a100 [0] +1h' });
     assert.deepEqual(where(schedule(snapshot({ centers, jobs: [job({ id: 'j', gpus: 8, objective: 'fastest' })] }))), {
       j: 'reserved dear/a100 [0] +1h',
     });
@@ -225,12 +235,12 @@ describe('reservations and backfill', () => {
       center('dear', { pools: [a100({ nodes: 1, fenPerAcceleratorHour: 3000, running: [{ nodes: [0], endsInHours: 1 }] })] }),
       center('cheap', { pools: [a100({ nodes: 1, fenPerAcceleratorHour: 1000, running: [{ nodes: [0], endsInHours: cheapInHours }] })] }),
     ];
-    assert.deepEqual(where(schedule(snapshot({ centers: centers(6), jobs: [single('j', 0, 1)] }))), { j: 'reserved cheap/a100 [0] +6h' });
-    assert.deepEqual(where(schedule(snapshot({ centers: centers(30), jobs: [single('j', 0, 1)] }))), { j: 'reserved dear/a100 [0] +1h' });
-    assert.deepEqual(where(schedule(snapshot({ centers: centers(30), jobs: [single('j', 0, 1)] }), { lookAheadHours: 48 })), {
+    assert.deepEqual(where(schedule(snapshot({ centers: centers(6), jobs: [single('j', 0, 1)] }), PATIENT)), { j: 'reserved cheap/a100 [0] +6h' });
+    assert.deepEqual(where(schedule(snapshot({ centers: centers(30), jobs: [single('j', 0, 1)] }), PATIENT)), { j: 'reserved dear/a100 [0] +1h' });
+    assert.deepEqual(where(schedule(snapshot({ centers: centers(30), jobs: [single('j', 0, 1)] }), { ...PATIENT, lookAheadHours: 48 })), {
       j: 'reserved cheap/a100 [0] +30h',
     });
-    const e = schedule(snapshot({ centers: centers(30), jobs: [single('j', 0, 1)] })).waiting[0]!.explanation;
+    const e = schedule(snapshot({ centers: centers(30), jobs: [single('j', 0, 1)] }), PATIENT).waiting[0]!.explanation;
     assert.deepEqual(
       e.alternatives.map((o) => [o.centerName, o.start, o.costFen]),
       [['cheap', 'reservation', 8000]],

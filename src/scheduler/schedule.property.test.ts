@@ -147,6 +147,7 @@ const policyArb: fc.Arbitrary<Policy> = fc.record({
   maxReservations: fc.constantFrom(0, 1, 3, 64),
   lookAheadHours: fc.constantFrom(0, 6, 24),
   minSavingToWait: fc.constantFrom(0, 0.1, 0.5),
+  delayPerSaving: fc.constantFrom(0, 1, 1000),
 });
 
 const RUNS = { numRuns: 300 };

@@ -102,6 +102,7 @@ export function schedule(snapshot: Snapshot, policy: Partial<Policy> = DEFAULT_P
   const poolCount = refs.length;
   const lookAheadMs = pol.lookAheadHours > 0 ? pol.lookAheadHours * HOUR_MS : 0;
   const minSaving = pol.minSavingToWait >= 0 ? Math.min(1, pol.minSavingToWait) : 0;
+  const delayPerSaving = pol.delayPerSaving >= 0 ? pol.delayPerSaving : 0;
   let reservationsLeft = pol.maxReservations > 0 ? Math.floor(pol.maxReservations) : 0;
   // `maxAlternatives` may be Infinity ("all"); NaN counts as none.
   const maxAlternatives = Math.min(poolCount, Math.max(0, Math.floor(pol.maxAlternatives) || 0));
@@ -167,29 +168,28 @@ export function schedule(snapshot: Snapshot, policy: Partial<Policy> = DEFAULT_P
   const deferOnly = new Int32Array(poolCount);
   // Capacity promised to jobs deferred in this pass, per pool and hour (accelerators, or cores for
   // CPU jobs): a deferred job holds no nodes, so without this every movable job would be deferred to
-  // the same cheap or green hour and find it full. (Every pass re-decides every waiting job, so the
-  // promises of one pass are the whole plan.)
-  const promised: Map<number, number>[] = Array.from({ length: poolCount }, () => new Map<number, number>());
+  // the same cheap or green hour and find it full. An hour is offered only while what running jobs
+  // and this pass's placements still hold then, plus the promises, leaves room for the job. (Every
+  // pass re-decides every waiting job, so the promises of one pass are the whole plan.)
+  const promised: (Map<number, number> | undefined)[] = new Array<Map<number, number> | undefined>(poolCount);
   const unitsOf = (p: number): number => {
     const per = refs[p]!.pool.perNode;
     return (usesChip ? per.accelerators : per.cores) * refs[p]!.pool.freeByNode.length;
   };
   const jobUnits = (): number => job.nodes * (usesChip ? job.perNode.accelerators : job.perNode.cores);
-  const hoursOf = (runStart: number, runSeconds: number): number[] => {
-    const hours: number[] = [];
-    const first = Math.floor(runStart / HOUR_MS) * HOUR_MS;
-    for (let h = first; h < runStart + runSeconds * 1000; h += HOUR_MS) hours.push(h);
-    return hours.length > 0 ? hours : [first];
-  };
   const fitsPromise = (p: number, runStart: number, runSeconds: number): boolean => {
-    const cap = unitsOf(p);
-    const need = jobUnits();
-    for (const h of hoursOf(runStart, runSeconds)) if ((promised[p]!.get(h) ?? 0) + need > cap) return false;
+    const room = unitsOf(p) - jobUnits();
+    const end = runStart + runSeconds * 1000;
+    for (let h = Math.floor(runStart / HOUR_MS) * HOUR_MS; h < end || h <= runStart; h += HOUR_MS) {
+      if (states[p]!.heldAt(Math.max(h, runStart), !usesChip) + (promised[p]?.get(h) ?? 0) > room) return false;
+    }
     return true;
   };
   const promise = (p: number, runStart: number, runSeconds: number): void => {
     const need = jobUnits();
-    for (const h of hoursOf(runStart, runSeconds)) promised[p]!.set(h, (promised[p]!.get(h) ?? 0) + need);
+    const hours = (promised[p] ??= new Map<number, number>());
+    const end = runStart + runSeconds * 1000;
+    for (let h = Math.floor(runStart / HOUR_MS) * HOUR_MS; h < end || h <= runStart; h += HOUR_MS) hours.set(h, (hours.get(h) ?? 0) + need);
   };
 
   // The job being decided, and its scoring yardstick.
@@ -209,6 +209,14 @@ export function schedule(snapshot: Snapshot, policy: Partial<Policy> = DEFAULT_P
   let bestCarbon = 0;
   let worstCarbon = 0;
 
+  /** Whether the job being decided must pay for delay (`delayPerSaving`): no deadline, time not weighed. */
+  let delayRule = false;
+  /** Whether a plan scoring `s` and finishing at `completion` pays for its delay against a reference option. */
+  const paysForDelay = (s: number, completion: number, refScore: number, refCompletion: number): boolean => {
+    if (!delayRule || completion <= refCompletion) return true;
+    const saving = refScore > 0 ? (refScore - s) / refScore : 0;
+    return (completion - refCompletion) / Math.max(1, refCompletion - now) <= saving * delayPerSaving;
+  };
   const runOn = (p: number): number => (chipOf[p]! < 0 ? cpuRun : chipRun[chipOf[p]!]!);
   /** Stage-in seconds and egress fen into region `r`, summed the first time the job needs them there. */
   const stageInto = (r: number): void => {
@@ -478,6 +486,9 @@ export function schedule(snapshot: Snapshot, policy: Partial<Policy> = DEFAULT_P
     }
     // A job that could start now waits only for a plan that beats this.
     const threshold = bestNow < 0 ? Infinity : optScore[bestNow]! - minSaving * Math.abs(optScore[bestNow]!);
+    // Without a deadline, and when the objective does not weigh time, a plan must also pay for the
+    // delay it adds (`delayPerSaving`), measured against the start now or, lacking one, the soonest plan.
+    delayRule = deadline === null && (mode === BY_COST || mode === BY_CARBON || (mode === WEIGHTED && wTime === 0));
     let nOpt = nNow;
     let bestPlan = -1;
     const addPlan = (p: number, kind: number, startAt: number, run: number, compute: number, carbon: number, s: number, taken: readonly number[] | null) => {
@@ -522,6 +533,7 @@ export function schedule(snapshot: Snapshot, policy: Partial<Policy> = DEFAULT_P
           if (budget !== null && compute + egress > budget) continue;
           const carbon = carbonOf(watts, pue[p]!, grid[p]!, runStart, run);
           const s = score(compute + egress, (runStart + run * 1000 - now) / 1000, carbon);
+          if (bestNow >= 0 && !paysForDelay(s, runStart + run * 1000, optScore[bestNow]!, optCompletion[bestNow]!)) continue;
           if (s < best) {
             best = s;
             bestAt = t;
@@ -548,6 +560,7 @@ export function schedule(snapshot: Snapshot, policy: Partial<Policy> = DEFAULT_P
         if (budget !== null && compute + egressOn(p) > budget) continue;
         const carbon = carbonOf(jobWatts(job, acceleratorWatts[p]!), pue[p]!, grid[p]!, runStart, run);
         const s = score(compute + egressOn(p), (runStart + run * 1000 - now) / 1000, carbon);
+        if (bestNow >= 0 && !paysForDelay(s, runStart + run * 1000, optScore[bestNow]!, optCompletion[bestNow]!)) continue;
         if (s < threshold) addPlan(p, RESERVED, fit.startAt, run, compute, carbon, s, fit.nodeIndices);
       }
     }
@@ -560,7 +573,13 @@ export function schedule(snapshot: Snapshot, policy: Partial<Policy> = DEFAULT_P
       const bar = optScore[soonest]! - minSaving * Math.abs(optScore[soonest]!);
       bestPlan = soonest;
       for (let o = 0; o < nOpt; o++) {
-        if (optScore[o]! < optScore[bestPlan]! && optScore[o]! < bar && optStart[o]! <= optStart[soonest]! + lookAheadMs) bestPlan = o;
+        if (
+          optScore[o]! < optScore[bestPlan]! &&
+          optScore[o]! < bar &&
+          optStart[o]! <= optStart[soonest]! + lookAheadMs &&
+          paysForDelay(optScore[o]!, optCompletion[o]!, optScore[soonest]!, optCompletion[soonest]!)
+        )
+          bestPlan = o;
       }
     }
     const chosen = bestPlan >= 0 ? bestPlan : bestNow;
