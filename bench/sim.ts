@@ -14,7 +14,12 @@
  *    "hpc2n": {"<policy>": {...}, ..., "events", "eventsPerSecond", "seconds", "policy"}}
  * Options: --hpc2n-policies a,b (default: all), --ef-policies a,b (default: all), --skip-hpc2n,
  *          --traces DIR (default ../shared/traces), --out DIR (default bench/results).
+ *
+ * `npm run bench:sim` compiles this file and src with tsc (tsconfig.bench.json → .bench-build/) and
+ * runs the JavaScript, as the installed `suanwang sim` runs dist/: tsx's on-the-fly transform keeps
+ * function names by wrapping every closure a pass creates, which alone costs the HPC2N replay ~15%.
  */
+import { existsSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -36,7 +41,12 @@ import {
   type TraceSection,
 } from '../src/sim/index.js';
 
-const here = dirname(fileURLToPath(import.meta.url));
+// The project's root: this file runs compiled under .bench-build/bench/ (see the header), or from bench/.
+const root = ((): string => {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'package.json')) && dirname(dir) !== dir) dir = dirname(dir);
+  return dir;
+})();
 const argValue = (name: string): string | undefined => {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 ? process.argv[i + 1] : undefined;
@@ -48,8 +58,8 @@ const policiesArg = (name: string): PolicyName[] => {
   for (const p of list) if (!isPolicyName(p)) throw new Error(`--${name}: unknown policy "${p}" (known: ${POLICY_NAMES.join(', ')})`);
   return list as PolicyName[];
 };
-const traces = resolve(argValue('traces') ?? join(here, '..', '..', 'shared', 'traces'));
-const outDir = resolve(argValue('out') ?? join(here, 'results'));
+const traces = resolve(argValue('traces') ?? join(root, '..', 'shared', 'traces'));
+const outDir = resolve(argValue('out') ?? join(root, 'bench', 'results'));
 const efPolicies = policiesArg('ef-policies');
 const hpcPolicies = process.argv.includes('--skip-hpc2n') ? [] : policiesArg('hpc2n-policies');
 const clock = { now: () => performance.now() };
