@@ -504,7 +504,7 @@ export function storeContract(target: TestDatabase): void {
       assert.deepEqual(rows[0]!.names, [...ACCELERATOR_FAMILIES], 'append a new family to both lists, never reorder');
     }));
 
-    it('agrees with a plain count over products through listing, delisting, republishing, edits and launches', onFreshStore(async (w) => {
+    it('agrees with a plain count over products through listing, delisting, republishing, edits, launches and deletes', onFreshStore(async (w) => {
       const catalog = await w.catalog(36);
       const check = async (step: string) => {
         await assertCountersMatchProducts(w.db, step);
@@ -533,6 +533,12 @@ export function storeContract(target: TestDatabase): void {
         for (let i = 0; i <= catalog.products.indexOf(p) % 3; i++) await countLaunch(w.db, p.id);
       }
       await check('launched');
+
+      // Nothing deletes products today; if something does, the counters follow.
+      const [f, g] = catalog.products.slice(-2);
+      await w.db.deleteFrom('product_versions').where('product_id', 'in', [f!.id, g!.id]).execute();
+      await w.db.deleteFrom('products').where('id', 'in', [f!.id, g!.id]).execute();
+      await check('two deleted');
     }));
 
     it('counts the caller\'s own org-only products, never another org\'s, and each facet with the other filters', onFreshStore(async (w) => {
