@@ -37,8 +37,9 @@ export function rankPools(centers: readonly CenterView[]): PoolRef[] {
  * What a pass knows about the network that no decision changes: the pools in their fixed order,
  * each with its region, chip, power, price and carbon curves, and the data routes between regions.
  * Everything is indexed by pool rank, so the pass works on small integers and typed arrays.
- * It reads nothing that changes between passes (not free capacity, not time), so a caller whose
- * centers, links and datasets stay the same may build it once and hand it to every `schedule`.
+ * It reads nothing that changes between passes (not free capacity, not time: of `freeByNode` only
+ * its length, the pool's node count), so a caller whose centers, links and datasets stay the same
+ * may build it once and hand it to every `schedule`.
  */
 export class Network {
   readonly refs: readonly PoolRef[];
@@ -58,6 +59,16 @@ export class Network {
   readonly prices: readonly (HourlyCurve | null)[];
   /** The rank of each pool id (the first, should ids repeat). */
   readonly rankOfPool: ReadonlyMap<string, number>;
+  /** The index of each chip in `chips`. */
+  readonly chipIndex: ReadonlyMap<string, number>;
+  // Per pool: a node's accelerators, cores and memory, its node count, its prices and its center's PUE.
+  readonly capAcc: Float64Array;
+  readonly capCores: Float64Array;
+  readonly capMem: Float64Array;
+  readonly nodeCount: Int32Array;
+  readonly fenAcc: Float64Array;
+  readonly fenCore: Float64Array;
+  readonly pue: Float64Array;
 
   constructor(snapshot: Pick<Snapshot, 'centers' | 'links' | 'datasets'>) {
     const refs = rankPools(snapshot.centers);
@@ -67,6 +78,14 @@ export class Network {
     const regionIndex = new Map(this.regions.map((r, i) => [r, i]));
     this.chips = [...new Set(refs.flatMap((r) => (r.pool.accelerator === null ? [] : [r.pool.accelerator])))].sort(compareText);
     const chipIndex = new Map(this.chips.map((k, i) => [k, i]));
+    this.chipIndex = chipIndex;
+    this.capAcc = new Float64Array(refs.map((r) => r.pool.perNode.accelerators));
+    this.capCores = new Float64Array(refs.map((r) => r.pool.perNode.cores));
+    this.capMem = new Float64Array(refs.map((r) => r.pool.perNode.memoryMiB));
+    this.nodeCount = new Int32Array(refs.map((r) => r.pool.freeByNode.length));
+    this.fenAcc = new Float64Array(refs.map((r) => r.pool.fenPerAcceleratorHour));
+    this.fenCore = new Float64Array(refs.map((r) => r.pool.fenPerCoreHour));
+    this.pue = new Float64Array(refs.map((r) => r.center.energy.pue));
     this.routes = new DataRoutes(snapshot.links, snapshot.datasets, this.regions);
 
     this.regionOf = new Int32Array(n);

@@ -281,9 +281,12 @@ export class PoolState {
   #sorted(): readonly number[] {
     if (this.#order === null) {
       const time = this.#time;
-      const order = Array.from({ length: time.length }, (_, k) => k);
+      const order: number[] = [];
       let sorted = true;
-      for (let k = 1; k < time.length && sorted; k++) sorted = time[k - 1]! <= time[k]!;
+      for (let k = 0; k < time.length; k++) {
+        order.push(k);
+        if (k > 0 && time[k - 1]! > time[k]!) sorted = false;
+      }
       if (!sorted) order.sort((x, y) => time[x]! - time[y]! || x - y);
       this.#order = order;
     }

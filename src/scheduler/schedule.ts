@@ -109,25 +109,22 @@ export function schedule(snapshot: Snapshot, policy: Partial<Policy> = DEFAULT_P
 
   // Per pool, what does not change during the pass.
   const releases: RunningJob[][] = refs.map(() => []);
+  let lastPoolId: string | null = null; // running jobs often come pool by pool
+  let lastPool: number | undefined;
   for (const r of snapshot.running) {
-    const p = net.rankOfPool.get(r.poolId);
-    if (p !== undefined) releases[p]!.push(r);
+    if (r.poolId !== lastPoolId) {
+      lastPoolId = r.poolId;
+      lastPool = net.rankOfPool.get(r.poolId);
+    }
+    if (lastPool !== undefined) releases[lastPool]!.push(r);
   }
   const states = refs.map((r, p) => new PoolState(r.pool, releases[p]!, now));
   const frees = states.map((st) => st.free);
   /** 1 for a pool that holds a reservation (the hot loop's copy of `PoolState.reservation !== null`). */
   const reservedPool = new Uint8Array(poolCount);
-  const { regionOf, chipOf, centerOf, online, acceleratorWatts, grid, prices } = net;
-  const capAcc = new Float64Array(refs.map((r) => r.pool.perNode.accelerators));
-  const capCores = new Float64Array(refs.map((r) => r.pool.perNode.cores));
-  const capMem = new Float64Array(refs.map((r) => r.pool.perNode.memoryMiB));
-  const nodeCount = new Int32Array(refs.map((r) => r.pool.freeByNode.length));
-  const fenAcc = new Float64Array(refs.map((r) => r.pool.fenPerAcceleratorHour));
-  const fenCore = new Float64Array(refs.map((r) => r.pool.fenPerCoreHour));
-  const pue = new Float64Array(refs.map((r) => r.center.energy.pue));
+  const { regionOf, chipOf, centerOf, online, acceleratorWatts, grid, prices, capAcc, capCores, capMem, nodeCount, fenAcc, fenCore, pue, chipIndex } = net;
   const chips = net.chips;
   const regionCount = net.regions.length;
-  const chipIndex = new Map(chips.map((k, i) => [k, i]));
   // Speed ratios to every chip, by reference chip, one table per speed metric.
   const ratios = { fp16: new Map<string, Float64Array>(), fp32: new Map<string, Float64Array>() };
   const ratiosFor = (reference: string, metric: PendingJob['speedMetric']): Float64Array => {
@@ -591,11 +588,12 @@ export function schedule(snapshot: Snapshot, policy: Partial<Policy> = DEFAULT_P
 
     // The chosen option and the best few others, at most one per pool, best first (ties in
     // network order, a start now before a plan).
-    const order = Array.from({ length: nOpt }, (_, o) => o).sort(
-      (x, y) => optScore[x]! - optScore[y]! || optPool[x]! - optPool[y]! || optKind[x]! - optKind[y]!,
-    );
     const shown = [optPool[chosen]!];
     const alternatives: PlacementOption[] = [];
+    const order =
+      maxAlternatives === 0 || nOpt < 2
+        ? NO_POOLS
+        : Array.from({ length: nOpt }, (_, o) => o).sort((x, y) => optScore[x]! - optScore[y]! || optPool[x]! - optPool[y]! || optKind[x]! - optKind[y]!);
     for (const o of order) {
       if (alternatives.length >= maxAlternatives) break;
       if (shown.includes(optPool[o]!)) continue;
