@@ -51,10 +51,6 @@ export class PoolState {
   readonly #cache = new Map<string, EarliestFit | null>();
   #reservation: PoolReservation | null = null;
   #crossing: PoolCapacity | null = null;
-  // Scratch for scans: per node accelerators, cores, memory.
-  #curAcc: Float64Array | null = null;
-  #curCores: Float64Array | null = null;
-  #curMem: Float64Array | null = null;
 
   /** `releases` are the running jobs on this pool; an `endsAt` already past counts as `now`. */
   constructor(pool: PoolView, releases: readonly RunningJob[], now: number) {
@@ -180,13 +176,10 @@ export class PoolState {
     const r = this.#reservation!;
     const n = this.free.nodeCount;
     this.#scan(0, r.perNode, r.startAt); // leaves what is free at r.startAt in the scratch arrays
-    const acc = new Float64Array(n);
-    const cores = new Float64Array(n);
-    const mem = new Float64Array(n);
+    const s = scratchFor(n);
+    const { acc, cores, mem } = s.now;
     this.free.copyFreeInto(acc, cores, mem);
-    const atAcc = this.#curAcc!;
-    const atCores = this.#curCores!;
-    const atMem = this.#curMem!;
+    const { acc: atAcc, cores: atCores, mem: atMem } = s.scan;
     for (const i of r.nodeIndices) {
       atAcc[i] = atAcc[i]! - r.perNode.accelerators;
       atCores[i] = atCores[i]! - r.perNode.cores;
@@ -226,19 +219,12 @@ export class PoolState {
 
   /**
    * Walks the releases in time order from what is free now. With `until` finite it applies every
-   * release up to then and stops (the scratch arrays then hold what is free at `until`); else it
+   * release up to then and stops (`scratchFor(n).scan` then holds what is free at `until`); else it
    * stops at the first time `nodes` nodes have room for `perNode` and returns that time and the nodes.
    */
   #scan(nodes: number, perNode: NodeRequest, until: number): EarliestFit | null {
     const n = this.free.nodeCount;
-    if (this.#curAcc === null) {
-      this.#curAcc = new Float64Array(n);
-      this.#curCores = new Float64Array(n);
-      this.#curMem = new Float64Array(n);
-    }
-    const acc = this.#curAcc;
-    const cores = this.#curCores!;
-    const mem = this.#curMem!;
+    const { acc, cores, mem } = scratchFor(n).scan;
     this.free.copyFreeInto(acc, cores, mem);
     const a = perNode.accelerators;
     const c = perNode.cores;
@@ -292,4 +278,26 @@ export class PoolState {
     }
     return this.#order;
   }
+}
+
+interface NodeArrays {
+  readonly acc: Float64Array;
+  readonly cores: Float64Array;
+  readonly mem: Float64Array;
+}
+
+/**
+ * Per-node working arrays shared by every pool's scans: a scan's result is read before the next
+ * scan starts (nothing in a pass runs two at once), and allocating them per pool and pass was a
+ * measurable share of a simulator's replay. Only their size survives a pass, never their content.
+ */
+let shared: { readonly scan: NodeArrays; readonly now: NodeArrays } | null = null;
+
+function scratchFor(n: number): { readonly scan: NodeArrays; readonly now: NodeArrays } {
+  if (shared === null || shared.scan.acc.length < n) {
+    const size = Math.max(n, 2 * (shared?.scan.acc.length ?? 0));
+    const arrays = (): NodeArrays => ({ acc: new Float64Array(size), cores: new Float64Array(size), mem: new Float64Array(size) });
+    shared = { scan: arrays(), now: arrays() };
+  }
+  return shared;
 }
