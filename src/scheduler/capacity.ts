@@ -42,31 +42,34 @@ export class PoolCapacity {
     this.#leaves = leaves;
     // One buffer for the three trees; padding leaves hold -Infinity: they never have room for anything.
     const buffer = new ArrayBuffer(3 * 2 * leaves * Float64Array.BYTES_PER_ELEMENT);
-    this.#acc = new Float64Array(buffer, 0, 2 * leaves);
-    this.#cores = new Float64Array(buffer, 2 * leaves * Float64Array.BYTES_PER_ELEMENT, 2 * leaves);
-    this.#mem = new Float64Array(buffer, 4 * leaves * Float64Array.BYTES_PER_ELEMENT, 2 * leaves);
+    const acc = new Float64Array(buffer, 0, 2 * leaves);
+    const cores = new Float64Array(buffer, 2 * leaves * Float64Array.BYTES_PER_ELEMENT, 2 * leaves);
+    const mem = new Float64Array(buffer, 4 * leaves * Float64Array.BYTES_PER_ELEMENT, 2 * leaves);
+    this.#acc = acc;
+    this.#cores = cores;
+    this.#mem = mem;
     if (n < leaves) {
-      this.#acc.fill(-Infinity, leaves + n);
-      this.#cores.fill(-Infinity, leaves + n);
-      this.#mem.fill(-Infinity, leaves + n);
+      acc.fill(-Infinity, leaves + n);
+      cores.fill(-Infinity, leaves + n);
+      mem.fill(-Infinity, leaves + n);
     }
     if (arrays !== null) {
+      const a = arrays.acc;
+      const c = arrays.cores;
+      const m = arrays.mem;
       for (let i = 0; i < n; i++) {
-        this.#acc[leaves + i] = arrays.acc[i]!;
-        this.#cores[leaves + i] = arrays.cores[i]!;
-        this.#mem[leaves + i] = arrays.mem[i]!;
+        acc[leaves + i] = a[i]!;
+        cores[leaves + i] = c[i]!;
+        mem[leaves + i] = m[i]!;
       }
     } else {
       for (let i = 0; i < n; i++) {
         const free = list![i]!;
-        this.#acc[leaves + i] = free.accelerators;
-        this.#cores[leaves + i] = free.cores;
-        this.#mem[leaves + i] = free.memoryMiB;
+        acc[leaves + i] = free.accelerators;
+        cores[leaves + i] = free.cores;
+        mem[leaves + i] = free.memoryMiB;
       }
     }
-    const acc = this.#acc;
-    const cores = this.#cores;
-    const mem = this.#mem;
     for (let k = leaves - 1; k >= 1; k--) {
       const l = 2 * k;
       acc[k] = Math.max(acc[l]!, acc[l + 1]!);
