@@ -31,8 +31,22 @@ export class PoolCapacity {
   /** Flat (accelerators, cores, memoryMiB, nodes) quadruples of requests that did not fit. */
   readonly #misses: number[] = [];
 
-  /** Free capacity per node: a list of requests, or the first `n` entries of three arrays (accelerators, cores, memory). */
-  constructor(freeByNode: readonly NodeRequest[] | FreeArrays) {
+  /**
+   * Free capacity per node: a list of requests, the first `n` entries of three arrays
+   * (accelerators, cores, memory), or a copy of another `PoolCapacity`.
+   */
+  constructor(freeByNode: readonly NodeRequest[] | FreeArrays | PoolCapacity) {
+    if (freeByNode instanceof PoolCapacity) {
+      // A copy of another pool capacity as it is now (what it remembers of misses aside).
+      this.nodeCount = freeByNode.nodeCount;
+      this.#leaves = freeByNode.#leaves;
+      const l = 2 * this.#leaves;
+      const buffer = freeByNode.#acc.buffer.slice(freeByNode.#acc.byteOffset, freeByNode.#acc.byteOffset + 3 * l * Float64Array.BYTES_PER_ELEMENT);
+      this.#acc = new Float64Array(buffer, 0, l);
+      this.#cores = new Float64Array(buffer, l * Float64Array.BYTES_PER_ELEMENT, l);
+      this.#mem = new Float64Array(buffer, 2 * l * Float64Array.BYTES_PER_ELEMENT, l);
+      return;
+    }
     const arrays = Array.isArray(freeByNode) ? null : (freeByNode as FreeArrays);
     const list = arrays === null ? (freeByNode as readonly NodeRequest[]) : null;
     const n = arrays === null ? list!.length : arrays.n;

@@ -50,7 +50,11 @@ export class PoolState {
   #cacheVersion = 0;
   readonly #cache = new Map<string, EarliestFit | null>();
   #reservation: PoolReservation | null = null;
+  /** Per reserved node (in `nodeIndices` order): accelerators, cores, memory the reservation leaves spare at its start. */
+  #spareAtStart: Float64Array | null = null;
   #crossing: PoolCapacity | null = null;
+  /** What each earliest fit found free on its nodes at its start (3 numbers per node), for `reserve`. */
+  readonly #freeAtFit = new WeakMap<EarliestFit, Float64Array>();
 
   /** `releases` are the running jobs on this pool; an `endsAt` already past counts as `now`. */
   constructor(pool: PoolView, releases: readonly RunningJob[], now: number) {
@@ -150,7 +154,7 @@ export class PoolState {
       this.#cache.clear();
       this.#cacheVersion = this.#version;
     }
-    const key = `${perNode.accelerators} ${perNode.cores} ${perNode.memoryMiB} ${nodes}`;
+    const key = shapeKey(nodes, perNode);
     const known = this.#cache.get(key);
     if (known !== undefined) return known;
     const found = this.#scan(nodes, perNode, Infinity);
@@ -161,7 +165,29 @@ export class PoolState {
   /** Records `r` (its nodes have room at its start, from `earliestFit`): from now on no placement may delay it. */
   reserve(r: PoolReservation): void {
     if (this.#reservation !== null) throw new Error('a pool holds at most one reservation per pass');
+    // What is free on the reserved nodes at the start: from the earliest fit that found them (the
+    // usual case, nothing placed since), else walked again.
+    const k = r.nodeIndices.length;
+    const fit = this.#cacheVersion === this.#version ? this.#cache.get(shapeKey(k, r.perNode)) : undefined;
+    let free = fit && fit.startAt === r.startAt && sameNodes(fit.nodeIndices, r.nodeIndices) ? this.#freeAtFit.get(fit) : undefined;
+    if (free === undefined) {
+      this.#scan(0, r.perNode, r.startAt);
+      const { acc, cores, mem } = scratchFor(this.free.nodeCount).scan;
+      free = new Float64Array(3 * k);
+      r.nodeIndices.forEach((i, j) => {
+        free![3 * j] = acc[i]!;
+        free![3 * j + 1] = cores[i]!;
+        free![3 * j + 2] = mem[i]!;
+      });
+    }
+    const spare = new Float64Array(3 * k);
+    for (let j = 0; j < k; j++) {
+      spare[3 * j] = free[3 * j]! - r.perNode.accelerators;
+      spare[3 * j + 1] = free[3 * j + 1]! - r.perNode.cores;
+      spare[3 * j + 2] = free[3 * j + 2]! - r.perNode.memoryMiB;
+    }
     this.#reservation = r;
+    this.#spareAtStart = spare;
   }
 
   /**
@@ -173,25 +199,13 @@ export class PoolState {
    */
   #crossingNow(): PoolCapacity {
     if (this.#crossing !== null) return this.#crossing;
+    // Off the reserved nodes a job may take what is free now: releases only add room by the start.
+    const crossing = new PoolCapacity(this.free);
     const r = this.#reservation!;
-    const n = this.free.nodeCount;
-    this.#scan(0, r.perNode, r.startAt); // leaves what is free at r.startAt in the scratch arrays
-    const s = scratchFor(n);
-    const { acc, cores, mem } = s.now;
-    this.free.copyFreeInto(acc, cores, mem);
-    const { acc: atAcc, cores: atCores, mem: atMem } = s.scan;
-    for (const i of r.nodeIndices) {
-      atAcc[i] = atAcc[i]! - r.perNode.accelerators;
-      atCores[i] = atCores[i]! - r.perNode.cores;
-      atMem[i] = atMem[i]! - r.perNode.memoryMiB;
-    }
-    for (let i = 0; i < n; i++) {
-      acc[i] = Math.min(acc[i]!, atAcc[i]!);
-      cores[i] = Math.min(cores[i]!, atCores[i]!);
-      mem[i] = Math.min(mem[i]!, atMem[i]!);
-    }
-    this.#crossing = new PoolCapacity({ n, acc, cores, mem });
-    return this.#crossing;
+    const spare = this.#spareAtStart!;
+    r.nodeIndices.forEach((i, j) => crossing.lowerTo(i, { accelerators: spare[3 * j]!, cores: spare[3 * j + 1]!, memoryMiB: spare[3 * j + 2]! }));
+    this.#crossing = crossing;
+    return crossing;
   }
 
   #release(at: number, nodes: readonly number[], perNode: NodeRequest): void {
@@ -261,7 +275,15 @@ export class PoolState {
     }
     const chosen: number[] = [];
     for (let i = 0; i < n && chosen.length < nodes; i++) if (acc[i]! >= a && cores[i]! >= c && mem[i]! >= m) chosen.push(i);
-    return { startAt: at, nodeIndices: chosen };
+    const fit = { startAt: at, nodeIndices: chosen };
+    const free = new Float64Array(3 * chosen.length);
+    chosen.forEach((i, j) => {
+      free[3 * j] = acc[i]!;
+      free[3 * j + 1] = cores[i]!;
+      free[3 * j + 2] = mem[i]!;
+    });
+    this.#freeAtFit.set(fit, free);
+    return fit;
   }
 
   #sorted(): readonly number[] {
@@ -291,13 +313,20 @@ interface NodeArrays {
  * scan starts (nothing in a pass runs two at once), and allocating them per pool and pass was a
  * measurable share of a simulator's replay. Only their size survives a pass, never their content.
  */
-let shared: { readonly scan: NodeArrays; readonly now: NodeArrays } | null = null;
+let shared: { readonly scan: NodeArrays } | null = null;
 
-function scratchFor(n: number): { readonly scan: NodeArrays; readonly now: NodeArrays } {
+function scratchFor(n: number): { readonly scan: NodeArrays } {
   if (shared === null || shared.scan.acc.length < n) {
     const size = Math.max(n, 2 * (shared?.scan.acc.length ?? 0));
-    const arrays = (): NodeArrays => ({ acc: new Float64Array(size), cores: new Float64Array(size), mem: new Float64Array(size) });
-    shared = { scan: arrays(), now: arrays() };
+    shared = { scan: { acc: new Float64Array(size), cores: new Float64Array(size), mem: new Float64Array(size) } };
   }
   return shared;
+}
+
+function shapeKey(nodes: number, perNode: NodeRequest): string {
+  return `${perNode.accelerators} ${perNode.cores} ${perNode.memoryMiB} ${nodes}`;
+}
+
+function sameNodes(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
 }
