@@ -25,9 +25,11 @@ export class PoolCapacity {
   readonly nodeCount: number;
   /** Leaves start here; the tree has `2 × #leaves` entries per dimension, entry 1 the root. */
   readonly #leaves: number;
-  readonly #acc: Float64Array;
-  readonly #cores: Float64Array;
-  readonly #mem: Float64Array;
+  // Plain arrays of doubles, not typed arrays: a pass builds a tree per pool, and allocating typed
+  // arrays (outside the heap) cost more than filling them; these are copied from a template.
+  readonly #acc: number[];
+  readonly #cores: number[];
+  readonly #mem: number[];
   /** Flat (accelerators, cores, memoryMiB, nodes) quadruples of requests that did not fit. */
   readonly #misses: number[] = [];
 
@@ -40,11 +42,9 @@ export class PoolCapacity {
       // A copy of another pool capacity as it is now (what it remembers of misses aside).
       this.nodeCount = freeByNode.nodeCount;
       this.#leaves = freeByNode.#leaves;
-      const l = 2 * this.#leaves;
-      const buffer = freeByNode.#acc.buffer.slice(freeByNode.#acc.byteOffset, freeByNode.#acc.byteOffset + 3 * l * Float64Array.BYTES_PER_ELEMENT);
-      this.#acc = new Float64Array(buffer, 0, l);
-      this.#cores = new Float64Array(buffer, l * Float64Array.BYTES_PER_ELEMENT, l);
-      this.#mem = new Float64Array(buffer, 2 * l * Float64Array.BYTES_PER_ELEMENT, l);
+      this.#acc = freeByNode.#acc.slice();
+      this.#cores = freeByNode.#cores.slice();
+      this.#mem = freeByNode.#mem.slice();
       return;
     }
     const arrays = Array.isArray(freeByNode) ? null : (freeByNode as FreeArrays);
@@ -54,19 +54,14 @@ export class PoolCapacity {
     while (leaves < n) leaves *= 2;
     this.nodeCount = n;
     this.#leaves = leaves;
-    // One buffer for the three trees; padding leaves hold -Infinity: they never have room for anything.
-    const buffer = new ArrayBuffer(3 * 2 * leaves * Float64Array.BYTES_PER_ELEMENT);
-    const acc = new Float64Array(buffer, 0, 2 * leaves);
-    const cores = new Float64Array(buffer, 2 * leaves * Float64Array.BYTES_PER_ELEMENT, 2 * leaves);
-    const mem = new Float64Array(buffer, 4 * leaves * Float64Array.BYTES_PER_ELEMENT, 2 * leaves);
+    // Every entry starts at -Infinity: padding leaves never have room for anything.
+    const empty = emptyTree(2 * leaves);
+    const acc = empty.slice();
+    const cores = empty.slice();
+    const mem = empty.slice();
     this.#acc = acc;
     this.#cores = cores;
     this.#mem = mem;
-    if (n < leaves) {
-      acc.fill(-Infinity, leaves + n);
-      cores.fill(-Infinity, leaves + n);
-      mem.fill(-Infinity, leaves + n);
-    }
     if (arrays !== null) {
       const a = arrays.acc;
       const c = arrays.cores;
@@ -95,9 +90,14 @@ export class PoolCapacity {
   /** Copies what is free on every node into three arrays of at least `nodeCount` entries. */
   copyFreeInto(acc: Float64Array, cores: Float64Array, mem: Float64Array): void {
     const l = this.#leaves;
-    acc.set(this.#acc.subarray(l, l + this.nodeCount));
-    cores.set(this.#cores.subarray(l, l + this.nodeCount));
-    mem.set(this.#mem.subarray(l, l + this.nodeCount));
+    const fromAcc = this.#acc;
+    const fromCores = this.#cores;
+    const fromMem = this.#mem;
+    for (let i = 0; i < this.nodeCount; i++) {
+      acc[i] = fromAcc[l + i]!;
+      cores[i] = fromCores[l + i]!;
+      mem[i] = fromMem[l + i]!;
+    }
   }
 
   /** What is free on node `i` now. */
@@ -246,4 +246,18 @@ export class PoolCapacity {
     misses.push(a, c, m, nodes);
   }
 
+}
+
+/** Per size, an array of that many -Infinity (doubles), which trees copy: a copy is cheaper than a fill. */
+const EMPTY_TREES = new Map<number, readonly number[]>();
+
+function emptyTree(size: number): number[] {
+  let t = EMPTY_TREES.get(size);
+  if (t === undefined) {
+    const a: number[] = [];
+    for (let i = 0; i < size; i++) a.push(-Infinity);
+    t = a;
+    EMPTY_TREES.set(size, t);
+  }
+  return t as number[];
 }
