@@ -5,12 +5,11 @@ export const FEWER_THAN_NEEDED = -1;
 
 const MAX_REMEMBERED_MISSES = 32;
 
-/** Free capacity of `n` nodes as three arrays: accelerators, cores and memory per node. */
-export interface FreeArrays {
-  readonly n: number;
-  readonly acc: ArrayLike<number>;
-  readonly cores: ArrayLike<number>;
-  readonly mem: ArrayLike<number>;
+/** The arrays a `PoolCapacity` keeps its tree in, for a caller that builds one per pass to hand back. */
+export interface TreeStorage {
+  acc: number[];
+  cores: number[];
+  mem: number[];
 }
 
 /**
@@ -34,51 +33,50 @@ export class PoolCapacity {
   readonly #misses: number[] = [];
 
   /**
-   * Free capacity per node: a list of requests, the first `n` entries of three arrays
-   * (accelerators, cores, memory), or a copy of another `PoolCapacity`.
+   * Free capacity per node: a list of requests, or a copy of another `PoolCapacity` as it is now
+   * (what it remembers of misses aside). With `storage` the tree is written into those arrays,
+   * whatever they held (a caller that builds a tree per pass reuses the last pass's).
    */
-  constructor(freeByNode: readonly NodeRequest[] | FreeArrays | PoolCapacity) {
-    if (freeByNode instanceof PoolCapacity) {
-      // A copy of another pool capacity as it is now (what it remembers of misses aside).
-      this.nodeCount = freeByNode.nodeCount;
-      this.#leaves = freeByNode.#leaves;
-      this.#acc = freeByNode.#acc.slice();
-      this.#cores = freeByNode.#cores.slice();
-      this.#mem = freeByNode.#mem.slice();
-      return;
-    }
-    const arrays = Array.isArray(freeByNode) ? null : (freeByNode as FreeArrays);
-    const list = arrays === null ? (freeByNode as readonly NodeRequest[]) : null;
-    const n = arrays === null ? list!.length : arrays.n;
+  constructor(source: readonly NodeRequest[] | PoolCapacity, storage?: TreeStorage) {
+    const copy = source instanceof PoolCapacity ? source : null;
+    const n = copy !== null ? copy.nodeCount : (source as readonly NodeRequest[]).length;
     let leaves = 1;
     while (leaves < n) leaves *= 2;
     this.nodeCount = n;
     this.#leaves = leaves;
-    // Every entry starts at -Infinity: padding leaves never have room for anything.
-    const empty = emptyTree(2 * leaves);
-    const acc = empty.slice();
-    const cores = empty.slice();
-    const mem = empty.slice();
+    const size = 2 * leaves;
+    const reuse = storage !== undefined && storage.acc.length === size;
+    const acc = reuse ? storage.acc : emptyTree(size).slice();
+    const cores = reuse ? storage.cores : emptyTree(size).slice();
+    const mem = reuse ? storage.mem : emptyTree(size).slice();
+    if (storage !== undefined && !reuse) {
+      storage.acc = acc;
+      storage.cores = cores;
+      storage.mem = mem;
+    }
     this.#acc = acc;
     this.#cores = cores;
     this.#mem = mem;
-    if (arrays !== null) {
-      const a = arrays.acc;
-      const c = arrays.cores;
-      const m = arrays.mem;
-      for (let i = 0; i < n; i++) {
-        acc[leaves + i] = a[i]!;
-        cores[leaves + i] = c[i]!;
-        mem[leaves + i] = m[i]!;
+    if (copy !== null) {
+      const fromAcc = copy.#acc;
+      const fromCores = copy.#cores;
+      const fromMem = copy.#mem;
+      for (let k = 1; k < size; k++) {
+        acc[k] = fromAcc[k]!;
+        cores[k] = fromCores[k]!;
+        mem[k] = fromMem[k]!;
       }
-    } else {
-      for (let i = 0; i < n; i++) {
-        const free = list![i]!;
-        acc[leaves + i] = free.accelerators;
-        cores[leaves + i] = free.cores;
-        mem[leaves + i] = free.memoryMiB;
-      }
+      return;
     }
+    const list = source as readonly NodeRequest[];
+    for (let i = 0; i < n; i++) {
+      const free = list[i]!;
+      acc[leaves + i] = free.accelerators;
+      cores[leaves + i] = free.cores;
+      mem[leaves + i] = free.memoryMiB;
+    }
+    // Padding leaves hold -Infinity: they never have room for anything.
+    for (let i = leaves + n; i < size; i++) acc[i] = cores[i] = mem[i] = -Infinity;
     for (let k = leaves - 1; k >= 1; k--) {
       const l = 2 * k;
       acc[k] = Math.max(acc[l]!, acc[l + 1]!);

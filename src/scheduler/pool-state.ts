@@ -1,5 +1,5 @@
 import type { NodeRequest } from '../core/resources.js';
-import { PoolCapacity } from './capacity.js';
+import { PoolCapacity, type TreeStorage } from './capacity.js';
 import type { PoolView, RunningJob } from './types.js';
 
 /** `fitCount` result: the gang fits now, but only by taking room a reservation on the pool needs. */
@@ -11,6 +11,12 @@ export interface PoolReservation {
   readonly startAt: number;
   readonly nodeIndices: readonly number[];
   readonly perNode: NodeRequest;
+}
+
+/** Arrays a pool's capacity trees may be built in, pass after pass (see `Network.storageOf`). */
+export interface PoolStorage {
+  readonly free: TreeStorage;
+  readonly crossing: TreeStorage;
 }
 
 /** The earliest time a gang fits on a pool, and on which nodes. */
@@ -35,9 +41,7 @@ export class PoolState {
   // by time (ties in insertion order) once a scan has needed it, and later ones are put into place.
   readonly #time: number[] = [];
   readonly #nodes: (readonly number[])[] = [];
-  readonly #acc: number[] = [];
-  readonly #cores: number[] = [];
-  readonly #mem: number[] = [];
+  readonly #per: NodeRequest[] = [];
   #order: number[] | null = null;
   /** Accelerators and cores free now, summed over the nodes (kept by `take`). */
   #freeAcc = 0;
@@ -56,9 +60,15 @@ export class PoolState {
   /** What each earliest fit found free on its nodes at its start (3 numbers per node), for `reserve`. */
   readonly #freeAtFit = new WeakMap<EarliestFit, Float64Array>();
 
-  /** `releases` are the running jobs on this pool; an `endsAt` already past counts as `now`. */
-  constructor(pool: PoolView, releases: readonly RunningJob[], now: number) {
-    this.free = new PoolCapacity(pool.freeByNode);
+  readonly #storage: PoolStorage | undefined;
+
+  /**
+   * `releases` are the running jobs on this pool; an `endsAt` already past counts as `now`. With
+   * `storage` the capacity trees are written into the arrays left there by the last pass.
+   */
+  constructor(pool: PoolView, releases: readonly RunningJob[], now: number, storage?: PoolStorage) {
+    this.free = new PoolCapacity(pool.freeByNode, storage?.free);
+    this.#storage = storage;
     this.#cap = pool.perNode;
     this.#now = now;
     const n = this.free.nodeCount;
@@ -122,8 +132,8 @@ export class PoolState {
       let a = 0;
       let c = 0;
       for (const k of order) {
-        a += this.#acc[k]! * this.#nodes[k]!.length;
-        c += this.#cores[k]! * this.#nodes[k]!.length;
+        a += this.#per[k]!.accelerators * this.#nodes[k]!.length;
+        c += this.#per[k]!.cores * this.#nodes[k]!.length;
         acc.push(a);
         cs.push(c);
       }
@@ -200,7 +210,7 @@ export class PoolState {
   #crossingNow(): PoolCapacity {
     if (this.#crossing !== null) return this.#crossing;
     // Off the reserved nodes a job may take what is free now: releases only add room by the start.
-    const crossing = new PoolCapacity(this.free);
+    const crossing = new PoolCapacity(this.free, this.#storage?.crossing);
     const r = this.#reservation!;
     const spare = this.#spareAtStart!;
     r.nodeIndices.forEach((i, j) => crossing.lowerTo(i, { accelerators: spare[3 * j]!, cores: spare[3 * j + 1]!, memoryMiB: spare[3 * j + 2]! }));
@@ -212,9 +222,7 @@ export class PoolState {
     const k = this.#time.length;
     this.#time.push(at);
     this.#nodes.push(nodes);
-    this.#acc.push(perNode.accelerators);
-    this.#cores.push(perNode.cores);
-    this.#mem.push(perNode.memoryMiB);
+    this.#per.push(perNode);
     this.#releasedAcc = null;
     this.#releasedCores = null;
     const order = this.#order;
@@ -260,9 +268,10 @@ export class PoolState {
       // Every release at this instant, before looking again.
       while (e < order.length && time[order[e]!] === at) {
         const k = order[e++]!;
-        const ra = this.#acc[k]!;
-        const rc = this.#cores[k]!;
-        const rm = this.#mem[k]!;
+        const per = this.#per[k]!;
+        const ra = per.accelerators;
+        const rc = per.cores;
+        const rm = per.memoryMiB;
         for (const i of this.#nodes[k]!) {
           const before = acc[i]! >= a && cores[i]! >= c && mem[i]! >= m;
           // Never beyond the node's size, should the snapshot list more releases than it has use.

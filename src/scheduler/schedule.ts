@@ -14,7 +14,7 @@ import {
 import { FairQueue, networkCapacity } from './fairshare.js';
 import { limitFacts } from './feasibility.js';
 import { Network } from './network.js';
-import { PoolState, WOULD_DELAY_RESERVATION } from './pool-state.js';
+import { PoolState, WOULD_DELAY_RESERVATION, type PoolReservation } from './pool-state.js';
 import { referenceOf, runSeconds, speedRatio } from './runtime.js';
 import { relativeTo, weightsOf } from './score.js';
 import {
@@ -118,10 +118,11 @@ export function schedule(snapshot: Snapshot, policy: Partial<Policy> = DEFAULT_P
     }
     if (lastPool !== undefined) releases[lastPool]!.push(r);
   }
-  const states = refs.map((r, p) => new PoolState(r.pool, releases[p]!, now));
+  const states = refs.map((r, p) => new PoolState(r.pool, releases[p]!, now, net.storageOf(p)));
   const frees = states.map((st) => st.free);
   /** 1 for a pool that holds a reservation (the hot loop's copy of `PoolState.reservation !== null`). */
-  const reservedPool = new Uint8Array(poolCount);
+  const scratch = scratchOf(net);
+  const reservedPool = scratch.reservedPool.fill(0);
   const { regionOf, chipOf, centerOf, online, acceleratorWatts, grid, prices, capAcc, capCores, capMem, nodeCount, fenAcc, fenCore, pue, chipIndex } = net;
   const chips = net.chips;
   const regionCount = net.regions.length;
@@ -139,35 +140,12 @@ export function schedule(snapshot: Snapshot, policy: Partial<Policy> = DEFAULT_P
 
   // Scratch reused by every job. Per chip: status, run seconds, efficiency; per region: residency,
   // stage-in, egress; per option (a start now on each pool, plus at most one plan per pool).
-  const chipStatus = new Int32Array(chips.length);
-  const chipRun = new Float64Array(chips.length);
-  const chipEff = new Float64Array(chips.length);
-  const regionOk = new Uint8Array(regionCount);
-  const stageSec = new Float64Array(regionCount);
-  const egressFen = new Float64Array(regionCount);
-  const stageJob = new Int32Array(regionCount).fill(-1);
+  const { chipStatus, chipRun, chipEff, regionOk, stageSec, egressFen, commandOk } = scratch;
+  const stageJob = scratch.stageJob.fill(-1);
+  const commandJob = scratch.commandJob.fill(-1);
   const inputTables: { seconds: Float64Array; fen: Float64Array }[] = [];
-  const commandJob = new Int32Array(net.centers.length).fill(-1);
-  const commandOk = new Uint8Array(net.centers.length);
-  const maxOptions = 2 * poolCount;
-  const optPool = new Int32Array(maxOptions);
-  const optKind = new Uint8Array(maxOptions);
-  const optStart = new Float64Array(maxOptions);
-  const optRun = new Float64Array(maxOptions);
-  const optCompletion = new Float64Array(maxOptions);
-  const optCompute = new Float64Array(maxOptions);
-  const optEnergy = new Float64Array(maxOptions);
-  const optCarbon = new Float64Array(maxOptions);
-  const optScore = new Float64Array(maxOptions);
-  const optNodes: (readonly number[] | null)[] = new Array<readonly number[] | null>(maxOptions).fill(null);
-  const fullPools = new Int32Array(poolCount);
-  const poolSeen = new Int32Array(poolCount).fill(-1);
-  const deferOnly = new Int32Array(poolCount);
-  // Capacity promised to jobs deferred in this pass, per pool and hour (accelerators, or cores for
-  // CPU jobs): a deferred job holds no nodes, so without this every movable job would be deferred to
-  // the same cheap or green hour and find it full. An hour is offered only while what running jobs
-  // and this pass's placements still hold then, plus the promises, leaves room for the job. (Every
-  // pass re-decides every waiting job, so the promises of one pass are the whole plan.)
+  const { optPool, optKind, optStart, optRun, optCompletion, optCompute, optEnergy, optCarbon, optScore, optNodes, fullPools, deferOnly } = scratch;
+  const poolSeen = scratch.poolSeen.fill(-1);
   const promised: (Map<number, number> | undefined)[] = new Array<Map<number, number> | undefined>(poolCount);
   const unitsOf = (p: number): number => {
     const per = refs[p]!.pool.perNode;
@@ -290,7 +268,8 @@ export function schedule(snapshot: Snapshot, policy: Partial<Policy> = DEFAULT_P
     return score(compute + egressOn(p), stageOn(p) + run, energyKwh(watts, run, pue[p]!) * grid[p]!.min);
   };
 
-  const explain: ExplainContext = { net, states, now };
+  const reservationOn: (PoolReservation | null)[] = refs.map(() => null);
+  const explain: ExplainContext = { net, reservationOn, now };
   const statusRows = new StatusArena(poolCount, snapshot.jobs.length);
   const placements: Placement[] = [];
   const reservations: Reservation[] = [];
@@ -626,7 +605,9 @@ export function schedule(snapshot: Snapshot, policy: Partial<Policy> = DEFAULT_P
     let wait: Wait;
     if (optKind[chosen] === RESERVED) {
       const nodeIndices = optNodes[chosen]!;
-      states[p]!.reserve({ jobId: job.id, startAt: option.startAt, nodeIndices, perNode: want });
+      const reservation = { jobId: job.id, startAt: option.startAt, nodeIndices, perNode: want };
+      states[p]!.reserve(reservation);
+      reservationOn[p] = reservation;
       reservedPool[p] = 1;
       reservationsLeft--;
       reservations.push({ jobId: job.id, centerId: center.id, poolId: pool.id, startAt: option.startAt, nodeIndices, option });
@@ -678,7 +659,8 @@ const FOR_CAPACITY: Wait = Object.freeze({ kind: 'capacity', reservedAt: null })
 /** What an explanation needs from the pass to write its sentences later. */
 interface ExplainContext {
   readonly net: Network;
-  readonly states: readonly PoolState[];
+  /** Per pool, its reservation once the pass made one (explanations outlive the pass's pool states). */
+  readonly reservationOn: readonly (PoolReservation | null)[];
   readonly now: number;
 }
 
@@ -686,7 +668,7 @@ interface ExplainContext {
 function factsOf(c: ExplainContext, job: PendingJob, p: number, s: number): DetailFacts | undefined {
   const { center, pool } = c.net.refs[p]!;
   if (s === WOULD_DELAY_RESERVATION) {
-    const r = c.states[p]!.reservation!;
+    const r = c.reservationOn[p]!;
     const stage = c.net.routes.stageIn(job.inputs, center.region).seconds;
     return { now: c.now, blockedBy: { jobId: r.jobId, startAt: r.startAt, holdUntil: c.now + (stage + job.walltimeSeconds) * 1000 } };
   }
@@ -864,4 +846,79 @@ class StatusArena {
   get block(): Int16Array {
     return this.#block;
   }
+}
+
+/**
+ * A pass's working arrays, per network: written before they are read (or reset at the start of a
+ * pass), never part of a result, so a caller that hands `schedule` the same `Network` pass after
+ * pass (a simulator) allocates them once.
+ */
+class PassScratch {
+  readonly reservedPool: Uint8Array;
+  // per chip
+  readonly chipStatus: Int32Array;
+  readonly chipRun: Float64Array;
+  readonly chipEff: Float64Array;
+  // per region
+  readonly regionOk: Uint8Array;
+  readonly stageSec: Float64Array;
+  readonly egressFen: Float64Array;
+  readonly stageJob: Int32Array;
+  // per center
+  readonly commandJob: Int32Array;
+  readonly commandOk: Uint8Array;
+  // per option: a start now on each pool, plus at most one plan per pool
+  readonly optPool: Int32Array;
+  readonly optKind: Uint8Array;
+  readonly optStart: Float64Array;
+  readonly optRun: Float64Array;
+  readonly optCompletion: Float64Array;
+  readonly optCompute: Float64Array;
+  readonly optEnergy: Float64Array;
+  readonly optCarbon: Float64Array;
+  readonly optScore: Float64Array;
+  readonly optNodes: (readonly number[] | null)[];
+  // per pool
+  readonly fullPools: Int32Array;
+  readonly deferOnly: Int32Array;
+  readonly poolSeen: Int32Array;
+
+  constructor(net: Network) {
+    const pools = net.refs.length;
+    const options = 2 * pools;
+    this.reservedPool = new Uint8Array(pools);
+    this.chipStatus = new Int32Array(net.chips.length);
+    this.chipRun = new Float64Array(net.chips.length);
+    this.chipEff = new Float64Array(net.chips.length);
+    this.regionOk = new Uint8Array(net.regions.length);
+    this.stageSec = new Float64Array(net.regions.length);
+    this.egressFen = new Float64Array(net.regions.length);
+    this.stageJob = new Int32Array(net.regions.length);
+    this.commandJob = new Int32Array(net.centers.length);
+    this.commandOk = new Uint8Array(net.centers.length);
+    this.optPool = new Int32Array(options);
+    this.optKind = new Uint8Array(options);
+    this.optStart = new Float64Array(options);
+    this.optRun = new Float64Array(options);
+    this.optCompletion = new Float64Array(options);
+    this.optCompute = new Float64Array(options);
+    this.optEnergy = new Float64Array(options);
+    this.optCarbon = new Float64Array(options);
+    this.optScore = new Float64Array(options);
+    this.optNodes = new Array<readonly number[] | null>(options).fill(null);
+    this.fullPools = new Int32Array(pools);
+    this.deferOnly = new Int32Array(pools);
+    this.poolSeen = new Int32Array(pools);
+  }
+}
+
+const SCRATCH = new WeakMap<Network, PassScratch>();
+
+function scratchOf(net: Network): PassScratch {
+  let s = SCRATCH.get(net);
+  if (s === undefined) {
+    s = new PassScratch(net);
+    SCRATCH.set(net, s);
+  }
+  return s;
 }
