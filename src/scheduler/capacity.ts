@@ -98,6 +98,20 @@ export class PoolCapacity {
     }
   }
 
+  /** What is free now, summed over the nodes. */
+  totals(): NodeRequest {
+    const l = this.#leaves;
+    let accelerators = 0;
+    let cores = 0;
+    let memoryMiB = 0;
+    for (let i = 0; i < this.nodeCount; i++) {
+      accelerators += this.#acc[l + i]!;
+      cores += this.#cores[l + i]!;
+      memoryMiB += this.#mem[l + i]!;
+    }
+    return { accelerators, cores, memoryMiB };
+  }
+
   /** What is free on node `i` now. */
   freeOn(i: number): NodeRequest {
     const k = this.#leaves + i;

@@ -43,9 +43,9 @@ export class PoolState {
   readonly #nodes: (readonly number[])[] = [];
   readonly #per: NodeRequest[] = [];
   #order: number[] | null = null;
-  /** Accelerators and cores free now, summed over the nodes (kept by `take`). */
-  #freeAcc = 0;
-  #freeCores = 0;
+  /** Accelerators and cores free now, summed over the nodes: counted when `heldAt` first needs them, then kept by `take`. */
+  #freeAcc = -1;
+  #freeCores = -1;
   /** Per position in `#order`, accelerators and cores released up to and including it (built on demand). */
   #releasedAcc: number[] | null = null;
   #releasedCores: number[] | null = null;
@@ -72,10 +72,6 @@ export class PoolState {
     this.#cap = pool.perNode;
     this.#now = now;
     const n = this.free.nodeCount;
-    for (const f of pool.freeByNode) {
-      this.#freeAcc += f.accelerators;
-      this.#freeCores += f.cores;
-    }
     for (const r of releases) {
       const at = Math.max(now, r.endsAt);
       if (!Number.isFinite(at)) continue;
@@ -113,8 +109,10 @@ export class PoolState {
       if (crossing !== null) for (const i of taken) crossing.lowerTo(i, this.free.freeOn(i));
     }
     this.#release(holdUntil, taken, perNode);
-    this.#freeAcc -= nodes * perNode.accelerators;
-    this.#freeCores -= nodes * perNode.cores;
+    if (this.#freeAcc >= 0) {
+      this.#freeAcc -= nodes * perNode.accelerators;
+      this.#freeCores -= nodes * perNode.cores;
+    }
     this.#version++;
     return taken;
   }
@@ -125,6 +123,11 @@ export class PoolState {
    * pool (not per node: for planning capacity by the hour, not for placing).
    */
   heldAt(t: number, cores: boolean): number {
+    if (this.#freeAcc < 0) {
+      const totals = this.free.totals();
+      this.#freeAcc = totals.accelerators;
+      this.#freeCores = totals.cores;
+    }
     const order = this.#sorted();
     if (this.#releasedAcc === null || this.#releasedAcc.length !== order.length) {
       const acc: number[] = [];

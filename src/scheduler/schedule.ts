@@ -96,7 +96,7 @@ const HOUR_MS = 3_600_000;
  */
 export function schedule(snapshot: Snapshot, policy: Partial<Policy> = DEFAULT_POLICY, network?: Network): ScheduleResult {
   const now = snapshot.now;
-  const pol = { ...DEFAULT_POLICY, ...policy };
+  const pol: Policy = policy === DEFAULT_POLICY ? DEFAULT_POLICY : { ...DEFAULT_POLICY, ...policy };
   const net = network ?? new Network(snapshot);
   const refs = net.refs;
   const poolCount = refs.length;

@@ -180,7 +180,8 @@ interface Slot {
   readonly grid: HourlyCurve;
   readonly watts: number;
   readonly pue: number;
-  // Aggregates of `free`, recomputed when dirty: totals and per-node maxima.
+  // Aggregates of `free`: totals and per-node maxima, kept by starts and ends; recounted before a
+  // pass when dirty (at first, and after a start took from a node that may have held a maximum).
   dirty: boolean;
   totA: number;
   totC: number;
@@ -754,8 +755,13 @@ export class Simulation {
         throw new Error(`the scheduler placed job ${p.jobId} on node ${i} of ${slot.id}, which has no room for it`);
       }
       slot.free[i] = left.accelerators === 0 && left.cores === 0 && left.memoryMiB === 0 ? ZERO : left;
+      // The slot's totals follow; its maxima only when this node may have held one (then recounted).
+      if (f.accelerators === slot.maxA || f.cores === slot.maxC || f.memoryMiB === slot.maxM) slot.dirty = true;
     }
-    slot.dirty = true;
+    const n = p.nodeIndices.length;
+    slot.totA -= n * want.accelerators;
+    slot.totC -= n * want.cores;
+    slot.totM -= n * want.memoryMiB;
     const option = p.option;
     const nowMs = this.#clock.now();
     const usesChip = want.accelerators > 0 && slot.chip !== null;
@@ -816,9 +822,16 @@ export class Simulation {
     const want = r.job.pending.perNode;
     for (const i of r.nodes) {
       const f = slot.free[i]!;
-      slot.free[i] = { accelerators: f.accelerators + want.accelerators, cores: f.cores + want.cores, memoryMiB: f.memoryMiB + want.memoryMiB };
+      const back = { accelerators: f.accelerators + want.accelerators, cores: f.cores + want.cores, memoryMiB: f.memoryMiB + want.memoryMiB };
+      slot.free[i] = back;
+      if (back.accelerators > slot.maxA) slot.maxA = back.accelerators;
+      if (back.cores > slot.maxC) slot.maxC = back.cores;
+      if (back.memoryMiB > slot.maxM) slot.maxM = back.memoryMiB;
     }
-    slot.dirty = true;
+    const n = r.nodes.length;
+    slot.totA += n * want.accelerators;
+    slot.totC += n * want.cores;
+    slot.totM += n * want.memoryMiB;
     const scope = this.#scopes[this.#spec.binding === 'late' ? 0 : slot.centerIndex]!;
     // Out of the scope's running arrays (in `endsAt` order: found from the first one ending with it).
     let at = firstEndingAfter(scope.runs, r.running.endsAt - 1e-3);
