@@ -96,7 +96,7 @@ const HOUR_MS = 3_600_000;
  */
 export function schedule(snapshot: Snapshot, policy: Partial<Policy> = DEFAULT_POLICY, network?: Network): ScheduleResult {
   const now = snapshot.now;
-  const pol: Policy = policy === DEFAULT_POLICY ? DEFAULT_POLICY : { ...DEFAULT_POLICY, ...policy };
+  const pol: Policy = isComplete(policy) ? policy : { ...DEFAULT_POLICY, ...policy };
   const net = network ?? new Network(snapshot);
   const refs = net.refs;
   const poolCount = refs.length;
@@ -126,8 +126,8 @@ export function schedule(snapshot: Snapshot, policy: Partial<Policy> = DEFAULT_P
   const { regionOf, chipOf, centerOf, online, acceleratorWatts, grid, prices, capAcc, capCores, capMem, nodeCount, fenAcc, fenCore, pue, chipIndex } = net;
   const chips = net.chips;
   const regionCount = net.regions.length;
-  // Speed ratios to every chip, by reference chip, one table per speed metric.
-  const ratios = { fp16: new Map<string, Float64Array>(), fp32: new Map<string, Float64Array>() };
+  // Speed ratios to every chip, by reference chip, one table per speed metric (they depend on the network's chips only).
+  const ratios = scratch.ratios;
   const ratiosFor = (reference: string, metric: PendingJob['speedMetric']): Float64Array => {
     const byReference = ratios[metric] ?? ratios.fp16;
     let r = byReference.get(reference);
@@ -653,6 +653,15 @@ export function schedule(snapshot: Snapshot, policy: Partial<Policy> = DEFAULT_P
 }
 
 const NO_OPTIONS: readonly PlacementOption[] = Object.freeze([]);
+
+const KNOBS = Object.keys(DEFAULT_POLICY) as (keyof Policy)[];
+
+/** Whether `p` sets every knob (a caller passing the same complete policy every pass spares a copy). */
+function isComplete(p: Partial<Policy>): p is Policy {
+  for (const k of KNOBS) if (p[k] === undefined) return false;
+  return true;
+}
+
 const NEVER: Wait = Object.freeze({ kind: 'never' });
 const FOR_CAPACITY: Wait = Object.freeze({ kind: 'capacity', reservedAt: null });
 
@@ -882,6 +891,8 @@ class PassScratch {
   readonly fullPools: Int32Array;
   readonly deferOnly: Int32Array;
   readonly poolSeen: Int32Array;
+  /** Speed ratios to every chip, by speed metric and reference chip. */
+  readonly ratios = { fp16: new Map<string, Float64Array>(), fp32: new Map<string, Float64Array>() };
 
   constructor(net: Network) {
     const pools = net.refs.length;

@@ -328,7 +328,7 @@ export class Simulation {
     this.#o = options;
     this.#spec = POLICIES[options.policy];
     if (this.#spec === undefined) throw new Error(`unknown policy "${options.policy}"`);
-    this.#knobs = { ...this.#spec.knobs, ...options.scheduler };
+    this.#knobs = { ...DEFAULT_POLICY, ...this.#spec.knobs, ...options.scheduler };
     const model = options.model;
     this.#model = model;
     this.#views = new LiveViews(model);
