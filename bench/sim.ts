@@ -151,7 +151,7 @@ json['elasticflow'] = byPolicy(efRuns);
       'Capacity: each cluster keeps the capacity the network builder gives it (p99 of its own concurrent demand, whole 8-GPU nodes); `pooledBound` is the same 3,504 GPUs as one center, replayed FCFS + EASY: a bound on waits for this trace, not a proof.',
       'Prices and carbon: clusters alternate east and west hubs; western GPUs cost 80% of eastern ones, and western carbon assumes the green-power contracts of docs/sim-network.md (without them Ningxia and Inner Mongolia would be dirtier than the east).',
       'ElasticFlow has no requested times: walltimes are the actual durations (perfect estimates), which flatters backfilling in every policy alike.',
-      "Late-binding policies use the production scheduler's defaults (look-ahead 24 h, min saving to wait 10%, up to 64 reservations); early-binding ones FCFS + EASY at their center with no look-ahead.",
+      "Late-binding policies use the production scheduler's defaults (look-ahead 24 h, min saving to wait 10%, a wait must pay for its delay: delayPerSaving 2, up to 64 reservations); early-binding ones FCFS + EASY at their center with no look-ahead.",
       '`greenest-now` is a sensitivity run, not one of the compared policies: `greenest` with the scheduler\'s look-ahead set to 0 h (greenest pool free now; no waiting for a greener hour or pool).',
     ],
   });
