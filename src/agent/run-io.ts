@@ -1,11 +1,12 @@
-import { mkdir, open, rename, rm, writeFile, type FileHandle } from 'node:fs/promises';
+import { link, mkdir, open, readFile, rename, rm, stat, unlink, writeFile, type FileHandle } from 'node:fs/promises';
 import { dirname, isAbsolute, join, resolve, sep } from 'node:path';
 import type { Lease } from '../core/agent-protocol.js';
 import { utf8TextOf } from './utf8-text.js';
 
 /**
  * What every connector does the same way with a run on the file system: its environment, the files
- * it ships into its working directory, and reading its output by byte offset.
+ * it ships into its working directory, reading its output by byte offset, and the small marker
+ * files of its folder (`exit`, written by the run; `stop`, written by the connector).
  */
 
 /** The agent's variables a run inherits; everything else of the agent's environment stays out. */
@@ -89,8 +90,78 @@ export async function removeRunDir(runsDir: string, dir: string, key: string): P
   try {
     await rename(dir, doomed);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+    if (isCode(error, 'ENOENT')) return;
     throw error;
   }
   await rm(doomed, { recursive: true, force: true });
+}
+
+/** Why a connector stopped a run: the content of the run folder's `stop` marker. */
+export const STOP_REASONS = ['cancelled', 'walltime-exceeded'] as const;
+export type StopReason = (typeof STOP_REASONS)[number];
+
+/** A marker file's content and when it was written (its mtime, ms). */
+export interface Marker<T> {
+  readonly value: T;
+  readonly at: number;
+}
+
+/** The run's exit status from its `exit` marker (null when the file holds no number), or null when there is none yet. */
+export async function readExit(dir: string): Promise<Marker<number | null> | null> {
+  const marker = await readMarker(join(dir, 'exit'));
+  if (!marker) return null;
+  const code = Number.parseInt(marker.value, 10);
+  return { value: Number.isNaN(code) ? null : code, at: marker.at };
+}
+
+/** Why the connector stopped the run (an unknown word reads as `cancelled`), or null when it did not. */
+export async function readStop(dir: string): Promise<Marker<StopReason> | null> {
+  const marker = await readMarker(join(dir, 'stop'));
+  if (!marker) return null;
+  return { value: STOP_REASONS.find((r) => r === marker.value) ?? 'cancelled', at: marker.at };
+}
+
+/** Tells apart the temporary files of writeStop() calls made in the same millisecond. */
+let stopSequence = 0;
+
+/** Writes the stop marker unless one exists: link() fails on an existing name, so the first reason wins. */
+export async function writeStop(dir: string, reason: StopReason): Promise<void> {
+  stopSequence += 1;
+  const tmp = join(dir, `stop.${process.pid}.${Date.now()}.${stopSequence}.tmp`);
+  await writeFile(tmp, `${reason}\n`, { mode: 0o600 });
+  try {
+    await link(tmp, join(dir, 'stop'));
+  } catch (error) {
+    if (!isCode(error, 'EEXIST')) throw error;
+  } finally {
+    await unlink(tmp).catch(() => undefined);
+  }
+}
+
+/** Writes `text` to `path` through a rename, so a reader sees the old file or the new one, never half. */
+export async function writeAtomic(path: string, text: string): Promise<void> {
+  const tmp = `${path}.${process.pid}.tmp`;
+  await writeFile(tmp, text, { mode: 0o600 });
+  await rename(tmp, path);
+}
+
+export async function exists(path: string): Promise<boolean> {
+  return stat(path).then(
+    () => true,
+    () => false,
+  );
+}
+
+export function isCode(error: unknown, code: string): boolean {
+  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === code;
+}
+
+async function readMarker(path: string): Promise<Marker<string> | null> {
+  try {
+    const [text, info] = await Promise.all([readFile(path, 'utf8'), stat(path)]);
+    return { value: text.trim(), at: Math.round(info.mtimeMs) };
+  } catch (error) {
+    if (isCode(error, 'ENOENT')) return null;
+    throw error;
+  }
 }

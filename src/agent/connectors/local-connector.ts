@@ -1,10 +1,23 @@
 import { spawn } from 'node:child_process';
 import { constants as fsConstants, existsSync } from 'node:fs';
-import { access, link, mkdir, open, readFile, readdir, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
+import { access, mkdir, open, readFile, readdir, rm, stat } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
 import type { AgentPool, Lease, LogStream, RunRef, RunState, RunStatus } from '../../core/agent-protocol.js';
 import type { Connector } from '../connector.js';
-import { readTextChunk, removeRunDir, runEnvironment, writeLeaseFiles } from '../run-io.js';
+import {
+  exists,
+  isCode,
+  readExit,
+  readStop,
+  readTextChunk,
+  removeRunDir,
+  runEnvironment,
+  writeAtomic,
+  writeLeaseFiles,
+  writeStop,
+  type Marker,
+  type StopReason,
+} from '../run-io.js';
 
 /*
  * Layout of the state folder (everything the connector knows lives here, so a restarted agent, even
@@ -18,10 +31,6 @@ import { readTextChunk, removeRunDir, runEnvironment, writeLeaseFiles } from '..
  *                                      written before the first signal so the end is never mistaken for a crash
  *   work/<jobId>/                      default working directory; kept after forget so outputs survive
  */
-
-/** Why the connector stopped a run; the content of the `stop` marker. */
-export const STOP_REASONS = ['cancelled', 'walltime-exceeded'] as const;
-export type StopReason = (typeof STOP_REASONS)[number];
 
 export interface LocalConnectorOptions {
   readonly stateDir: string;
@@ -59,11 +68,6 @@ interface RunMeta {
   readonly workdir: string;
   /** Start time of the wrapper from /proc (clock ticks since boot): tells the wrapper from a process that reuses its pid. */
   readonly procStart: string | null;
-}
-
-interface Marker<T> {
-  readonly value: T;
-  readonly at: number;
 }
 
 /**
@@ -246,7 +250,7 @@ export class LocalConnector implements Connector {
    */
   async #stop(dir: string, meta: RunMeta, reason: StopReason): Promise<void> {
     if ((await readExit(dir)) || !(await isWrapperAlive(meta))) return;
-    await writeStopMarker(dir, reason);
+    await writeStop(dir, reason);
     signalGroup(meta.pid, 'SIGTERM');
     const key = runKey(meta.lease);
     this.#clearWalltime(key);
@@ -407,48 +411,10 @@ async function readMeta(dir: string): Promise<RunMeta | null> {
   }
 }
 
-async function readExit(dir: string): Promise<Marker<number | null> | null> {
-  const marker = await readMarker(join(dir, 'exit'));
-  if (!marker) return null;
-  const code = Number.parseInt(marker.value, 10);
-  return { value: Number.isNaN(code) ? null : code, at: marker.at };
-}
 
-async function readStop(dir: string): Promise<Marker<StopReason> | null> {
-  const marker = await readMarker(join(dir, 'stop'));
-  if (!marker) return null;
-  const reason = STOP_REASONS.find((r) => r === marker.value) ?? 'cancelled';
-  return { value: reason, at: marker.at };
-}
 
-async function readMarker(path: string): Promise<Marker<string> | null> {
-  try {
-    const [text, info] = await Promise.all([readFile(path, 'utf8'), stat(path)]);
-    return { value: text.trim(), at: Math.round(info.mtimeMs) };
-  } catch (error) {
-    if (isCode(error, 'ENOENT')) return null;
-    throw error;
-  }
-}
 
-/** Writes the stop marker unless one exists: link() fails on an existing name, so the first reason wins. */
-async function writeStopMarker(dir: string, reason: StopReason): Promise<void> {
-  const tmp = join(dir, `stop.${process.pid}.${Date.now()}.tmp`);
-  await writeFile(tmp, `${reason}\n`, { mode: 0o600 });
-  try {
-    await link(tmp, join(dir, 'stop'));
-  } catch (error) {
-    if (!isCode(error, 'EEXIST')) throw error;
-  } finally {
-    await unlink(tmp).catch(() => undefined);
-  }
-}
 
-async function writeAtomic(path: string, text: string): Promise<void> {
-  const tmp = `${path}.tmp`;
-  await writeFile(tmp, text, { mode: 0o600 });
-  await rename(tmp, path);
-}
 
 
 /** Names of the executable files in the PATH directories, deduplicated and sorted. */
@@ -474,14 +440,5 @@ async function commandsOnPath(path: string): Promise<string[]> {
   return [...names].sort();
 }
 
-async function exists(path: string): Promise<boolean> {
-  return stat(path).then(
-    () => true,
-    () => false,
-  );
-}
 
-function isCode(error: unknown, code: string): boolean {
-  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === code;
-}
 

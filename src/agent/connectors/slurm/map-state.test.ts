@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { StopReason } from './map-state.js';
+import type { StopReason } from '../../run-io.js';
 import { decodeExitStatus, mapSlurmState, mapVanished } from './map-state.js';
 
 /** A Slurm job as v0.0.38 reports it: state word, state reason, raw wait status. */

@@ -1,8 +1,5 @@
 import type { RunState } from '../../../core/agent-protocol.js';
-
-/** Why the connector itself stopped a run; the content of the run's `stop` marker. */
-export const STOP_REASONS = ['cancelled', 'walltime-exceeded'] as const;
-export type StopReason = (typeof STOP_REASONS)[number];
+import type { StopReason } from '../../run-io.js';
 
 /** A Slurm job's state as one of ours. */
 export interface SlurmOutcome {

@@ -1,8 +1,7 @@
-import { link, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Lease, RunStatus } from '../../../core/agent-protocol.js';
-import type { StopReason } from './map-state.js';
-import { STOP_REASONS } from './map-state.js';
+import { isCode, writeAtomic } from '../../run-io.js';
 
 /*
  * The files of one run, in `<stateDir>/runs/<jobId>.<attempt>/`:
@@ -41,11 +40,6 @@ export interface LastKnown {
   readonly seenAt: number;
 }
 
-export interface Marker<T> {
-  readonly value: T;
-  readonly at: number;
-}
-
 export async function readRecord(dir: string): Promise<RunRecord | null> {
   return readJson<RunRecord>(join(dir, 'run.json'));
 }
@@ -62,53 +56,6 @@ export async function writeLast(dir: string, last: LastKnown): Promise<void> {
   await writeAtomic(join(dir, 'last.json'), JSON.stringify(last, null, 2));
 }
 
-export async function readStop(dir: string): Promise<Marker<StopReason> | null> {
-  const marker = await readMarker(join(dir, 'stop'));
-  if (!marker) return null;
-  return { value: STOP_REASONS.find((r) => r === marker.value) ?? 'cancelled', at: marker.at };
-}
-
-/** Tells apart the temporary files of writeStop() calls made in the same millisecond. */
-let stopSequence = 0;
-
-/** Writes the stop marker unless one exists: link() fails on an existing name, so the first reason wins. */
-export async function writeStop(dir: string, reason: StopReason): Promise<void> {
-  stopSequence += 1;
-  const tmp = join(dir, `stop.${process.pid}.${Date.now()}.${stopSequence}.tmp`);
-  await writeFile(tmp, `${reason}\n`, { mode: 0o600 });
-  try {
-    await link(tmp, join(dir, 'stop'));
-  } catch (error) {
-    if (!isCode(error, 'EEXIST')) throw error;
-  } finally {
-    await unlink(tmp).catch(() => undefined);
-  }
-}
-
-export async function readExit(dir: string): Promise<Marker<number | null> | null> {
-  const marker = await readMarker(join(dir, 'exit'));
-  if (!marker) return null;
-  const code = Number.parseInt(marker.value, 10);
-  return { value: Number.isNaN(code) ? null : code, at: marker.at };
-}
-
-export async function writeAtomic(path: string, text: string): Promise<void> {
-  const tmp = `${path}.${process.pid}.tmp`;
-  await writeFile(tmp, text, { mode: 0o600 });
-  await rename(tmp, path);
-}
-
-export async function exists(path: string): Promise<boolean> {
-  return stat(path).then(
-    () => true,
-    () => false,
-  );
-}
-
-export function isCode(error: unknown, code: string): boolean {
-  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === code;
-}
-
 async function readJson<T>(path: string): Promise<T | null> {
   let text: string;
   try {
@@ -123,14 +70,3 @@ async function readJson<T>(path: string): Promise<T | null> {
     return null; // written through a rename, so only a hand-edited file is ever half
   }
 }
-
-async function readMarker(path: string): Promise<Marker<string> | null> {
-  try {
-    const [text, info] = await Promise.all([readFile(path, 'utf8'), stat(path)]);
-    return { value: text.trim(), at: Math.round(info.mtimeMs) };
-  } catch (error) {
-    if (isCode(error, 'ENOENT')) return null;
-    throw error;
-  }
-}
-

@@ -6,14 +6,26 @@ import { batchScript, jobNameOf, timeLimitMinutes } from './batch-script.js';
 import { detectSlurmApi } from './detect-version.js';
 import type { MappedPools, PoolCapacity, SlurmPool } from './map-pools.js';
 import { DEFAULT_ACCELERATOR_GRES, mapPools, poolCapacity } from './map-pools.js';
-import type { StopReason } from './map-state.js';
 import { mapSlurmState, mapVanished } from './map-state.js';
-import type { LastKnown, Marker, RunRecord } from './run-files.js';
-import { exists, isCode, readExit, readLast, readRecord, readStop, writeAtomic, writeLast, writeRecord, writeStop } from './run-files.js';
+import type { LastKnown, RunRecord } from './run-files.js';
+import { readLast, readRecord, writeLast, writeRecord } from './run-files.js';
 import type { SlurmApi, SlurmJob, SlurmJobSpec } from './slurm-api.js';
 import { isSlurmApiError } from './slurm-api.js';
 import { SlurmHttp } from './slurm-http.js';
-import { readTextChunk, removeRunDir, runEnvironment, writeLeaseFiles } from '../../run-io.js';
+import {
+  exists,
+  isCode,
+  readExit,
+  readStop,
+  readTextChunk,
+  removeRunDir,
+  runEnvironment,
+  writeAtomic,
+  writeLeaseFiles,
+  writeStop,
+  type Marker,
+  type StopReason,
+} from '../../run-io.js';
 
 /*
  * The `slurm` connector: drives one Slurm cluster through slurmrestd, for an agent running beside it
