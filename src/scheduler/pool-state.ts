@@ -129,7 +129,7 @@ export class PoolState {
       this.#freeCores = totals.cores;
     }
     const order = this.#sorted();
-    if (this.#releasedAcc === null || this.#releasedAcc.length !== order.length) {
+    if (this.#releasedAcc === null) {
       const acc: number[] = [];
       const cs: number[] = [];
       let a = 0;
@@ -143,15 +143,8 @@ export class PoolState {
       this.#releasedAcc = acc;
       this.#releasedCores = cs;
     }
-    // The releases at or before t: a binary search over the time order.
-    let lo = 0;
-    let hi = order.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (this.#time[order[mid]!]! <= t) lo = mid + 1;
-      else hi = mid;
-    }
-    const released = lo === 0 ? 0 : cores ? this.#releasedCores![lo - 1]! : this.#releasedAcc[lo - 1]!;
+    const upTo = this.#firstAfter(order, t); // the releases at or before t
+    const released = upTo === 0 ? 0 : cores ? this.#releasedCores![upTo - 1]! : this.#releasedAcc[upTo - 1]!;
     const capacity = this.free.nodeCount * (cores ? this.#cap.cores : this.#cap.accelerators);
     const heldNow = capacity - (cores ? this.#freeCores : this.#freeAcc);
     return Math.max(0, heldNow - released);
@@ -185,13 +178,7 @@ export class PoolState {
     let free = fit && fit.startAt === r.startAt && sameNodes(fit.nodeIndices, r.nodeIndices) ? this.#freeAtFit.get(fit) : undefined;
     if (free === undefined) {
       this.#scan(0, r.perNode, r.startAt);
-      const { acc, cores, mem } = scratchFor(this.free.nodeCount).scan;
-      free = new Float64Array(3 * k);
-      r.nodeIndices.forEach((i, j) => {
-        free![3 * j] = acc[i]!;
-        free![3 * j + 1] = cores[i]!;
-        free![3 * j + 2] = mem[i]!;
-      });
+      free = scannedFreeOn(r.nodeIndices);
     }
     const spare = new Float64Array(3 * k);
     for (let j = 0; j < k; j++) {
@@ -230,26 +217,32 @@ export class PoolState {
     this.#releasedCores = null;
     const order = this.#order;
     if (order === null) return;
-    // Into place after every release at or before `at` (a binary search over the sorted order).
+    // Into place after every release at or before `at`.
+    const place = this.#firstAfter(order, at);
+    if (place === order.length) order.push(k);
+    else order.splice(place, 0, k);
+  }
+
+  /** The position in `order` (releases in time order) of the first release after `t`: a binary search. */
+  #firstAfter(order: readonly number[], t: number): number {
     let lo = 0;
     let hi = order.length;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (this.#time[order[mid]!]! <= at) lo = mid + 1;
+      if (this.#time[order[mid]!]! <= t) lo = mid + 1;
       else hi = mid;
     }
-    if (lo === order.length) order.push(k);
-    else order.splice(lo, 0, k);
+    return lo;
   }
 
   /**
    * Walks the releases in time order from what is free now. With `until` finite it applies every
-   * release up to then and stops (`scratchFor(n).scan` then holds what is free at `until`); else it
+   * release up to then and stops (the scan arrays, `scratchFor`, then hold what is free at `until`); else it
    * stops at the first time `nodes` nodes have room for `perNode` and returns that time and the nodes.
    */
   #scan(nodes: number, perNode: NodeRequest, until: number): EarliestFit | null {
     const n = this.free.nodeCount;
-    const { acc, cores, mem } = scratchFor(n).scan;
+    const { acc, cores, mem } = scratchFor(n);
     this.free.copyFreeInto(acc, cores, mem);
     const a = perNode.accelerators;
     const c = perNode.cores;
@@ -288,13 +281,7 @@ export class PoolState {
     const chosen: number[] = [];
     for (let i = 0; i < n && chosen.length < nodes; i++) if (acc[i]! >= a && cores[i]! >= c && mem[i]! >= m) chosen.push(i);
     const fit = { startAt: at, nodeIndices: chosen };
-    const free = new Float64Array(3 * chosen.length);
-    chosen.forEach((i, j) => {
-      free[3 * j] = acc[i]!;
-      free[3 * j + 1] = cores[i]!;
-      free[3 * j + 2] = mem[i]!;
-    });
-    this.#freeAtFit.set(fit, free);
+    this.#freeAtFit.set(fit, scannedFreeOn(chosen));
     return fit;
   }
 
@@ -325,14 +312,26 @@ interface NodeArrays {
  * scan starts (nothing in a pass runs two at once), and allocating them per pool and pass was a
  * measurable share of a simulator's replay. Only their size survives a pass, never their content.
  */
-let shared: { readonly scan: NodeArrays } | null = null;
+let shared: NodeArrays | null = null;
 
-function scratchFor(n: number): { readonly scan: NodeArrays } {
-  if (shared === null || shared.scan.acc.length < n) {
-    const size = Math.max(n, 2 * (shared?.scan.acc.length ?? 0));
-    shared = { scan: { acc: new Float64Array(size), cores: new Float64Array(size), mem: new Float64Array(size) } };
+function scratchFor(n: number): NodeArrays {
+  if (shared === null || shared.acc.length < n) {
+    const size = Math.max(n, 2 * (shared?.acc.length ?? 0));
+    shared = { acc: new Float64Array(size), cores: new Float64Array(size), mem: new Float64Array(size) };
   }
   return shared;
+}
+
+/** What the last scan left free on `nodes`: accelerators, cores and memory of each, in order. */
+function scannedFreeOn(nodes: readonly number[]): Float64Array {
+  const { acc, cores, mem } = shared!;
+  const free = new Float64Array(3 * nodes.length);
+  nodes.forEach((i, j) => {
+    free[3 * j] = acc[i]!;
+    free[3 * j + 1] = cores[i]!;
+    free[3 * j + 2] = mem[i]!;
+  });
+  return free;
 }
 
 function shapeKey(nodes: number, perNode: NodeRequest): string {

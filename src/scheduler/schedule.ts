@@ -120,9 +120,9 @@ export function schedule(snapshot: Snapshot, policy: Partial<Policy> = DEFAULT_P
   }
   const states = refs.map((r, p) => new PoolState(r.pool, releases[p]!, now, net.storageOf(p)));
   const frees = states.map((st) => st.free);
-  /** 1 for a pool that holds a reservation (the hot loop's copy of `PoolState.reservation !== null`). */
   const scratch = scratchOf(net);
-  const reservedPool = scratch.reservedPool.fill(0);
+  /** Per pool, its reservation once the pass made one (the hot loop's copy of `PoolState.reservation`; explanations read it too). */
+  const reservationOn: (PoolReservation | null)[] = refs.map(() => null);
   const { regionOf, chipOf, centerOf, online, acceleratorWatts, grid, prices, capAcc, capCores, capMem, nodeCount, fenAcc, fenCore, pue, chipIndex } = net;
   const chips = net.chips;
   const regionCount = net.regions.length;
@@ -147,15 +147,11 @@ export function schedule(snapshot: Snapshot, policy: Partial<Policy> = DEFAULT_P
   const { optPool, optKind, optStart, optRun, optCompletion, optCompute, optEnergy, optCarbon, optScore, optNodes, fullPools, deferOnly } = scratch;
   const poolSeen = scratch.poolSeen.fill(-1);
   const promised: (Map<number, number> | undefined)[] = new Array<Map<number, number> | undefined>(poolCount);
-  const unitsOf = (p: number): number => {
-    const per = refs[p]!.pool.perNode;
-    return (usesChip ? per.accelerators : per.cores) * refs[p]!.pool.freeByNode.length;
-  };
+  const unitsOf = (p: number): number => (usesChip ? capAcc[p]! : capCores[p]!) * nodeCount[p]!;
   const jobUnits = (): number => job.nodes * (usesChip ? job.perNode.accelerators : job.perNode.cores);
   const fitsPromise = (p: number, runStart: number, runSeconds: number): boolean => {
     const room = unitsOf(p) - jobUnits();
-    const end = runStart + runSeconds * 1000;
-    for (let h = Math.floor(runStart / HOUR_MS) * HOUR_MS; h < end || h <= runStart; h += HOUR_MS) {
+    for (let h = hourOf(runStart), last = lastHourOf(runStart, runSeconds); h <= last; h += HOUR_MS) {
       if (states[p]!.heldAt(Math.max(h, runStart), !usesChip) + (promised[p]?.get(h) ?? 0) > room) return false;
     }
     return true;
@@ -163,8 +159,7 @@ export function schedule(snapshot: Snapshot, policy: Partial<Policy> = DEFAULT_P
   const promise = (p: number, runStart: number, runSeconds: number): void => {
     const need = jobUnits();
     const hours = (promised[p] ??= new Map<number, number>());
-    const end = runStart + runSeconds * 1000;
-    for (let h = Math.floor(runStart / HOUR_MS) * HOUR_MS; h < end || h <= runStart; h += HOUR_MS) hours.set(h, (hours.get(h) ?? 0) + need);
+    for (let h = hourOf(runStart), last = lastHourOf(runStart, runSeconds); h <= last; h += HOUR_MS) hours.set(h, (hours.get(h) ?? 0) + need);
   };
 
   // The job being decided, and its scoring yardstick.
@@ -268,7 +263,6 @@ export function schedule(snapshot: Snapshot, policy: Partial<Policy> = DEFAULT_P
     return score(compute + egressOn(p), stageOn(p) + run, energyKwh(watts, run, pue[p]!) * grid[p]!.min);
   };
 
-  const reservationOn: (PoolReservation | null)[] = refs.map(() => null);
   const explain: ExplainContext = { net, reservationOn, now };
   const statusRows = new StatusArena(poolCount, snapshot.jobs.length);
   const placements: Placement[] = [];
@@ -408,7 +402,7 @@ export function schedule(snapshot: Snapshot, policy: Partial<Policy> = DEFAULT_P
         if (lookAheadMs > 0 && frees[p]!.fitCount(nodes, want) === nodes) deferOnly[nDeferOnly++] = p;
         continue;
       }
-      const unreserved = reservedPool[p] === 0;
+      const unreserved = reservationOn[p] === null;
       const fit = unreserved ? frees[p]!.fitCount(nodes, want) : states[p]!.fitCount(nodes, want, now + (stage + walltime) * 1000);
       if (fit < nodes) {
         status[at + p] = fit > MAX_STATUS ? MAX_STATUS : fit;
@@ -608,7 +602,6 @@ export function schedule(snapshot: Snapshot, policy: Partial<Policy> = DEFAULT_P
       const reservation = { jobId: job.id, startAt: option.startAt, nodeIndices, perNode: want };
       states[p]!.reserve(reservation);
       reservationOn[p] = reservation;
-      reservedPool[p] = 1;
       reservationsLeft--;
       reservations.push({ jobId: job.id, centerId: center.id, poolId: pool.id, startAt: option.startAt, nodeIndices, option });
       wait = { kind: 'capacity', reservedAt: option.startAt };
@@ -653,6 +646,16 @@ export function schedule(snapshot: Snapshot, policy: Partial<Policy> = DEFAULT_P
 }
 
 const NO_OPTIONS: readonly PlacementOption[] = Object.freeze([]);
+
+/** The start of the hour `t` falls in. */
+function hourOf(t: number): number {
+  return Math.floor(t / HOUR_MS) * HOUR_MS;
+}
+
+/** The start of the last hour a run from `runStart` for `runSeconds` spans (its first when it takes no time). */
+function lastHourOf(runStart: number, runSeconds: number): number {
+  return Math.max(hourOf(runStart), Math.ceil((runStart + runSeconds * 1000) / HOUR_MS) * HOUR_MS - HOUR_MS);
+}
 
 const KNOBS = Object.keys(DEFAULT_POLICY) as (keyof Policy)[];
 
@@ -863,7 +866,6 @@ class StatusArena {
  * pass (a simulator) allocates them once.
  */
 class PassScratch {
-  readonly reservedPool: Uint8Array;
   // per chip
   readonly chipStatus: Int32Array;
   readonly chipRun: Float64Array;
@@ -897,7 +899,6 @@ class PassScratch {
   constructor(net: Network) {
     const pools = net.refs.length;
     const options = 2 * pools;
-    this.reservedPool = new Uint8Array(pools);
     this.chipStatus = new Int32Array(net.chips.length);
     this.chipRun = new Float64Array(net.chips.length);
     this.chipEff = new Float64Array(net.chips.length);

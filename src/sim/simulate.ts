@@ -284,7 +284,7 @@ export async function simulate(jobs: AsyncIterable<TraceJob> | Iterable<TraceJob
 export class Simulation {
   readonly #o: SimulateOptions;
   readonly #spec: PolicySpec;
-  readonly #knobs: Partial<Policy>;
+  readonly #knobs: Policy;
   readonly #model: NetworkModel;
   readonly #views: LiveViews;
   readonly #clock: SimClock;
@@ -328,7 +328,7 @@ export class Simulation {
     this.#o = options;
     this.#spec = POLICIES[options.policy];
     if (this.#spec === undefined) throw new Error(`unknown policy "${options.policy}"`);
-    this.#knobs = { ...DEFAULT_POLICY, ...this.#spec.knobs, ...options.scheduler };
+    this.#knobs = { ...policyKnobs(options.policy), ...options.scheduler };
     const model = options.model;
     this.#model = model;
     this.#views = new LiveViews(model);
@@ -338,7 +338,7 @@ export class Simulation {
     this.#minInterval = Math.max(0, options.minPassIntervalS ?? 0);
     this.#inputBytes = Math.max(0, (options.inputGB ?? 0) * 1e9);
     // FCFS + EASY queues with no look-ahead and no stage-in: see "Incremental passes" in #maybePass.
-    this.#incremental = this.#filter && this.#spec.binding === 'early' && !((this.#knobs.lookAheadHours ?? DEFAULT_POLICY.lookAheadHours) > 0) && this.#inputBytes === 0;
+    this.#incremental = this.#filter && this.#spec.binding === 'early' && !(this.#knobs.lookAheadHours > 0) && this.#inputBytes === 0;
     const gpuPool = model.centers.flatMap((c) => c.pools).find((p) => p.perNode.accelerators > 0);
     const cpuPool = model.centers.flatMap((c) => c.pools).find((p) => p.perNode.accelerators === 0);
     this.#shape = {
@@ -833,9 +833,9 @@ export class Simulation {
     slot.totC += n * want.cores;
     slot.totM += n * want.memoryMiB;
     const scope = this.#scopes[this.#spec.binding === 'late' ? 0 : slot.centerIndex]!;
-    // Out of the scope's running arrays (in `endsAt` order: found from the first one ending with it).
-    let at = firstEndingAfter(scope.runs, r.running.endsAt - 1e-3);
-    while (scope.runs[at] !== r) at++;
+    // Out of the scope's running arrays (in `endsAt` order: found among those ending with it).
+    let at = firstEndingAfter(scope.runs, r.running.endsAt) - 1;
+    while (scope.runs[at] !== r) at--;
     scope.runs.splice(at, 1);
     scope.running.splice(at, 1);
     scope.dirty = true;
