@@ -1,4 +1,4 @@
-import { clientFor, parse, printJson, UsageError, type Command } from '../command.js';
+import { clientFor, parse, printJson, UsageError, wholeFlag, type Command } from '../command.js';
 import { table } from '../format.js';
 
 export const datasets: Command = {
@@ -11,8 +11,7 @@ suanwang datasets add NAME --bytes N --center C [--center C …]   register a da
     if (positionals[0] === 'add') {
       const name = positionals[1];
       if (!name || !values.bytes || !values.center) throw new UsageError('give NAME, --bytes and at least one --center');
-      if (!/^\d+$/.test(values.bytes)) throw new UsageError(`--bytes takes a whole number, got "${values.bytes}"`);
-      const d = await client.registerDataset({ name, bytes: Number(values.bytes), centers: values.center });
+      const d = await client.registerDataset({ name, bytes: wholeFlag('bytes', values.bytes)!, centers: values.center });
       if (values.json) printJson(d);
       else process.stdout.write(`${d.id} ${d.name} (${d.bytes} bytes) at ${d.centers.join(', ')}\n`);
       return 0;

@@ -1,6 +1,5 @@
 import type { LaunchRequestInput } from '../../api/client/schemas.js';
-import { clientFor, parse, printJson, UsageError, type Command } from '../command.js';
-import { parseDuration, parseMemoryMiB } from '../format.js';
+import { clientFor, durationFlag, memoryFlag, parse, printJson, UsageError, wholeFlag, type Command } from '../command.js';
 import { followLogs } from './logs.js';
 
 export const launch: Command = {
@@ -35,28 +34,15 @@ export const launch: Command = {
       if (eq <= 0) throw new UsageError(`--param takes NAME=VALUE, got "${p}"`);
       params[p.slice(0, eq)] = p.slice(eq + 1);
     }
-    const int = (flag: string, v: string | undefined) => {
-      if (v === undefined) return undefined;
-      if (!/^\d+$/.test(v)) throw new UsageError(`--${flag} takes a whole number, got "${v}"`);
-      return Number(v);
-    };
     const resources: NonNullable<LaunchRequestInput['resources']> = {};
-    const gpus = int('gpus', values.gpus);
-    if (gpus !== undefined) resources.acceleratorsPerNode = gpus;
-    const nodes = int('nodes', values.nodes);
-    if (nodes !== undefined) resources.nodes = nodes;
-    const cores = int('cores', values.cores);
-    if (cores !== undefined) resources.coresPerNode = cores;
-    if (values.mem) {
-      const mib = parseMemoryMiB(values.mem);
-      if (mib === undefined) throw new UsageError(`--mem takes a size such as 4G, got "${values.mem}"`);
-      resources.memoryMiBPerNode = mib;
-    }
-    if (values.time) {
-      const s = parseDuration(values.time);
-      if (s === undefined) throw new UsageError(`--time takes a duration such as 30m, got "${values.time}"`);
-      resources.walltimeSeconds = s;
-    }
+    const set = (key: keyof typeof resources, v: number | undefined) => {
+      if (v !== undefined) resources[key] = v;
+    };
+    set('acceleratorsPerNode', wholeFlag('gpus', values.gpus));
+    set('nodes', wholeFlag('nodes', values.nodes));
+    set('coresPerNode', wholeFlag('cores', values.cores));
+    set('memoryMiBPerNode', memoryFlag('mem', values.mem));
+    set('walltimeSeconds', durationFlag('time', values.time));
     const request: LaunchRequestInput = {
       params,
       ...(version ? { version } : {}),

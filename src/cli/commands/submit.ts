@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import type { JobSubmissionInput } from '../../api/client/schemas.js';
-import { clientFor, parse, printJson, UsageError, type Command } from '../command.js';
-import { parseDuration, parseMemoryMiB } from '../format.js';
+import { clientFor, durationFlag, memoryFlag, parse, printJson, UsageError, wholeFlag, type Command } from '../command.js';
+import { parseDuration } from '../format.js';
 import { followLogs } from './logs.js';
 import { printQuote } from './quote.js';
 
@@ -109,34 +109,17 @@ export function jobFromArgs(argv: string[]) {
       job.command = command;
     }
     if (!job.command) throw new UsageError('no command: write it after -- (suanwang submit -- echo hi) or in a job file');
-    const int = (flag: string, v: string | undefined) => {
-      if (v === undefined) return undefined;
-      if (!/^-?\d+$/.test(v)) throw new UsageError(`--${flag} takes a whole number, got "${v}"`);
-      return Number(v);
-    };
     const set = (key: keyof JobSubmissionInput, v: unknown) => {
       if (v !== undefined) job[key] = v;
     };
-    set('acceleratorsPerNode', int('gpus', values.gpus));
-    set('nodes', int('nodes', values.nodes));
-    set('coresPerNode', int('cores', values.cores));
-    set('priority', int('priority', values.priority));
-    set('maxAttempts', int('max-attempts', values['max-attempts']));
-    if (values.mem !== undefined) {
-      const mib = parseMemoryMiB(values.mem);
-      if (mib === undefined) throw new UsageError(`--mem takes a size such as 512M or 4G, got "${values.mem}"`);
-      job.memoryMiBPerNode = mib;
-    }
-    if (values.time !== undefined) {
-      const s = parseDuration(values.time);
-      if (s === undefined) throw new UsageError(`--time takes a duration such as 30m, 2h or 1:30:00, got "${values.time}"`);
-      job.walltimeSeconds = s;
-    }
-    if (values.runtime !== undefined) {
-      const s = parseDuration(values.runtime);
-      if (s === undefined) throw new UsageError(`--runtime takes a duration such as 20m or 2h, got "${values.runtime}"`);
-      job.runtimeSeconds = s;
-    }
+    set('acceleratorsPerNode', wholeFlag('gpus', values.gpus, true));
+    set('nodes', wholeFlag('nodes', values.nodes, true));
+    set('coresPerNode', wholeFlag('cores', values.cores, true));
+    set('priority', wholeFlag('priority', values.priority, true));
+    set('maxAttempts', wholeFlag('max-attempts', values['max-attempts'], true));
+    set('memoryMiBPerNode', memoryFlag('mem', values.mem));
+    set('walltimeSeconds', durationFlag('time', values.time));
+    set('runtimeSeconds', durationFlag('runtime', values.runtime));
     if (values.deadline !== undefined) job.deadline = parseDeadline(values.deadline);
     if (values.budget !== undefined) {
       const fen = parseYuan(values.budget);
