@@ -1,7 +1,6 @@
 import { DataRoutes } from './data.js';
 import { boardWatts, carbonCurve, priceCurve } from './estimate.js';
 import type { HourlyCurve } from './hourly.js';
-import type { PoolStorage } from './pool-state.js';
 import type { CenterView, PoolView, Snapshot } from './types.js';
 
 /** A pool together with its center and its place in the network's fixed order. */
@@ -70,8 +69,6 @@ export class Network {
   readonly fenAcc: Float64Array;
   readonly fenCore: Float64Array;
   readonly pue: Float64Array;
-  /** Per pool, the arrays its capacity trees are built in (one pass at a time: see `storageOf`). */
-  readonly #storage: (PoolStorage | undefined)[];
 
   constructor(snapshot: Pick<Snapshot, 'centers' | 'links' | 'datasets'>) {
     const refs = rankPools(snapshot.centers);
@@ -89,7 +86,6 @@ export class Network {
     this.fenAcc = new Float64Array(refs.map((r) => r.pool.fenPerAcceleratorHour));
     this.fenCore = new Float64Array(refs.map((r) => r.pool.fenPerCoreHour));
     this.pue = new Float64Array(refs.map((r) => r.center.energy.pue));
-    this.#storage = new Array<PoolStorage | undefined>(n);
     this.routes = new DataRoutes(snapshot.links, snapshot.datasets, this.regions);
 
     this.regionOf = new Int32Array(n);
@@ -125,14 +121,5 @@ export class Network {
     this.grid = grid;
     this.prices = prices;
     this.rankOfPool = rankOfPool;
-  }
-
-  /**
-   * The arrays pool `p`'s capacity trees are built in. A pass overwrites what the last pass left,
-   * so nothing a pass returns may refer to its pool states (explanations keep reservations only):
-   * a simulator calling `schedule` 200,000 times then allocates its trees once.
-   */
-  storageOf(p: number): PoolStorage {
-    return (this.#storage[p] ??= { free: { acc: [], cores: [], mem: [] }, crossing: { acc: [], cores: [], mem: [] } });
   }
 }

@@ -13,7 +13,7 @@ export interface PoolReservation {
   readonly perNode: NodeRequest;
 }
 
-/** Arrays a pool's capacity trees may be built in, pass after pass (see `Network.storageOf`). */
+/** Arrays a pool's capacity trees may be built in, pass after pass (a pass's scratch in schedule.ts). */
 export interface PoolStorage {
   readonly free: TreeStorage;
   readonly crossing: TreeStorage;

@@ -14,7 +14,7 @@ import {
 import { FairQueue, networkCapacity } from './fairshare.js';
 import { limitFacts } from './feasibility.js';
 import { Network } from './network.js';
-import { PoolState, WOULD_DELAY_RESERVATION, type PoolReservation } from './pool-state.js';
+import { PoolState, WOULD_DELAY_RESERVATION, type PoolReservation, type PoolStorage } from './pool-state.js';
 import { referenceOf, runSeconds, speedRatio } from './runtime.js';
 import { relativeTo, weightsOf } from './score.js';
 import {
@@ -118,9 +118,9 @@ export function schedule(snapshot: Snapshot, policy: Partial<Policy> = DEFAULT_P
     }
     if (lastPool !== undefined) releases[lastPool]!.push(r);
   }
-  const states = refs.map((r, p) => new PoolState(r.pool, releases[p]!, now, net.storageOf(p)));
-  const frees = states.map((st) => st.free);
   const scratch = scratchOf(net);
+  const states = refs.map((r, p) => new PoolState(r.pool, releases[p]!, now, scratch.trees[p]));
+  const frees = states.map((st) => st.free);
   /** Per pool, its reservation once the pass made one (the hot loop's copy of `PoolState.reservation`; explanations read it too). */
   const reservationOn: (PoolReservation | null)[] = refs.map(() => null);
   const { regionOf, chipOf, centerOf, online, acceleratorWatts, grid, prices, capAcc, capCores, capMem, nodeCount, fenAcc, fenCore, pue, chipIndex } = net;
@@ -863,9 +863,12 @@ class StatusArena {
 /**
  * A pass's working arrays, per network: written before they are read (or reset at the start of a
  * pass), never part of a result, so a caller that hands `schedule` the same `Network` pass after
- * pass (a simulator) allocates them once.
+ * pass (a simulator) allocates them once. That includes the arrays the pools' capacity trees are
+ * built in: nothing a pass returns may refer to its pool states (explanations keep reservations).
  */
 class PassScratch {
+  /** Per pool, the arrays its free and crossing capacity trees are built in. */
+  readonly trees: readonly PoolStorage[];
   // per chip
   readonly chipStatus: Int32Array;
   readonly chipRun: Float64Array;
@@ -899,6 +902,7 @@ class PassScratch {
   constructor(net: Network) {
     const pools = net.refs.length;
     const options = 2 * pools;
+    this.trees = net.refs.map(() => ({ free: { acc: [], cores: [], mem: [] }, crossing: { acc: [], cores: [], mem: [] } }));
     this.chipStatus = new Int32Array(net.chips.length);
     this.chipRun = new Float64Array(net.chips.length);
     this.chipEff = new Float64Array(net.chips.length);
