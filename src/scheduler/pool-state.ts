@@ -72,11 +72,12 @@ export class PoolState {
     this.#cap = pool.perNode;
     this.#now = now;
     const n = this.free.nodeCount;
+    const onPool = (i: number): boolean => Number.isInteger(i) && i >= 0 && i < n;
     for (const r of releases) {
       const at = Math.max(now, r.endsAt);
       if (!Number.isFinite(at)) continue;
       let nodes = r.nodeIndices;
-      if (!nodes.every((i) => Number.isInteger(i) && i >= 0 && i < n)) nodes = nodes.filter((i) => Number.isInteger(i) && i >= 0 && i < n);
+      if (!nodes.every(onPool)) nodes = nodes.filter(onPool);
       if (nodes.length > 0) this.#release(at, nodes, r.perNode);
     }
   }
