@@ -82,6 +82,24 @@ function utf8PrefixLength(buffer: Buffer, length: number): number {
 }
 
 /**
+ * The run's working directory, made ready: the lease's own, which must already exist (`where` says
+ * where it was looked for, in the error), or a fresh `<stateDir>/work/<jobId>`; with the lease's
+ * files written into it.
+ */
+export async function prepareWorkdir(lease: Lease, stateDir: string, where: string): Promise<string> {
+  const workdir = lease.workdir ?? join(stateDir, 'work', lease.jobId);
+  if (lease.workdir === null) {
+    await mkdir(workdir, { recursive: true });
+  } else {
+    const info = await stat(workdir).catch(() => null);
+    if (info === null) throw new Error(`workdir ${workdir} does not exist ${where}`);
+    if (!info.isDirectory()) throw new Error(`workdir ${workdir} is not a directory`);
+  }
+  await writeLeaseFiles(workdir, lease.files ?? {});
+  return workdir;
+}
+
+/**
  * Deletes a run's folder. It is renamed first (inside `runsDir`), so that a concurrent scan of the
  * runs sees the whole run or none of it, never half its files. A folder already gone is fine.
  */

@@ -10,10 +10,10 @@ import {
   readExit,
   readStop,
   readTextChunk,
+  prepareWorkdir,
   removeRunDir,
   runEnvironment,
   writeAtomic,
-  writeLeaseFiles,
   writeStop,
   type Marker,
   type StopReason,
@@ -122,16 +122,7 @@ export class LocalConnector implements Connector {
       await mkdir(dir, { mode: 0o700 });
       created = true;
 
-      const workdir = lease.workdir ?? join(this.#stateDir, 'work', lease.jobId);
-      if (lease.workdir === null) {
-        await mkdir(workdir, { recursive: true });
-      } else {
-        const info = await stat(workdir).catch(() => null);
-        if (info === null) throw new Error(`workdir ${workdir} does not exist on this machine`);
-        if (!info.isDirectory()) throw new Error(`workdir ${workdir} is not a directory`);
-      }
-
-      await writeLeaseFiles(workdir, lease.files ?? {});
+      const workdir = await prepareWorkdir(lease, this.#stateDir, 'on this machine');
       const pid = await spawnWrapper(lease, dir, workdir);
       const meta: RunMeta = { lease, pid, startedAt: Date.now(), workdir, procStart: (await readProcStat(pid))?.startTime ?? null };
       await writeAtomic(join(dir, 'meta.json'), JSON.stringify(meta, null, 2));

@@ -1,4 +1,4 @@
-import { mkdir, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AgentPool, Lease, LogStream, RunRef, RunStatus } from '../../../core/agent-protocol.js';
 import type { Connector } from '../../connector.js';
@@ -18,10 +18,10 @@ import {
   readExit,
   readStop,
   readTextChunk,
+  prepareWorkdir,
   removeRunDir,
   runEnvironment,
   writeAtomic,
-  writeLeaseFiles,
   writeStop,
   type Marker,
   type StopReason,
@@ -207,15 +207,7 @@ export class SlurmConnector implements Connector {
       await mkdir(dir, { mode: 0o700 });
       created = true;
 
-      const workdir = lease.workdir ?? join(this.#stateDir, 'work', lease.jobId);
-      if (lease.workdir === null) {
-        await mkdir(workdir, { recursive: true });
-      } else {
-        const info = await stat(workdir).catch(() => null);
-        if (info === null) throw new Error(`workdir ${workdir} does not exist here (the agent's host, which must share it with the compute nodes)`);
-        if (!info.isDirectory()) throw new Error(`workdir ${workdir} is not a directory`);
-      }
-      await writeLeaseFiles(workdir, lease.files ?? {});
+      const workdir = await prepareWorkdir(lease, this.#stateDir, "here (the agent's host, which must share it with the compute nodes)");
       await writeFile(join(dir, 'job.sh'), script, { mode: 0o700 });
       const spec: SlurmJobSpec = {
         name: jobNameOf(lease),
