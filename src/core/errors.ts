@@ -20,6 +20,7 @@ export const ERROR_CODES = {
   idempotency_key_reused: { status: 409, retryable: false },
   job_already_finished: { status: 409, retryable: false },
   agent_session_expired: { status: 409, retryable: true },
+  log_gap: { status: 409, retryable: false },
   payload_too_large: { status: 413, retryable: false },
   unsupported_media_type: { status: 415, retryable: false },
   command_not_found: { status: 422, retryable: false },

@@ -1,0 +1,137 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { sql } from 'kysely';
+import { createApp } from '../../src/api/app.js';
+import { createUser } from '../../src/engine/accounts.js';
+import { createCenter } from '../../src/engine/centers.js';
+import { createContext, type EngineConfig, type EngineContext } from '../../src/engine/context.js';
+import { tick } from '../../src/engine/control-loop.js';
+import { openStore, type Store } from '../../src/store/open-database.js';
+import { testDatabases } from '../support/databases.js';
+
+/**
+ * Issue 11 (safe inputs and limits): each attack reproduced on the old code, as a named regression.
+ * Through the HTTP app without a port (app.request), on both databases.
+ */
+const ENERGY = { priceFenPerKwh: Array(24).fill(30), pue: 1.2, carbonKgPerKwh: Array(24).fill(0.5), utcOffsetHours: 8 };
+const POOL = { name: 'cpu', accelerator: null, acceleratorsPerNode: 0, coresPerNode: 64, memoryMiBPerNode: 262144, nodes: 4 };
+
+interface Net {
+  store: Store;
+  ctx: EngineContext;
+  app: ReturnType<typeof createApp>;
+  alice: string;
+  bob: string;
+  west: { token: string; session: string };
+  east: { token: string; session: string };
+  close(): Promise<void>;
+}
+
+/** A network of two centers (each with a registered agent) and two users of two orgs. */
+async function network(database: Awaited<ReturnType<typeof testDatabases>>[number], config: Partial<EngineConfig> = {}): Promise<Net> {
+  const fresh = await database.fresh();
+  const store = await openStore({ databaseUrl: fresh.databaseUrl });
+  const ctx = createContext(store, config);
+  const app = createApp(ctx);
+  const alice = (await createUser(ctx, { orgName: 'lab-a', name: 'alice', role: 'user' })).token;
+  const bob = (await createUser(ctx, { orgName: 'lab-b', name: 'bob', role: 'user' })).token;
+  const join = async (name: string) => {
+    const { agentToken } = await createCenter(ctx, { name, displayName: name, region: 'ningxia', operatorOrg: `ops-${name}`, energy: ENERGY, prices: { cpu: { fenPerAcceleratorHour: 0, fenPerCoreHour: 10 } } });
+    const res = await call(app, 'POST', '/v1/agent/register', agentToken, { connector: 'local', agentVersion: 'test', pools: [POOL], commands: ['sh', 'echo', 'sleep'], runs: [] });
+    assert.equal(res.status, 200, await res.clone().text());
+    return { token: agentToken, session: ((await res.json()) as { sessionId: string }).sessionId };
+  };
+  const west = await join('west');
+  const east = await join('east');
+  return {
+    store,
+    ctx,
+    app,
+    alice,
+    bob,
+    west,
+    east,
+    async close() {
+      await store.close();
+      await fresh.drop();
+    },
+  };
+}
+
+function call(app: Net['app'], method: string, path: string, token: string | undefined, body?: unknown, headers: Record<string, string> = {}) {
+  return app.request(path, {
+    method,
+    headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers },
+    ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
+  });
+}
+
+type Agent = Net['west'];
+const agentCall = (net: Net, agent: Agent, path: string, body: unknown) => call(net.app, 'POST', path, agent.token, body, { 'x-agent-session': agent.session });
+
+/** Submits a job as `token` and runs control-loop turns until it is placed; returns its id and center's agent. */
+async function placedJob(net: Net, token: string, body: Record<string, unknown> = {}): Promise<{ id: string; agent: Agent; other: Agent }> {
+  const res = await call(net.app, 'POST', '/v1/jobs', token, { command: ['sleep', '1'], ...body });
+  assert.equal(res.status, 201, await res.clone().text());
+  const id = ((await res.json()) as { id: string }).id;
+  for (let i = 0; i < 5; i++) {
+    await tick(net.ctx);
+    const job = await net.store.db.selectFrom('jobs').select(['state', 'center_id']).where('id', '=', id).executeTakeFirstOrThrow();
+    if (job.state === 'placed') {
+      const westId = (await net.store.db.selectFrom('centers').select('id').where('name', '=', 'west').executeTakeFirstOrThrow()).id;
+      return job.center_id === westId ? { id, agent: net.west, other: net.east } : { id, agent: net.east, other: net.west };
+    }
+  }
+  assert.fail(`job ${id} was not placed`);
+}
+
+async function readAllLogs(net: Net, token: string, id: string): Promise<string> {
+  const res = await call(net.app, 'GET', `/v1/jobs/${id}/logs`, token);
+  assert.equal(res.status, 200, await res.clone().text());
+  return ((await res.json()) as { chunks: { data: string }[] }).chunks.map((c) => c.data).join('');
+}
+
+/** Every table's row count and a checksum of its rows: "nothing changed" means nothing, anywhere. */
+async function fingerprint(store: Store): Promise<string> {
+  const tables = await sql<{ name: string }>`SELECT table_name AS name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE' ORDER BY 1`.execute(store.db);
+  const parts: string[] = [];
+  for (const { name } of tables.rows) {
+    const r = await sql<{ n: number; sum: string | null }>`SELECT count(*)::int AS n, md5(string_agg(t::text, '|' ORDER BY t::text)) AS sum FROM ${sql.table(name)} t`.execute(store.db);
+    parts.push(`${name}=${r.rows[0]!.n}:${r.rows[0]!.sum ?? ''}`);
+  }
+  return parts.join(' ');
+}
+
+for (const database of await testDatabases()) {
+  describe(`safe inputs and limits (${database.name})`, { skip: database.skip, timeout: 120_000 }, () => {
+    let net: Net;
+    before(async () => {
+      net = await network(database);
+    });
+    after(async () => {
+      await net?.close();
+    });
+
+    it('regression: a NUL byte (and a lone surrogate) in output is stored, shown, and blocks nothing', async () => {
+      const { id, agent } = await placedJob(net, net.alice);
+      const started = await agentCall(net, agent, `/v1/agent/jobs/${id}/state`, { attempt: 1, state: 'running', exitCode: null, reason: null, at: Date.now() });
+      assert.equal(started.status, 200);
+      // JSON carries both as escapes; the old code answered 500 (invalid byte sequence 0x00) forever.
+      const nul = await agentCall(net, agent, `/v1/agent/jobs/${id}/logs`, '{"attempt":1,"chunks":[{"stream":"stdout","offset":0,"data":"a\\u0000b\\ud800c\\n"}]}');
+      assert.equal(nul.status, 200, await nul.clone().text());
+      // a␀b is 3 bytes; the lone surrogate was sent as (and is counted as) the 3 bytes of U+FFFD.
+      const more = await agentCall(net, agent, `/v1/agent/jobs/${id}/logs`, { attempt: 1, chunks: [{ stream: 'stdout', offset: 8, data: 'next\n' }] });
+      assert.equal(more.status, 200, await more.clone().text());
+      assert.equal(await readAllLogs(net, net.alice, id), 'a\u2400b\ufffdc\nnext\n');
+      // A chunk past a gap is a 4xx with a code (the agent stops shipping that run), and writes nothing.
+      const before = await fingerprint(net.store);
+      const gap = await agentCall(net, agent, `/v1/agent/jobs/${id}/logs`, { attempt: 1, chunks: [{ stream: 'stderr', offset: 0, data: 'ok' }, { stream: 'stdout', offset: 99, data: 'x' }] });
+      assert.equal(gap.status, 409);
+      assert.equal(((await gap.json()) as { error: { code: string } }).error.code, 'log_gap');
+      assert.equal(await fingerprint(net.store), before, 'nothing of the report was written');
+      // The same run can still end: its center keeps reporting.
+      const ended = await agentCall(net, agent, `/v1/agent/jobs/${id}/state`, { attempt: 1, state: 'succeeded', exitCode: 0, reason: null, at: Date.now() });
+      assert.equal(ended.status, 200);
+    });
+  });
+}
