@@ -281,7 +281,14 @@ function checkApp(app: AppSection, add: Add): void {
     }
     if (spec.type === 'string') {
       if (spec.minLength !== undefined && spec.maxLength !== undefined && spec.minLength > spec.maxLength) add([...at, 'minLength'], `${name}: minLength ${spec.minLength} is above maxLength ${spec.maxLength}`);
-      if (spec.pattern !== undefined && compilePattern(spec.pattern) === null) add([...at, 'pattern'], `${name}: pattern ${spec.pattern} is not a valid regular expression`, 'an ECMAScript (Unicode mode) regular expression, e.g. ^[a-z]+$');
+      const compiled = spec.pattern === undefined ? undefined : compilePattern(spec.pattern);
+      if (compiled !== undefined && !compiled.ok) {
+        add(
+          [...at, 'pattern'],
+          `${name}: pattern ${spec.pattern} is not a valid regular expression of the supported syntax: ${compiled.error.message} (at character ${compiled.error.index + 1} of the pattern)`,
+          'literals, ., classes, \\d \\w \\s, ^ $, groups, |, * + ? {n,m}; no backreferences, lookaround or \\b (patterns run in linear time), e.g. ^[a-z]+$',
+        );
+      }
     }
     if (spec.type !== 'boolean' && spec.enum !== undefined) {
       const values: readonly (string | number)[] = spec.enum;

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { sql } from 'kysely';
+import { stringify } from 'yaml';
 import { createApp } from '../../src/api/app.js';
+import { appManifest } from '../../src/catalog/fixtures.js';
 import { createUser } from '../../src/engine/accounts.js';
 import { createCenter } from '../../src/engine/centers.js';
 import { createContext, type EngineConfig, type EngineContext } from '../../src/engine/context.js';
@@ -132,6 +134,40 @@ for (const database of await testDatabases()) {
       // The same run can still end: its center keeps reporting.
       const ended = await agentCall(net, agent, `/v1/agent/jobs/${id}/state`, { attempt: 1, state: 'succeeded', exitCode: 0, reason: null, at: Date.now() });
       assert.equal(ended.status, 200);
+    });
+
+    it('regression: a catastrophic pattern (^(a+)+$) is matched in linear time at publish and launch', async () => {
+      const provider = (await createUser(net.ctx, { orgName: 'regex-labs', name: 'prov', role: 'provider' })).token;
+      const manifest = (pattern: string, dflt: string, version = '1.0.0') =>
+        stringify(appManifest({ parameters: { properties: { steps: { type: 'string', pattern, default: dflt } } }, command: { cpu: ['echo', '{{steps}}'] }, adaptation: {} }, { name: 'regex-app', version }));
+      // The old code backtracked: 26 characters took 4 s, each one more doubled it; 4095 never end.
+      let before = await fingerprint(net.store);
+      const crafted = await call(net.app, 'POST', '/v1/products', provider, { manifest: manifest('^(a+)+$', `${'a'.repeat(4095)}b`) });
+      assert.equal(crafted.status, 422, await crafted.clone().text());
+      const error = ((await crafted.json()) as { error: { code: string; message: string; field: string } }).error;
+      assert.equal(error.code, 'invalid_manifest');
+      assert.match(error.message, /default steps: .* does not match the pattern/);
+      assert.equal(await fingerprint(net.store), before, 'nothing written');
+
+      // Unsupported syntax is refused at publish, naming the line, the column and the character.
+      const backref = await call(net.app, 'POST', '/v1/products', provider, { manifest: manifest('^(a)\\1$', 'aa') });
+      assert.equal(backref.status, 422);
+      const refusal = ((await backref.json()) as { error: { message: string; field: string } }).error;
+      assert.match(refusal.message, /line \d+, column \d+: app\.parameters\.properties\.steps\.pattern: .*backreferences are not supported \(at character 5/);
+      assert.equal(refusal.field, 'app.parameters.properties.steps.pattern');
+      assert.equal(await fingerprint(net.store), before, 'nothing written');
+
+      // A supported pattern is listed and checks a launch's parameter, again in linear time.
+      const ok = await call(net.app, 'POST', '/v1/products', provider, { manifest: manifest('^(a+)+$', 'aaa') });
+      assert.equal(ok.status, 201, await ok.clone().text());
+      const admin = (await createUser(net.ctx, { orgName: 'platform', name: 'root', role: 'admin' })).token;
+      const listed = await call(net.app, 'POST', '/v1/products/regex-app/versions/1.0.0/review', admin, { action: 'approve' });
+      assert.equal(listed.status, 200, await listed.clone().text());
+      before = await fingerprint(net.store);
+      const launch = await call(net.app, 'POST', '/v1/apps/regex-app/launch', net.alice, { params: { steps: `${'a'.repeat(4095)}b` } });
+      assert.equal(launch.status, 400, await launch.clone().text());
+      assert.equal(((await launch.json()) as { error: { code: string } }).error.code, 'invalid_parameter');
+      assert.equal(await fingerprint(net.store), before, 'nothing written');
     });
   });
 }
