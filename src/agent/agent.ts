@@ -380,7 +380,9 @@ class AgentRuntime {
       const response = await this.#transport.reportState(sessionId, run.jobId, report, this.#abort.signal);
       return response.action !== 'kill';
     } catch (error) {
-      if (isRefusal(error)) return false;
+      // A 4xx (an unknown job, a report it finds inconsistent) cannot succeed by retrying; retrying
+      // it would stall every other run's reports.
+      if (isRefusal(error) || isClientError(error)) return false;
       throw error;
     }
   }

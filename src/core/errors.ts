@@ -27,6 +27,7 @@ export const ERROR_CODES = {
   invalid_manifest: { status: 422, retryable: false },
   invalid_parameter: { status: 400, retryable: false },
   not_runnable: { status: 422, retryable: false },
+  invalid_report: { status: 422, retryable: false },
   unsatisfiable: { status: 422, retryable: false },
   internal: { status: 500, retryable: true },
   unavailable: { status: 503, retryable: true },

@@ -87,6 +87,8 @@ async function placedJob(net: Net, token: string, body: Record<string, unknown> 
   assert.fail(`job ${id} was not placed`);
 }
 
+const pick = (e: { code: string; field: string }) => [e.code, e.field];
+
 async function readAllLogs(net: Net, token: string, id: string): Promise<string> {
   const res = await call(net.app, 'GET', `/v1/jobs/${id}/logs`, token);
   assert.equal(res.status, 200, await res.clone().text());
@@ -134,6 +136,86 @@ for (const database of await testDatabases()) {
       // The same run can still end: its center keeps reporting.
       const ended = await agentCall(net, agent, `/v1/agent/jobs/${id}/state`, { attempt: 1, state: 'succeeded', exitCode: 0, reason: null, at: Date.now() });
       assert.equal(ended.status, 200);
+    });
+
+    it("regression: an agent touches only runs of its own center (no event on another center's job)", async () => {
+      const { id, agent, other } = await placedJob(net, net.bob);
+      const run = { jobId: id, attempt: 1, state: 'running', exitCode: null, reason: null, startedAt: Date.now(), finishedAt: null };
+      const before = await fingerprint(net.store);
+      // The old code wrote "a stale run reported running at east" on west's job for each of these.
+      const state = await agentCall(net, other, `/v1/agent/jobs/${id}/state`, { attempt: 1, state: 'running', exitCode: null, reason: null, at: Date.now() });
+      assert.equal(state.status, 200);
+      assert.deepEqual(await state.json(), { action: 'kill' }, 'the foreign run is to be stopped');
+      const logs = await agentCall(net, other, `/v1/agent/jobs/${id}/logs`, { attempt: 1, chunks: [{ stream: 'stdout', offset: 0, data: 'forged' }] });
+      assert.equal(logs.status, 200, 'dropped quietly, as a stale attempt is');
+      assert.equal(await fingerprint(net.store), before, "nothing changed on another center's job");
+      // A heartbeat (which records the center's own liveness) kills it and notes nothing on the job.
+      const beat = await agentCall(net, other, '/v1/agent/heartbeat', { runs: [run] });
+      assert.deepEqual(((await beat.json()) as { kill: unknown[] }).kill, [{ jobId: id, attempt: 1 }]);
+      // Re-registering with it (new session) kills it too, and writes nothing about that job.
+      const reg = await call(net.app, 'POST', '/v1/agent/register', other.token, { connector: 'local', agentVersion: 'test', pools: [POOL], commands: ['sh', 'echo', 'sleep'], runs: [run] });
+      assert.equal(reg.status, 200);
+      other.session = ((await reg.json()) as { sessionId: string; kill: unknown[] }).sessionId;
+      const events = await net.store.db.selectFrom('job_events').select('message').where('job_id', '=', id).execute();
+      assert.ok(events.every((e) => !/stale/.test(e.message)), JSON.stringify(events));
+      // Its own center's agent still can.
+      const own = await agentCall(net, agent, `/v1/agent/jobs/${id}/state`, { attempt: 1, state: 'running', exitCode: null, reason: null, at: Date.now() });
+      assert.deepEqual(await own.json(), { action: 'ok' });
+    });
+
+    it('regression: succeeded with a non-zero exit code (or failed with 0) is a 422 that changes nothing', async () => {
+      const { id, agent } = await placedJob(net, net.alice);
+      await agentCall(net, agent, `/v1/agent/jobs/${id}/state`, { attempt: 1, state: 'running', exitCode: null, reason: null, at: Date.now() });
+      for (const [state, exitCode] of [['succeeded', 3], ['succeeded', null], ['failed', 0]] as const) {
+        const before = await fingerprint(net.store);
+        const res = await agentCall(net, agent, `/v1/agent/jobs/${id}/state`, { attempt: 1, state, exitCode, reason: null, at: Date.now() });
+        assert.equal(res.status, 422, `${state} ${exitCode}`);
+        const error = ((await res.json()) as { error: { code: string; field: string } }).error;
+        assert.deepEqual([error.code, error.field], ['invalid_report', 'exitCode']);
+        assert.equal(await fingerprint(net.store), before, 'nothing written');
+      }
+      const reg = await call(net.app, 'POST', '/v1/agent/register', agent.token, {
+        connector: 'local', agentVersion: 'test', pools: [POOL], commands: ['sh'],
+        runs: [{ jobId: id, attempt: 1, state: 'succeeded', exitCode: 1, reason: null, startedAt: Date.now(), finishedAt: Date.now() }],
+      });
+      assert.equal(reg.status, 422);
+      assert.equal(((await reg.json()) as { error: { field: string } }).error.field, 'runs[0].exitCode');
+      // Walltime stops may end a program that exits 0: failed with a reason stays accepted.
+      const ok = await agentCall(net, agent, `/v1/agent/jobs/${id}/state`, { attempt: 1, state: 'failed', exitCode: 0, reason: 'walltime-exceeded', at: Date.now() });
+      assert.equal(ok.status, 200);
+    });
+
+    it('regression: output of a job that ended long ago is refused; the tail right after the end is kept', async () => {
+      const { id, agent } = await placedJob(net, net.alice);
+      await agentCall(net, agent, `/v1/agent/jobs/${id}/state`, { attempt: 1, state: 'running', exitCode: null, reason: null, at: Date.now() });
+      await agentCall(net, agent, `/v1/agent/jobs/${id}/state`, { attempt: 1, state: 'succeeded', exitCode: 0, reason: null, at: Date.now() });
+      const tail = await agentCall(net, agent, `/v1/agent/jobs/${id}/logs`, { attempt: 1, chunks: [{ stream: 'stdout', offset: 0, data: 'tail\n' }] });
+      assert.equal(tail.status, 200);
+      await net.store.db.updateTable('jobs').set({ finished_at: new Date(Date.now() - 3_600_000) }).where('id', '=', id).execute();
+      const before = await fingerprint(net.store);
+      const late = await agentCall(net, agent, `/v1/agent/jobs/${id}/logs`, { attempt: 1, chunks: [{ stream: 'stdout', offset: 5, data: 'appended an hour later\n' }] });
+      assert.equal(late.status, 409);
+      assert.equal(((await late.json()) as { error: { code: string } }).error.code, 'job_already_finished');
+      assert.equal(await fingerprint(net.store), before, 'nothing written');
+      assert.equal(await readAllLogs(net, net.alice, id), 'tail\n');
+    });
+
+    it('regression: job, launch and app names refuse control characters (ESC…) with invalid_field', async () => {
+      const esc = 'x\u001b[2J\u001b]0;pwned\u0007';
+      const provider = (await createUser(net.ctx, { orgName: 'esc-labs', name: 'esc-prov', role: 'provider' })).token;
+      const before = await fingerprint(net.store);
+      const job = await call(net.app, 'POST', '/v1/jobs', net.alice, { command: ['sleep', '1'], name: esc });
+      assert.equal(job.status, 400);
+      assert.deepEqual(pick(((await job.json()) as { error: { code: string; field: string } }).error), ['invalid_field', 'name']);
+      const launch = await call(net.app, 'POST', '/v1/apps/anything/launch', net.alice, { name: `run\u009b31m` });
+      assert.equal(launch.status, 400, 'refused before the app is even looked up');
+      assert.deepEqual(pick(((await launch.json()) as { error: { code: string; field: string } }).error), ['invalid_field', 'name']);
+      const titled = await call(net.app, 'POST', '/v1/products', provider, { manifest: stringify(appManifest({}, { name: 'esc-app', title: `Nice\u001b[8m` })) });
+      assert.equal(titled.status, 422);
+      const error = ((await titled.json()) as { error: { code: string; field: string; message: string } }).error;
+      assert.deepEqual(pick(error), ['invalid_manifest', 'title']);
+      assert.match(error.message, /control characters/);
+      assert.equal(await fingerprint(net.store), before, 'nothing written');
     });
 
     it('regression: a catastrophic pattern (^(a+)+$) is matched in linear time at publish and launch', async () => {
