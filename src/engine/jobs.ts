@@ -232,7 +232,8 @@ async function checkReferences(ctx: EngineContext, user: User, spec: JobSpec, no
 
 function defaultName(command: readonly string[]): string {
   const program = (command[0] ?? 'job').split('/').pop() ?? 'job';
-  return program.slice(0, 64);
+  // A name is shown in terminals: control characters (ESC…) from the program's path become '?'.
+  return program.slice(0, 64).replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
 }
 
 /** Rejects a job that no center could run even when empty, naming each center's reason. */

@@ -17,6 +17,9 @@ export const Objective = z.union([
   }),
 ]);
 const noNul = (s: string) => !s.includes('\0');
+/** C0 and C1 control characters, ESC among them: a name with them could rewrite a terminal that shows it. */
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+const noControl = (s: string) => !CONTROL.test(s);
 
 export const JobSubmission = z
   .strictObject({
@@ -356,7 +359,7 @@ export const LaunchRequest = z
       .optional()
       .describe("overrides of the app's defaults, within its limits"),
     accelerators: z.array(z.string()).max(64).optional().describe("narrow the chips to some of the app's adapted ones"),
-    name: z.string().min(1).max(128).optional(),
+    name: z.string().min(1).max(128).refine(noControl, 'must not contain control characters (C0, C1, ESC)').optional(),
     objective: Objective.default('balanced'),
     priority: z.int().min(-1000).max(1000).default(0),
     maxAttempts: z.int().min(1).max(10).default(3),
