@@ -14,7 +14,7 @@ import type {
   StateReportResponse,
 } from '../core/agent-protocol.js';
 import { centersDegradedSince, centersSilentSince, getCenter, listPools, lockCenter, syncPools, updateCenter } from '../store/centers.js';
-import { activeJobs, addJobEvent, getJob, lockJob, transitionJob } from '../store/jobs.js';
+import { activeJobs, addJobEvent, getJob, lockJob, transitionJob, wasPlacedAt } from '../store/jobs.js';
 import { appendLogChunk } from '../store/job-logs.js';
 import type { CenterRow, JobRow, PoolRow } from '../store/schema.js';
 import { pickVariant } from '../catalog/index.js';
@@ -53,7 +53,10 @@ export async function registerAgent(ctx: EngineContext, centerId: string, req: R
       if (job && isWanted(job, centerId, run.attempt)) await applyRunStatus(trx, job, run, now);
       else if (run.state === 'running') {
         kill.push({ jobId: run.jobId, attempt: run.attempt });
-        if (job) await addJobEvent(trx, job.id, run.attempt, now, `stale run of attempt ${run.attempt} found at ${center.name}; stopping it`);
+        // Only a run this center was given is noted on the job: another tenant's job is not its to annotate.
+        if (job && (await wasPlacedAt(trx, job.id, run.attempt, centerId))) {
+          await addJobEvent(trx, job.id, run.attempt, now, `stale run of attempt ${run.attempt} found at ${center.name}; stopping it`);
+        }
       }
     }
     for (const job of await activeJobs(trx, centerId)) {
@@ -100,7 +103,9 @@ export async function heartbeat(ctx: EngineContext, centerId: string, sessionId:
     const job = await getJob(ctx.store.db, run.jobId);
     if (!job || !isWanted(job, centerId, run.attempt) || job.cancel_requested_at) {
       kill.push({ jobId: run.jobId, attempt: run.attempt });
-      if (job && !isWanted(job, centerId, run.attempt)) await noteStaleRun(ctx, job, run.attempt, center.name, now);
+      if (job && !isWanted(job, centerId, run.attempt) && (await wasPlacedAt(ctx.store.db, job.id, run.attempt, centerId))) {
+        await noteStaleRun(ctx, job, run.attempt, center.name, now);
+      }
     }
   }
   return { kill };
@@ -210,7 +215,7 @@ export async function reportState(
   const action = await inTransaction(ctx.store.db, async (trx) => {
     const job = await lockJob(trx, jobId);
     if (!job || !isWanted(job, centerId, report.attempt)) {
-      if (job && report.state === 'running') {
+      if (job && report.state === 'running' && (await wasPlacedAt(trx, jobId, report.attempt, centerId))) {
         await addJobEvent(trx, jobId, report.attempt, now, `a stale run (attempt ${report.attempt}) reported running at ${center.name}; stopping it`);
       }
       return 'kill' as const;

@@ -130,6 +130,12 @@ export async function insertPlacement(
     .execute();
 }
 
+/** True when attempt `attempt` of the job was placed at the center: a run there is (or was) its own. */
+export async function wasPlacedAt(q: Queryable, jobId: string, attempt: number, centerId: string): Promise<boolean> {
+  const row = await q.selectFrom('placements').select('job_id').where('job_id', '=', jobId).where('attempt', '=', attempt).where('center_id', '=', centerId).executeTakeFirst();
+  return row !== undefined;
+}
+
 export async function listPlacements(q: Queryable, jobId: string) {
   return q.selectFrom('placements').selectAll().where('job_id', '=', jobId).orderBy('attempt').execute();
 }
