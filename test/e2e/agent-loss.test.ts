@@ -36,13 +36,15 @@ async function untilJob(ctx: EngineContext, jobId: string, what: string, ok: (jo
   }
 }
 
-/** Kills a run's process group (a leftover of a failed test), ignoring one that is gone. */
-function killGroup(pid: number | undefined): void {
-  if (!pid) return;
-  try {
-    process.kill(-pid, 'SIGKILL');
-  } catch {
-    // gone already
+/** Kills every run the test started (their pids, one a line in `pidsFile`), ignoring those gone. */
+async function killRuns(pidsFile: string): Promise<void> {
+  const text = await readFile(pidsFile, 'utf8').catch(() => '');
+  for (const pid of text.split('\n').map(Number).filter((n) => n > 0)) {
+    try {
+      process.kill(pid, 'SIGKILL'); // the run's wrapper then records the exit and ends too
+    } catch {
+      // gone already
+    }
   }
 }
 
@@ -60,7 +62,6 @@ for (const database of await testDatabases()) {
     let back: AgentHandle | undefined;
     let backConnector: LocalConnector | undefined;
     let jobId: string | undefined;
-    let firstPid: number | undefined;
 
     before(async () => {
       home = await mkdtemp(join(tmpdir(), 'suanwang-loss-'));
@@ -83,7 +84,8 @@ for (const database of await testDatabases()) {
       await back?.stop().catch(() => undefined);
       await backConnector?.close().catch(() => undefined);
       await network?.stop();
-      killGroup(firstPid);
+      // A failed test leaves runs going (detached, so the network's stop does not end them).
+      if (home) await killRuns(join(home, 'pids'));
       await drop?.();
       if (home) await rm(home, { recursive: true, force: true });
     });
@@ -98,7 +100,7 @@ for (const database of await testDatabases()) {
       assert.equal(first.attempt, 1);
       const lost = await net.ctx.store.db.selectFrom('centers').select(['id']).where('name', '=', LOST).executeTakeFirstOrThrow();
       assert.equal(first.center_id, lost.id, `the first run is at ${LOST}`);
-      firstPid = Number((await eventually('its pid', () => readFile(pids, 'utf8').catch(() => ''), 15_000)).trim().split('\n')[0]);
+      const firstPid = Number((await eventually('its pid', () => readFile(pids, 'utf8').catch(() => ''), 15_000)).trim().split('\n')[0]);
 
       await net.agents.get(LOST)!.stop(); // silence: no heartbeat, no reports; the run goes on
       const second = await untilJob(net.ctx, job.id, 'the job to run again elsewhere', (j) => j.attempt >= 2 && j.state === 'running', DEADLINE_MS + 60_000);
@@ -128,7 +130,7 @@ for (const database of await testDatabases()) {
       back = startAgent({ transport: new HttpAgentTransport({ serverUrl: net.url, token }), connector: backConnector, name: LOST });
       await back.registered;
       // A process that is not our child gives no exit event: this one wait polls (bounded).
-      await eventually('the stale first run to be killed', () => !alive(firstPid!), 30_000);
+      await eventually('the stale first run to be killed', () => !alive(firstPid), 30_000);
       const events = (await client.job(job.id)).events.map((e) => e.message);
       assert.ok(events.some((m) => /stale run of attempt 1 found at guizhou-guian; stopping it/.test(m)), events.join('\n'));
       const now = await net.ctx.store.db.selectFrom('jobs').select(['state', 'attempt']).where('id', '=', job.id).executeTakeFirstOrThrow();
