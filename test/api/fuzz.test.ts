@@ -226,6 +226,28 @@ for (const database of await testDatabases()) {
       await w?.drop();
     });
 
+    it('named regressions: NUL bytes in a path id, a query value and an agent-reported reason give a 4xx or are mapped, never a 500', { timeout: 60_000 }, async () => {
+      const cases: { path: string; method?: string; token: keyof World['tokens']; body?: unknown; session?: string }[] = [
+        { path: '/v1/jobs/%00', token: 'victim' },
+        { path: '/v1/jobs?cursor=%00', token: 'victim' },
+        { path: '/v1/products?provider=%00', token: 'victim' },
+        { path: '/v1/products/a%00b', token: 'victim' },
+        { path: `/v1/agent/jobs/${w.victimJob}/state`, method: 'POST', token: 'otherAgent', session: w.eastSession, body: { attempt: 1, state: 'failed', exitCode: 1, reason: 'a\u0000b', at: 0 } },
+        { path: '/v1/agent/heartbeat', method: 'POST', token: 'otherAgent', session: w.eastSession, body: { runs: [], health: { degraded: false, reason: 'x\u0000' } } },
+      ];
+      for (const c of cases) {
+        const before = await fingerprint(w.store);
+        const res = await w.app.request(c.path, {
+          method: c.method ?? 'GET',
+          headers: { authorization: `Bearer ${w.tokens[c.token]}`, 'content-type': 'application/json', ...(c.session ? { 'x-agent-session': c.session } : {}) },
+          ...(c.body ? { body: JSON.stringify(c.body) } : {}),
+        });
+        const text = await res.text();
+        assert.ok(res.status < 500, `${c.path}: ${res.status} ${text}`);
+        if (res.status >= 400) assert.deepEqual(changedTables(before, await fingerprint(w.store)), [], c.path);
+      }
+    });
+
     it(`${RUNS} schema-guided and malformed requests (seed ${SEED})`, { timeout: 240_000 }, async () => {
       let served = 0;
       const statuses = new Map<number, number>();
