@@ -106,7 +106,7 @@ function placedAsRunning(snap: Snapshot, result: ScheduleResult, poolId: string)
     .map((x) => ({ jobId: x.jobId, orgId: jobs.get(x.jobId)!.orgId, centerId: x.centerId, poolId: x.poolId, nodeIndices: x.nodeIndices, perNode: jobs.get(x.jobId)!.perNode, startedAt: snap.now, endsAt: holdEnd(snap, jobs.get(x.jobId)!, x.option.stageInSeconds) }));
 }
 
-describe('schedule properties under contention', () => {
+describe('schedule properties under contention', { timeout: 120_000 }, () => {
   it('generates contention: every job fits an empty network, a pass places some but not all, reserves and backfills', () => {
     const samples = fc.sample(fc.tuple(contendedSnapshotArb, policyArb), { numRuns: 300, seed: SEED });
     let jobs = 0;

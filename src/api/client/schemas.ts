@@ -231,6 +231,9 @@ export const ErrorBody = z
 export type ErrorBody = z.infer<typeof ErrorBody>;
 
 // The agent protocol's bodies (types in agent-protocol.ts; these validate them on the server).
+// A reason comes from the center's scheduler (any text); PostgreSQL text cannot hold NUL, so it is
+// replaced rather than refused (a refused report would be retried forever).
+const withoutNul = (s: string): string => s.replace(/\u0000/g, '\uFFFD');
 const AgentPoolSchema = z.strictObject({
   name: z.string().min(1).max(64),
   accelerator: z.string().nullable(),
@@ -244,7 +247,7 @@ const RunStatusSchema = z.strictObject({
   attempt: z.int().min(0),
   state: z.enum(['running', 'succeeded', 'failed', 'cancelled']),
   exitCode: z.int().nullable(),
-  reason: z.string().nullable(),
+  reason: z.string().transform(withoutNul).nullable(),
   startedAt: z.number(),
   finishedAt: z.number().nullable(),
 });
@@ -260,7 +263,7 @@ export const AgentRegister = z
 export const AgentHeartbeat = z
   .strictObject({
     runs: z.array(RunStatusSchema).max(100_000),
-    health: z.strictObject({ degraded: z.boolean(), reason: z.string().max(1000).nullable().optional(), since: z.number().nullable().optional() }).optional(),
+    health: z.strictObject({ degraded: z.boolean(), reason: z.string().max(1000).transform(withoutNul).nullable().optional(), since: z.number().nullable().optional() }).optional(),
   })
   .meta({ id: 'AgentHeartbeat' });
 export const AgentStateReport = z
@@ -268,7 +271,7 @@ export const AgentStateReport = z
     attempt: z.int().min(0),
     state: z.enum(['running', 'succeeded', 'failed', 'cancelled']),
     exitCode: z.int().nullable(),
-    reason: z.string().max(1000).nullable(),
+    reason: z.string().max(1000).transform(withoutNul).nullable(),
     at: z.number(),
   })
   .meta({ id: 'AgentStateReport' });
