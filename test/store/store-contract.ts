@@ -8,6 +8,7 @@ import { readdirSync } from 'node:fs';
 import { sql } from 'kysely';
 import type { Transaction } from 'kysely';
 import { ManualClock } from '../../src/core/clock.js';
+import { SuanwangError } from '../../src/core/errors.js';
 import { newId } from '../../src/core/ids.js';
 import type { IdKind } from '../../src/core/ids.js';
 import { randomInt, seededRng } from '../../src/core/rng.js';
@@ -444,7 +445,7 @@ export function storeContract(target: TestDatabase): void {
       assert.equal(await ship(0, 'epoch 1\n'), 0, 'an older chunk again');
       assert.equal(await ship(0, 'epoch 1\nepoch 2\nepoch 3\n'), 8, 'a restarted agent re-sends from 0 with more');
       assert.equal(await ship(20, 'h 3\nepoch 4\n'), 8, 'a chunk starting inside the stored bytes');
-      await assert.rejects(ship(40, 'epoch 6\n'), RangeError, 'a chunk after a gap');
+      await assert.rejects(ship(40, 'epoch 6\n'), (e: unknown) => e instanceof SuanwangError && e.code === 'log_gap', 'a chunk after a gap');
       assert.equal(await ship(0, 'error\n', 'stderr'), 6, 'each stream has its own offsets');
 
       assert.deepEqual(await storedOutput(w.db, id, 1, 'stdout'), ['epoch 1\n', 'epoch 2\n', 'epoch 3\n', 'epoch 4\n']);
