@@ -218,6 +218,43 @@ for (const database of await testDatabases()) {
       assert.equal(await fingerprint(net.store), before, 'nothing written');
     });
 
+    it('regression: a draft or a version in review does not change the listed product (title, summary, category…)', async () => {
+      const provider = (await createUser(net.ctx, { orgName: 'draft-labs', name: 'drafter', role: 'provider' })).token;
+      const admin = (await createUser(net.ctx, { orgName: 'platform-5', name: 'root5', role: 'admin' })).token;
+      const publish = async (version: string, title: string, extra: Record<string, unknown> = {}, draft = false) => {
+        const res = await call(net.app, 'POST', '/v1/products', provider, { manifest: stringify(appManifest({}, { name: 'draft-app', version, title, summary: `${title} summary.`, ...extra })), draft });
+        assert.equal(res.status, 201, await res.clone().text());
+      };
+      const review = async (version: string, action: string) => {
+        const res = await call(net.app, 'POST', `/v1/products/draft-app/versions/${version}/review`, admin, { action });
+        assert.equal(res.status, 200, await res.clone().text());
+      };
+      const shown = async () => {
+        const res = await call(net.app, 'GET', '/v1/products/draft-app', net.alice);
+        assert.equal(res.status, 200, await res.clone().text());
+        const p = ((await res.json()) as { product: { title: string; summary: string; category: string } }).product;
+        return [p.title, p.summary, p.category];
+      };
+      const found = async (word: string) => {
+        const res = await call(net.app, 'GET', `/v1/products?q=${encodeURIComponent(word)}`, net.alice);
+        return ((await res.json()) as { items: { name: string }[] }).items.map((i) => i.name);
+      };
+      await publish('1.0.0', 'Reviewed');
+      await review('1.0.0', 'approve');
+      assert.deepEqual(await shown(), ['Reviewed', 'Reviewed summary.', 'software']);
+      // The old code rewrote the listed entry from any newer manifest, before anyone reviewed it.
+      await publish('1.1.0', 'Unreviewed', {}, true);
+      await publish('1.2.0', 'Sneaky', { category: 'saas', app: undefined });
+      assert.deepEqual(await shown(), ['Reviewed', 'Reviewed summary.', 'software']);
+      assert.deepEqual(await found('sneaky'), [], 'search does not find the unreviewed words');
+      assert.deepEqual(await found('reviewed'), ['draft-app']);
+      // Listing the newer version makes it the store entry; delisting it falls back.
+      await review('1.2.0', 'approve');
+      assert.deepEqual(await shown(), ['Sneaky', 'Sneaky summary.', 'saas']);
+      await review('1.2.0', 'delist');
+      assert.deepEqual(await shown(), ['Reviewed', 'Reviewed summary.', 'software']);
+    });
+
     it('regression: a catastrophic pattern (^(a+)+$) is matched in linear time at publish and launch', async () => {
       const provider = (await createUser(net.ctx, { orgName: 'regex-labs', name: 'prov', role: 'provider' })).token;
       const manifest = (pattern: string, dflt: string, version = '1.0.0') =>
