@@ -15,7 +15,7 @@ import type {
 } from '../core/agent-protocol.js';
 import { centersDegradedSince, centersSilentSince, getCenter, listPools, lockCenter, syncPools, updateCenter } from '../store/centers.js';
 import { activeJobs, addJobEvent, getJob, lockJob, runsPlacedAt, transitionJob } from '../store/jobs.js';
-import { appendLogChunk } from '../store/job-logs.js';
+import { appendLogChunk, storedOutputBytes } from '../store/job-logs.js';
 import type { CenterRow, JobRow, PoolRow } from '../store/schema.js';
 import { pickVariant } from '../catalog/index.js';
 import type { Queryable } from '../store/transaction.js';
@@ -284,8 +284,9 @@ export async function appendLogs(ctx: EngineContext, centerId: string, sessionId
     });
   }
   await inTransaction(ctx.store.db, async (trx) => {
+    let used = await storedOutputBytes(trx, jobId);
     for (const chunk of report.chunks) {
-      await appendLogChunk(trx, { jobId, attempt: report.attempt, stream: chunk.stream, offset: chunk.offset, data: chunk.data, at: now });
+      used += await appendLogChunk(trx, { jobId, attempt: report.attempt, stream: chunk.stream, offset: chunk.offset, data: chunk.data, at: now }, ctx.config.maxOutputBytesPerJob - used);
     }
   });
   ctx.signals.wake(`job:${jobId}`);

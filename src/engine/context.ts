@@ -18,6 +18,14 @@ export interface EngineConfig {
   readonly maxWaitMs: number;
   /** Output of a run is accepted until this long after its job ended (the agent ships the tail before the end). */
   readonly endedOutputGraceMs: number;
+  /** Output a job may store, over all its attempts; past it the rest is dropped behind a marker line. Default 1 GiB. */
+  readonly maxOutputBytesPerJob: number;
+  /** A page of `GET /v1/jobs/:id/logs` holds about this many bytes at most (and at least one chunk). */
+  readonly maxLogPageBytes: number;
+  /** Output of jobs that ended longer ago than this is deleted by the retention sweep; 0 keeps it forever. */
+  readonly outputRetentionMs: number;
+  /** How often the control loop runs the retention sweep. */
+  readonly retentionSweepEveryMs: number;
 }
 
 export const DEFAULT_ENGINE_CONFIG: EngineConfig = {
@@ -26,6 +34,10 @@ export const DEFAULT_ENGINE_CONFIG: EngineConfig = {
   tickMs: 1_000,
   maxWaitMs: 25_000,
   endedOutputGraceMs: 120_000,
+  maxOutputBytesPerJob: 1024 ** 3,
+  maxLogPageBytes: 4 * 1024 * 1024,
+  outputRetentionMs: 30 * 24 * 3_600_000,
+  retentionSweepEveryMs: 3_600_000,
 };
 
 /** What every engine operation works with: the store, time, ids, wake-ups and configuration. */

@@ -5,6 +5,7 @@ import { insertPlacement, jobsInStates, transitionJob, updateJob } from '../stor
 import { inTransaction } from '../store/transaction.js';
 import { expireSilentAgents, requeueFromDegradedCenters } from './agents.js';
 import type { EngineContext } from './context.js';
+import { sweepOutputRetention } from './retention.js';
 import { loadSnapshot, MAX_JOBS_PER_PASS } from './snapshot.js';
 
 // Only one control-plane process schedules at a time (they share one PostgreSQL).
@@ -82,10 +83,16 @@ async function admit(ctx: EngineContext): Promise<number> {
  */
 export function startControlLoop(ctx: EngineContext, onError: (error: unknown) => void): { stop(): Promise<void> } {
   const abort = new AbortController();
+  let lastSweep = ctx.clock.now();
   const done = (async () => {
     while (!abort.signal.aborted) {
       try {
         await tick(ctx);
+        // Retention of ended jobs' output: rarely (hourly by default), in short batches.
+        if (ctx.clock.now() - lastSweep >= ctx.config.retentionSweepEveryMs) {
+          lastSweep = ctx.clock.now();
+          await sweepOutputRetention(ctx);
+        }
       } catch (error) {
         if (!abort.signal.aborted) onError(error);
       }

@@ -8,6 +8,7 @@ import { createUser } from '../../src/engine/accounts.js';
 import { createCenter } from '../../src/engine/centers.js';
 import { createContext, type EngineConfig, type EngineContext } from '../../src/engine/context.js';
 import { tick } from '../../src/engine/control-loop.js';
+import { sweepOutputRetention } from '../../src/engine/retention.js';
 import { openStore, type Store } from '../../src/store/open-database.js';
 import { testDatabases } from '../support/databases.js';
 
@@ -287,6 +288,77 @@ for (const database of await testDatabases()) {
       assert.equal(launch.status, 400, await launch.clone().text());
       assert.equal(((await launch.json()) as { error: { code: string } }).error.code, 'invalid_parameter');
       assert.equal(await fingerprint(net.store), before, 'nothing written');
+    });
+  });
+}
+
+for (const database of await testDatabases()) {
+  describe(`output limits: per-job cap, pages by bytes, retention (${database.name})`, { skip: database.skip, timeout: 120_000 }, () => {
+    let net: Net;
+    before(async () => {
+      net = await network(database, { maxOutputBytesPerJob: 100, maxLogPageBytes: 25 });
+    });
+    after(async () => {
+      await net?.close();
+    });
+    const running = async () => {
+      const placed = await placedJob(net, net.alice);
+      await agentCall(net, placed.agent, `/v1/agent/jobs/${placed.id}/state`, { attempt: 1, state: 'running', exitCode: null, reason: null, at: Date.now() });
+      return placed;
+    };
+    const ship = (agent: Agent, id: string, offset: number, data: string, stream = 'stdout') =>
+      agentCall(net, agent, `/v1/agent/jobs/${id}/logs`, { attempt: 1, chunks: [{ stream, offset, data }] });
+
+    it('regression: output past the per-job cap is cut behind a marker, and the agent is told to stop (413)', async () => {
+      const { id, agent } = await running();
+      assert.equal((await ship(agent, id, 0, 'x'.repeat(80))).status, 200);
+      assert.equal((await ship(agent, id, 0, 'e'.repeat(10), 'stderr')).status, 200);
+      assert.equal((await ship(agent, id, 80, 'y'.repeat(50))).status, 200, 'the chunk that crosses the cap is kept up to it');
+      const before = await fingerprint(net.store);
+      const over = await ship(agent, id, 130, 'z'.repeat(10));
+      assert.equal(over.status, 413);
+      assert.equal(((await over.json()) as { error: { code: string } }).error.code, 'output_limit_reached');
+      assert.equal(await fingerprint(net.store), before, 'nothing written');
+      assert.equal((await ship(agent, id, 0, 'x'.repeat(80))).status, 200, 're-sending stored bytes stays harmless');
+      const rows = await net.store.db.selectFrom('job_logs').select(['stream', 'byte_length', 'data']).where('job_id', '=', id).orderBy('seq').execute();
+      assert.equal(rows.reduce((n, r) => n + r.byte_length, 0), 100, 'exactly the cap is stored');
+      assert.match(rows.at(-1)!.data, /reached its output limit/);
+    });
+
+    it('regression: a log page carries at most maxLogPageBytes (the old code sent everything at once)', async () => {
+      const { id, agent } = await running();
+      for (let i = 0; i < 9; i++) assert.equal((await ship(agent, id, i * 10, `${i}`.repeat(9) + '\n')).status, 200);
+      await agentCall(net, agent, `/v1/agent/jobs/${id}/state`, { attempt: 1, state: 'succeeded', exitCode: 0, reason: null, at: Date.now() });
+      let after = 0;
+      let text = '';
+      const pages: number[] = [];
+      for (let done = false; !done; ) {
+        const res = await call(net.app, 'GET', `/v1/jobs/${id}/logs?after=${after}`, net.alice);
+        const page = (await res.json()) as { chunks: { data: string }[]; next: number; done: boolean };
+        assert.ok(page.chunks.length > 0 || page.done);
+        pages.push(page.chunks.length);
+        text += page.chunks.map((c) => c.data).join('');
+        ({ next: after, done } = page);
+        assert.ok(pages.length < 20, 'it ends');
+      }
+      assert.deepEqual(pages, [2, 2, 2, 2, 1]);
+      assert.equal(text, Array.from({ length: 9 }, (_, i) => `${i}`.repeat(9) + '\n').join(''));
+    });
+
+    it('regression: the retention sweep deletes the output of jobs that ended long ago, and only theirs', async () => {
+      const old = await running();
+      const recent = await running();
+      for (const j of [old, recent]) {
+        assert.equal((await ship(j.agent, j.id, 0, 'kept?\n')).status, 200);
+        await agentCall(net, j.agent, `/v1/agent/jobs/${j.id}/state`, { attempt: 1, state: 'succeeded', exitCode: 0, reason: null, at: Date.now() });
+      }
+      const live = await running();
+      assert.equal((await ship(live.agent, live.id, 0, 'still running\n')).status, 200);
+      await net.store.db.updateTable('jobs').set({ finished_at: new Date(Date.now() - 31 * 24 * 3_600_000) }).where('id', '=', old.id).execute();
+      assert.equal(await sweepOutputRetention(net.ctx), 1);
+      const left = await net.store.db.selectFrom('job_logs').select('job_id').where('job_id', 'in', [old.id, recent.id, live.id]).execute();
+      assert.deepEqual(new Set(left.map((r) => r.job_id)), new Set([recent.id, live.id]));
+      assert.equal(await sweepOutputRetention(net.ctx), 0, 'a second sweep finds nothing');
     });
   });
 }

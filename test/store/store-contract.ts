@@ -487,15 +487,18 @@ export function storeContract(target: TestDatabase): void {
         await appendLogChunk(w.db, { jobId: a.job, attempt: a.attempt, stream: a.stream, offset: a.offset, data: a.data, at: w.now() });
       }
       const mine = arrivals.filter((a) => a.job === id).map(({ attempt, stream, data }) => ({ attempt, stream, data }));
-      const all = await readLogChunks(w.db, id, 0, 100);
+      const all = (await readLogChunks(w.db, id, 0, 100)).chunks;
       assert.deepEqual(all.map(({ attempt, stream, data }) => ({ attempt, stream, data })), mine);
       assert.ok(all.every((l, i) => i === 0 || l.seq > all[i - 1]!.seq), 'seq rises');
       assert.equal(typeof all[0]?.seq, 'number');
 
       const afterSecond = await readLogChunks(w.db, id, all[1]!.seq, 100);
-      assert.deepEqual(afterSecond, all.slice(2));
-      assert.deepEqual(await readLogChunks(w.db, id, all[1]!.seq, 1), all.slice(2, 3), 'at most limit');
-      assert.deepEqual(await readLogChunks(w.db, id, all.at(-1)!.seq, 100), [], 'nothing new');
+      assert.deepEqual(afterSecond, { chunks: all.slice(2), more: false });
+      assert.deepEqual(await readLogChunks(w.db, id, all[1]!.seq, 1), { chunks: all.slice(2, 3), more: all.length > 3 }, 'at most limit');
+      assert.deepEqual(await readLogChunks(w.db, id, all.at(-1)!.seq, 100), { chunks: [], more: false }, 'nothing new');
+      const first = Buffer.byteLength(all[0]!.data);
+      assert.deepEqual((await readLogChunks(w.db, id, 0, 100, 1)).chunks, all.slice(0, 1), 'a page holds at least one chunk');
+      assert.deepEqual((await readLogChunks(w.db, id, 0, 100, first + Buffer.byteLength(all[1]!.data))).chunks, all.slice(0, 2), 'and as many as fit in its bytes');
     }));
   });
 
