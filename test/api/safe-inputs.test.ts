@@ -256,6 +256,27 @@ for (const database of await testDatabases()) {
       assert.deepEqual(await shown(), ['Reviewed', 'Reviewed summary.', 'software']);
     });
 
+    it('regression: a registration with thousands of runs is reconciled in short transactions and stays correct', async () => {
+      const { id, agent } = await placedJob(net, net.alice);
+      await agentCall(net, agent, `/v1/agent/jobs/${id}/state`, { attempt: 1, state: 'running', exitCode: null, reason: null, at: Date.now() });
+      const token = agent === net.west ? net.west.token : net.east.token;
+      const runs = Array.from({ length: 5000 }, (_, i) => ({ jobId: `job_unknown${i}`, attempt: 1, state: 'running', exitCode: null, reason: null, startedAt: Date.now(), finishedAt: null }));
+      runs.push({ jobId: id, attempt: 1, state: 'running', exitCode: null, reason: null, startedAt: Date.now(), finishedAt: null });
+      // A read while it runs is served (and must not see a half-reconciled center fail).
+      const [reg, got] = await Promise.all([
+        call(net.app, 'POST', '/v1/agent/register', token, { connector: 'local', agentVersion: 'test', pools: [POOL], commands: ['sh', 'echo', 'sleep'], runs }),
+        call(net.app, 'GET', `/v1/jobs/${id}`, net.alice),
+      ]);
+      assert.equal(reg.status, 200, await reg.clone().text());
+      assert.equal(got.status, 200);
+      const body = (await reg.json()) as { sessionId: string; kill: { jobId: string }[] };
+      agent.session = body.sessionId;
+      assert.equal(body.kill.length, 5000, 'every unknown run is to be stopped');
+      assert.ok(!body.kill.some((k) => k.jobId === id), 'the wanted run is kept');
+      const job = await net.store.db.selectFrom('jobs').select('state').where('id', '=', id).executeTakeFirstOrThrow();
+      assert.equal(job.state, 'running');
+    });
+
     it('regression: a catastrophic pattern (^(a+)+$) is matched in linear time at publish and launch', async () => {
       const provider = (await createUser(net.ctx, { orgName: 'regex-labs', name: 'prov', role: 'provider' })).token;
       const manifest = (pattern: string, dflt: string, version = '1.0.0') =>
