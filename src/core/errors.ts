@@ -22,6 +22,8 @@ export const ERROR_CODES = {
   agent_session_expired: { status: 409, retryable: true },
   log_gap: { status: 409, retryable: false },
   payload_too_large: { status: 413, retryable: false },
+  rate_limited: { status: 429, retryable: true },
+  quota_exceeded: { status: 429, retryable: true },
   output_limit_reached: { status: 413, retryable: false },
   unsupported_media_type: { status: 415, retryable: false },
   command_not_found: { status: 422, retryable: false },

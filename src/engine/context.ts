@@ -26,6 +26,12 @@ export interface EngineConfig {
   readonly outputRetentionMs: number;
   /** How often the control loop runs the retention sweep. */
   readonly retentionSweepEveryMs: number;
+  /** Per-org token buckets by kind of call (src/api/rate-limit.ts has the defaults); per process. */
+  readonly rateLimits: Readonly<Partial<Record<'submit' | 'quote' | 'launch' | 'logs', { readonly burst: number; readonly perSecond: number }>>>;
+  /** Jobs an org may have waiting (submitted, queued or placed) at once; a submission past it is a 429 `quota_exceeded`. */
+  readonly maxQueuedJobsPerOrg: number;
+  /** Jobs an org may have placed or running at once; the scheduler leaves the rest queued. */
+  readonly maxRunningJobsPerOrg: number;
 }
 
 export const DEFAULT_ENGINE_CONFIG: EngineConfig = {
@@ -38,6 +44,9 @@ export const DEFAULT_ENGINE_CONFIG: EngineConfig = {
   maxLogPageBytes: 4 * 1024 * 1024,
   outputRetentionMs: 30 * 24 * 3_600_000,
   retentionSweepEveryMs: 3_600_000,
+  rateLimits: {},
+  maxQueuedJobsPerOrg: 100_000,
+  maxRunningJobsPerOrg: 10_000,
 };
 
 /** What every engine operation works with: the store, time, ids, wake-ups and configuration. */

@@ -5,6 +5,7 @@ import { insertPlacement, jobsInStates, transitionJob, updateJob } from '../stor
 import { inTransaction } from '../store/transaction.js';
 import { expireSilentAgents, requeueFromDegradedCenters } from './agents.js';
 import type { EngineContext } from './context.js';
+import { withinRunningQuota } from './quotas.js';
 import { sweepOutputRetention } from './retention.js';
 import { loadSnapshot, MAX_JOBS_PER_PASS } from './snapshot.js';
 
@@ -36,7 +37,8 @@ export async function tick(ctx: EngineContext): Promise<TickReport> {
     if (snapshot.jobs.length === 0) return { placed: 0, waiting: 0 };
     const outcome = schedule(snapshot, DEFAULT_POLICY);
     let placed = 0;
-    for (const p of outcome.placements) {
+    // Per-org quota of placed-or-running jobs: the excess stays queued for a later pass.
+    for (const p of await withinRunningQuota(ctx, trx, outcome.placements)) {
             const row = await transitionJob(
         trx,
         p.jobId,

@@ -383,3 +383,50 @@ for (const database of await testDatabases()) {
     });
   });
 }
+
+for (const database of await testDatabases()) {
+  describe(`rate limits and quotas per org (${database.name})`, { skip: database.skip, timeout: 120_000 }, () => {
+    let net: Net;
+    before(async () => {
+      net = await network(database, { rateLimits: { quote: { burst: 2, perSecond: 0.01 }, logs: { burst: 1, perSecond: 0.01 } }, maxQueuedJobsPerOrg: 3, maxRunningJobsPerOrg: 1 });
+    });
+    after(async () => {
+      await net?.close();
+    });
+    async function limited(res: Response, code: string) {
+      const body = (await res.json()) as { error: { code: string; message: string; hint: string } };
+      assert.equal(res.status, 429, JSON.stringify(body));
+      assert.equal(body.error.code, code);
+      assert.ok(Number(res.headers.get('retry-after')) >= 1, 'Retry-After in seconds');
+      return body.error;
+    }
+
+    it('regression: quotes and log reads past the org rate limit get 429 rate_limited with Retry-After; other orgs are not affected', async () => {
+      for (let i = 0; i < 2; i++) assert.equal((await call(net.app, 'POST', '/v1/quote', net.alice, { command: ['sleep', '1'] })).status, 200);
+      const before = await fingerprint(net.store);
+      const error = await limited(await call(net.app, 'POST', '/v1/quote', net.alice, { command: ['sleep', '1'] }), 'rate_limited');
+      assert.match(error.message, /quote/);
+      assert.equal(await fingerprint(net.store), before, 'nothing written');
+      assert.equal((await call(net.app, 'POST', '/v1/quote', net.bob, { command: ['sleep', '1'] })).status, 200, "bob's org has its own bucket");
+      const job = await call(net.app, 'POST', '/v1/jobs', net.bob, { command: ['sleep', '1'] });
+      const id = ((await job.json()) as { id: string }).id;
+      assert.equal((await call(net.app, 'GET', `/v1/jobs/${id}/logs`, net.bob)).status, 200);
+      await limited(await call(net.app, 'GET', `/v1/jobs/${id}/logs`, net.bob), 'rate_limited');
+    });
+
+    it('regression: an org past its waiting-jobs quota gets 429 quota_exceeded; past its running quota, jobs stay queued', async () => {
+      for (let i = 0; i < 3; i++) assert.equal((await call(net.app, 'POST', '/v1/jobs', net.alice, { command: ['sleep', '1'] })).status, 201);
+      const before = await fingerprint(net.store);
+      const error = await limited(await call(net.app, 'POST', '/v1/jobs', net.alice, { command: ['sleep', '1'] }), 'quota_exceeded');
+      assert.match(error.message, /maxQueuedJobsPerOrg/);
+      assert.equal(await fingerprint(net.store), before, 'nothing written');
+      await tick(net.ctx);
+      await tick(net.ctx);
+      const states = await net.store.db.selectFrom('jobs').innerJoin('orgs', 'orgs.id', 'jobs.org_id').select(['orgs.name', 'jobs.state']).execute();
+      const placed = (org: string) => states.filter((s) => s.name === org && s.state === 'placed').length;
+      assert.equal(placed('lab-a'), 1, 'one placed at a time for alice (maxRunningJobsPerOrg: 1)');
+      assert.equal(states.filter((s) => s.name === 'lab-a' && s.state === 'queued').length, 2);
+      assert.equal(placed('lab-b'), 1, "bob's job is placed too");
+    });
+  });
+}
