@@ -4,6 +4,8 @@ import { SuanwangError } from '../core/errors.js';
 import type { Principal } from '../engine/accounts.js';
 import { authenticate, requireAdmin, requireAgent, requireUser } from '../engine/accounts.js';
 import type { EngineContext } from '../engine/context.js';
+import { QUOTA_RETRY_AFTER_SECONDS } from '../engine/quotas.js';
+import { rateLimiterFor, RateLimitedError, type RateKind } from './rate-limit.js';
 import { parseOrThrow } from './validate.js';
 
 /** Who may call a route. */
@@ -25,6 +27,8 @@ export interface Route<B extends z.ZodType | undefined = z.ZodType | undefined, 
   /** Success status and the schema of its body. */
   readonly response: { readonly status: 200 | 201 | 202; readonly schema: z.ZodType | null; readonly description?: string };
   readonly headers?: Readonly<Record<string, string>>;
+  /** The per-org rate limit this call counts against (src/api/rate-limit.ts). */
+  readonly rate?: RateKind;
   handle(input: RouteInput<B, Q>): Promise<unknown | HandlerResult>;
 }
 
@@ -54,15 +58,26 @@ export function route<B extends z.ZodType | undefined = undefined, Q extends z.Z
 export function mount(app: Hono, ctx: EngineContext, routes: readonly Route[]): void {
   for (const r of routes) {
     app.on(r.method.toUpperCase(), r.path, async (c) => {
-      refuseNul(c.req.param() as Record<string, string>, 'path');
-      refuseNul(c.req.query(), 'query');
-      const principal = r.access === 'public' ? null : await authorize(ctx, c, r.access);
-      const body = r.body ? parseOrThrow(r.body, await readJson(c)) : undefined;
-      const query = r.query ? parseOrThrow(r.query, c.req.query(), 'query') : undefined;
-      const out = await r.handle({ ctx, c, principal, body, query, params: c.req.param() as Record<string, string> });
-      if (out instanceof Response) return out;
-      if (out instanceof HandlerResult) return c.json(out.body as object, out.status as 200);
-      return c.json(out as object, r.response.status);
+      try {
+        refuseNul(c.req.param() as Record<string, string>, 'path');
+        refuseNul(c.req.query(), 'query');
+        const principal = r.access === 'public' ? null : await authorize(ctx, c, r.access);
+        // Counted before the body is read: a flood is turned away at the cheapest point.
+        if (r.rate && principal?.kind === 'user') rateLimiterFor(ctx).take(principal.orgId, r.rate);
+        const body = r.body ? parseOrThrow(r.body, await readJson(c)) : undefined;
+        const query = r.query ? parseOrThrow(r.query, c.req.query(), 'query') : undefined;
+        const out = await r.handle({ ctx, c, principal, body, query, params: c.req.param() as Record<string, string> });
+        if (out instanceof Response) return out;
+        if (out instanceof HandlerResult) return c.json(out.body as object, out.status as 200);
+        return c.json(out as object, r.response.status);
+      } catch (error) {
+        // A 429 says when to come back.
+        if (error instanceof SuanwangError && error.status === 429) {
+          const after = error instanceof RateLimitedError ? error.retryAfterSeconds : QUOTA_RETRY_AFTER_SECONDS;
+          return c.json(error.toJSON(), 429, { 'Retry-After': String(after) });
+        }
+        throw error;
+      }
     });
   }
 }

@@ -14,8 +14,8 @@ import type {
   StateReportResponse,
 } from '../core/agent-protocol.js';
 import { centersDegradedSince, centersSilentSince, getCenter, listPools, lockCenter, syncPools, updateCenter } from '../store/centers.js';
-import { activeJobs, addJobEvent, getJob, lockJob, runsPlacedAt, transitionJob } from '../store/jobs.js';
-import { appendLogChunk } from '../store/job-logs.js';
+import { activeJobs, addJobEvent, getJob, getJobs, lockJob, lockJobs, runsPlacedAt, transitionJob } from '../store/jobs.js';
+import { appendLogChunk, storedOutputBytes } from '../store/job-logs.js';
 import type { CenterRow, JobRow, PoolRow } from '../store/schema.js';
 import { pickVariant } from '../catalog/index.js';
 import type { Queryable } from '../store/transaction.js';
@@ -29,10 +29,13 @@ import { isInfrastructureFailure, requeueOrFail } from './run-outcomes.js';
  * should run; runs nobody wants are killed, runs it lost are requeued.
  */
 
+/** Runs reconciled per transaction at registration: however many runs an agent holds, no transaction is long. */
+export const REGISTER_RUNS_PER_TRANSACTION = 500;
+
 export async function registerAgent(ctx: EngineContext, centerId: string, req: RegisterRequest): Promise<RegisterResponse> {
   const now = ctx.now();
   const sessionId = `as_${randomBytes(12).toString('base64url')}`;
-  const result = await inTransaction(ctx.store.db, async (trx) => {
+  const center = await inTransaction(ctx.store.db, async (trx) => {
     const center = (await lockCenter(trx, centerId))!;
     await syncPools(trx, centerId, req.pools, () => ctx.newId('pool'), now);
     await updateCenter(trx, centerId, {
@@ -45,32 +48,44 @@ export async function registerAgent(ctx: EngineContext, centerId: string, req: R
       last_heartbeat_at: now,
       degraded_since: null,
     });
-    const kill: RunRef[] = [];
-    const reported = new Set<string>();
-    for (const run of req.runs) {
-      reported.add(run.jobId);
-      const job = await lockJob(trx, run.jobId);
-      if (job && isWanted(job, centerId, run.attempt)) await applyRunStatus(trx, job, run, now);
-      else if (run.state === 'running') {
-        kill.push({ jobId: run.jobId, attempt: run.attempt });
-        if (job && (await placedHere(trx, centerId, run))) await addJobEvent(trx, job.id, run.attempt, now, `stale run of attempt ${run.attempt} found at ${center.name}; stopping it`);
+    return center;
+  });
+  // The runs, a slice per short transaction (one statement reads a slice's jobs): a registration
+  // with 20,000 runs once held one transaction for 13 s and stalled the API. Nobody calls with the
+  // new session before this answers, so reconciling after the session is set is safe.
+  const kill: RunRef[] = [];
+  for (let i = 0; i < req.runs.length; i += REGISTER_RUNS_PER_TRANSACTION) {
+    const slice = req.runs.slice(i, i + REGISTER_RUNS_PER_TRANSACTION);
+    await inTransaction(ctx.store.db, async (trx) => {
+      const jobs = new Map((await lockJobs(trx, slice.map((r) => r.jobId))).map((j) => [j.id, j]));
+      const stale = slice.filter((run) => run.state === 'running' && jobs.has(run.jobId) && !isWanted(jobs.get(run.jobId)!, centerId, run.attempt));
+      const placedHere = await runsPlacedAt(trx, centerId, stale);
+      for (const run of slice) {
+        const job = jobs.get(run.jobId);
+        if (job && isWanted(job, centerId, run.attempt)) await applyRunStatus(trx, job, run, now);
+        else if (run.state === 'running') {
+          kill.push({ jobId: run.jobId, attempt: run.attempt });
+          if (job && placedHere.has(`${run.jobId}.${run.attempt}`)) await addJobEvent(trx, job.id, run.attempt, now, `stale run of attempt ${run.attempt} found at ${center.name}; stopping it`);
+        }
       }
-    }
+    });
+  }
+  const reported = new Set(req.runs.map((r) => r.jobId));
+  await inTransaction(ctx.store.db, async (trx) => {
     for (const job of await activeJobs(trx, centerId)) {
       if (job.state === 'running' && !reported.has(job.id)) {
         await requeueOrFail(trx, job, `${center.name}'s agent came back without this run`, now);
       }
     }
-    return { center, kill };
   });
   ctx.signals.wake('tick');
   return {
     sessionId,
     centerId,
-    centerName: result.center.name,
+    centerName: center.name,
     heartbeatIntervalMs: ctx.config.heartbeatIntervalMs,
     deadlineMs: ctx.config.agentDeadlineMs,
-    kill: result.kill,
+    kill,
   };
 }
 
@@ -100,9 +115,11 @@ export async function heartbeat(ctx: EngineContext, centerId: string, sessionId:
   const now = ctx.now();
   await updateCenter(ctx.store.db, centerId, { last_heartbeat_at: now, ...healthChange(center, req.health, now) });
   const kill: RunRef[] = [];
+  // One read for every run (an agent may hold thousands), not one per run.
+  const jobs = new Map((await getJobs(ctx.store.db, req.runs.filter((r) => r.state === 'running').map((r) => r.jobId))).map((j) => [j.id, j]));
   for (const run of req.runs) {
     if (run.state !== 'running') continue;
-    const job = await getJob(ctx.store.db, run.jobId);
+    const job = jobs.get(run.jobId);
     if (!job || !isWanted(job, centerId, run.attempt) || job.cancel_requested_at) {
       kill.push({ jobId: run.jobId, attempt: run.attempt });
       if (job && !isWanted(job, centerId, run.attempt) && (await placedHere(ctx.store.db, centerId, run))) await noteStaleRun(ctx, job, run.attempt, center.name, now);
@@ -284,8 +301,9 @@ export async function appendLogs(ctx: EngineContext, centerId: string, sessionId
     });
   }
   await inTransaction(ctx.store.db, async (trx) => {
+    let used = await storedOutputBytes(trx, jobId);
     for (const chunk of report.chunks) {
-      await appendLogChunk(trx, { jobId, attempt: report.attempt, stream: chunk.stream, offset: chunk.offset, data: chunk.data, at: now });
+      used += await appendLogChunk(trx, { jobId, attempt: report.attempt, stream: chunk.stream, offset: chunk.offset, data: chunk.data, at: now }, ctx.config.maxOutputBytesPerJob - used);
     }
   });
   ctx.signals.wake(`job:${jobId}`);

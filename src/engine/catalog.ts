@@ -52,14 +52,10 @@ export async function publishManifest(ctx: EngineContext, user: User, yamlText: 
     if (product && product.provider_org_id !== user.orgId && user.role !== 'admin') {
       throw new SuanwangError('forbidden', `product ${m.name} belongs to another provider`, { field: 'name', hint: 'pick another name' });
     }
-    const fields = productFields(m);
     if (!product) {
-      await insertProduct(trx, { id: ctx.newId('product'), providerOrgId: user.orgId, name: m.name, at: now, ...fields });
+      // A new product is unlisted: its first manifest describes it until a version is listed.
+      await insertProduct(trx, { id: ctx.newId('product'), providerOrgId: user.orgId, name: m.name, at: now, ...productFields(m) });
       product = (await findProductByName(trx, m.name))!;
-    } else if (!product.listed) {
-      // A listed product shows its listed version's fields: a new draft or a version in review must
-      // not retitle it before review (they are taken when that version is listed).
-      await updateProduct(trx, product.id, fields, now);
     }
     const existing = await findVersion(trx, product.id, m.version);
     if (existing && existing.status !== 'draft') {
@@ -70,8 +66,20 @@ export async function publishManifest(ctx: EngineContext, user: User, yamlText: 
     }
     if (existing) await replaceDraftVersion(trx, existing.id, m, yamlText, status);
     else await insertVersion(trx, { id: ctx.newId('version'), productId: product.id, version: m.version, status, manifest: m, source: yamlText, at: now });
+    await syncProductFields(trx, product.id, now);
     return { product: m.name, version: m.version, status };
   });
+}
+
+/**
+ * Sets a product's store entry (title, summary, category, families, tags…) from its newest listed
+ * version, so that nothing a provider publishes is shown before review; a product with no listed
+ * version shows its newest version (only its provider and admins can see it then).
+ */
+async function syncProductFields(q: Queryable, productId: string, now: Date): Promise<void> {
+  const versions = await listVersions(q, productId); // newest first
+  const source = versions.find((v) => v.status === 'listed') ?? versions[0];
+  if (source) await updateProduct(q, productId, productFields(source.manifest as AppManifest), now);
 }
 
 function productFields(m: AppManifest) {
@@ -110,16 +118,9 @@ export async function changeVersionStatus(ctx: EngineContext, user: User, name: 
       throw new SuanwangError('conflict', `${name}@${version} changed meanwhile; try again`);
     }
     await refreshListed(trx, product.id);
-    await showNewestListed(trx, product.id, now);
+    await syncProductFields(trx, product.id, now);
     return { product: name, version, status: next.status };
   });
-}
-
-/** Sets a product's shown fields from its newest listed version, when it has one. */
-async function showNewestListed(q: Queryable, productId: string, now: Date): Promise<void> {
-  const listed = (await listVersions(q, productId)).filter((v) => v.status === 'listed' && v.listed_at);
-  const newest = listed.sort((a, b) => b.listed_at!.getTime() - a.listed_at!.getTime())[0];
-  if (newest) await updateProduct(q, productId, productFields(newest.manifest as AppManifest), now);
 }
 
 /** Listed products the caller may see, matching the query, with facet counts. */

@@ -18,6 +18,20 @@ export interface EngineConfig {
   readonly maxWaitMs: number;
   /** Output of a run is accepted until this long after its job ended (the agent ships the tail before the end). */
   readonly endedOutputGraceMs: number;
+  /** Output a job may store, over all its attempts; past it the rest is dropped behind a marker line. Default 1 GiB. */
+  readonly maxOutputBytesPerJob: number;
+  /** A page of `GET /v1/jobs/:id/logs` holds about this many bytes at most (and at least one chunk). */
+  readonly maxLogPageBytes: number;
+  /** Output of jobs that ended longer ago than this is deleted by the retention sweep; 0 keeps it forever. */
+  readonly outputRetentionMs: number;
+  /** How often the control loop runs the retention sweep. */
+  readonly retentionSweepEveryMs: number;
+  /** Per-org token buckets by kind of call (src/api/rate-limit.ts has the defaults); per process. */
+  readonly rateLimits: Readonly<Partial<Record<'submit' | 'quote' | 'launch' | 'logs', { readonly burst: number; readonly perSecond: number }>>>;
+  /** Jobs an org may have waiting (submitted, queued or placed) at once; a submission past it is a 429 `quota_exceeded`. */
+  readonly maxQueuedJobsPerOrg: number;
+  /** Jobs an org may have placed or running at once; the scheduler leaves the rest queued. */
+  readonly maxRunningJobsPerOrg: number;
 }
 
 export const DEFAULT_ENGINE_CONFIG: EngineConfig = {
@@ -26,6 +40,13 @@ export const DEFAULT_ENGINE_CONFIG: EngineConfig = {
   tickMs: 1_000,
   maxWaitMs: 25_000,
   endedOutputGraceMs: 120_000,
+  maxOutputBytesPerJob: 1024 ** 3,
+  maxLogPageBytes: 4 * 1024 * 1024,
+  outputRetentionMs: 30 * 24 * 3_600_000,
+  retentionSweepEveryMs: 3_600_000,
+  rateLimits: {},
+  maxQueuedJobsPerOrg: 100_000,
+  maxRunningJobsPerOrg: 10_000,
 };
 
 /** What every engine operation works with: the store, time, ids, wake-ups and configuration. */

@@ -5,6 +5,8 @@ import { insertPlacement, jobsInStates, transitionJob, updateJob } from '../stor
 import { inTransaction } from '../store/transaction.js';
 import { expireSilentAgents, requeueFromDegradedCenters } from './agents.js';
 import type { EngineContext } from './context.js';
+import { withinRunningQuota } from './quotas.js';
+import { sweepOutputRetention } from './retention.js';
 import { loadSnapshot, MAX_JOBS_PER_PASS } from './snapshot.js';
 
 // Only one control-plane process schedules at a time (they share one PostgreSQL).
@@ -35,7 +37,8 @@ export async function tick(ctx: EngineContext): Promise<TickReport> {
     if (snapshot.jobs.length === 0) return { placed: 0, waiting: 0 };
     const outcome = schedule(snapshot, DEFAULT_POLICY);
     let placed = 0;
-    for (const p of outcome.placements) {
+    // Per-org quota of placed-or-running jobs: the excess stays queued for a later pass.
+    for (const p of await withinRunningQuota(ctx, trx, outcome.placements)) {
             const row = await transitionJob(
         trx,
         p.jobId,
@@ -82,10 +85,16 @@ async function admit(ctx: EngineContext): Promise<number> {
  */
 export function startControlLoop(ctx: EngineContext, onError: (error: unknown) => void): { stop(): Promise<void> } {
   const abort = new AbortController();
+  let lastSweep = ctx.clock.now();
   const done = (async () => {
     while (!abort.signal.aborted) {
       try {
         await tick(ctx);
+        // Retention of ended jobs' output: rarely (hourly by default), in short batches.
+        if (ctx.clock.now() - lastSweep >= ctx.config.retentionSweepEveryMs) {
+          lastSweep = ctx.clock.now();
+          await sweepOutputRetention(ctx);
+        }
       } catch (error) {
         if (!abort.signal.aborted) onError(error);
       }

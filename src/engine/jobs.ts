@@ -357,15 +357,16 @@ export async function readJobLogs(
   afterSeq: number,
   waitMs: number,
   signal?: AbortSignal,
-): Promise<{ chunks: Awaited<ReturnType<typeof readLogChunks>>; next: number; done: boolean }> {
+): Promise<{ chunks: Awaited<ReturnType<typeof readLogChunks>>['chunks']; next: number; done: boolean }> {
   await getVisibleJob(ctx, user, jobId);
   const deadline = Date.now() + Math.min(waitMs, ctx.config.maxWaitMs);
   for (;;) {
     // Read the state before the chunks: if it is terminal, no chunk can arrive after this read.
     const state = (await getJob(ctx.store.db, jobId))!.state;
-    const chunks = await readLogChunks(ctx.store.db, jobId, afterSeq, 1000);
+    // Pages are bounded in bytes too: one read never carries a whole huge output.
+    const { chunks, more } = await readLogChunks(ctx.store.db, jobId, afterSeq, 1000, ctx.config.maxLogPageBytes);
     const next = chunks.at(-1)?.seq ?? afterSeq;
-    const done = isTerminal(state) && chunks.length < 1000;
+    const done = isTerminal(state) && !more;
     const left = deadline - Date.now();
     if (chunks.length > 0 || done || left <= 0 || signal?.aborted) return { chunks, next, done };
     await ctx.signals.wait(`job:${jobId}`, Math.min(left, 1000), signal);

@@ -8,6 +8,7 @@ import { createUser } from '../../src/engine/accounts.js';
 import { createCenter } from '../../src/engine/centers.js';
 import { createContext, type EngineConfig, type EngineContext } from '../../src/engine/context.js';
 import { tick } from '../../src/engine/control-loop.js';
+import { sweepOutputRetention } from '../../src/engine/retention.js';
 import { openStore, type Store } from '../../src/store/open-database.js';
 import { testDatabases } from '../support/databases.js';
 
@@ -218,6 +219,64 @@ for (const database of await testDatabases()) {
       assert.equal(await fingerprint(net.store), before, 'nothing written');
     });
 
+    it('regression: a draft or a version in review does not change the listed product (title, summary, category…)', async () => {
+      const provider = (await createUser(net.ctx, { orgName: 'draft-labs', name: 'drafter', role: 'provider' })).token;
+      const admin = (await createUser(net.ctx, { orgName: 'platform-5', name: 'root5', role: 'admin' })).token;
+      const publish = async (version: string, title: string, extra: Record<string, unknown> = {}, draft = false) => {
+        const res = await call(net.app, 'POST', '/v1/products', provider, { manifest: stringify(appManifest({}, { name: 'draft-app', version, title, summary: `${title} summary.`, ...extra })), draft });
+        assert.equal(res.status, 201, await res.clone().text());
+      };
+      const review = async (version: string, action: string) => {
+        const res = await call(net.app, 'POST', `/v1/products/draft-app/versions/${version}/review`, admin, { action });
+        assert.equal(res.status, 200, await res.clone().text());
+      };
+      const shown = async () => {
+        const res = await call(net.app, 'GET', '/v1/products/draft-app', net.alice);
+        assert.equal(res.status, 200, await res.clone().text());
+        const p = ((await res.json()) as { product: { title: string; summary: string; category: string } }).product;
+        return [p.title, p.summary, p.category];
+      };
+      const found = async (word: string) => {
+        const res = await call(net.app, 'GET', `/v1/products?q=${encodeURIComponent(word)}`, net.alice);
+        return ((await res.json()) as { items: { name: string }[] }).items.map((i) => i.name);
+      };
+      await publish('1.0.0', 'Reviewed');
+      await review('1.0.0', 'approve');
+      assert.deepEqual(await shown(), ['Reviewed', 'Reviewed summary.', 'software']);
+      // The old code rewrote the listed entry from any newer manifest, before anyone reviewed it.
+      await publish('1.1.0', 'Unreviewed', {}, true);
+      await publish('1.2.0', 'Sneaky', { category: 'saas', app: undefined });
+      assert.deepEqual(await shown(), ['Reviewed', 'Reviewed summary.', 'software']);
+      assert.deepEqual(await found('sneaky'), [], 'search does not find the unreviewed words');
+      assert.deepEqual(await found('reviewed'), ['draft-app']);
+      // Listing the newer version makes it the store entry; delisting it falls back.
+      await review('1.2.0', 'approve');
+      assert.deepEqual(await shown(), ['Sneaky', 'Sneaky summary.', 'saas']);
+      await review('1.2.0', 'delist');
+      assert.deepEqual(await shown(), ['Reviewed', 'Reviewed summary.', 'software']);
+    });
+
+    it('regression: a registration with thousands of runs is reconciled in short transactions and stays correct', async () => {
+      const { id, agent } = await placedJob(net, net.alice);
+      await agentCall(net, agent, `/v1/agent/jobs/${id}/state`, { attempt: 1, state: 'running', exitCode: null, reason: null, at: Date.now() });
+      const token = agent === net.west ? net.west.token : net.east.token;
+      const runs = Array.from({ length: 5000 }, (_, i) => ({ jobId: `job_unknown${i}`, attempt: 1, state: 'running', exitCode: null, reason: null, startedAt: Date.now(), finishedAt: null }));
+      runs.push({ jobId: id, attempt: 1, state: 'running', exitCode: null, reason: null, startedAt: Date.now(), finishedAt: null });
+      // A read while it runs is served (and must not see a half-reconciled center fail).
+      const [reg, got] = await Promise.all([
+        call(net.app, 'POST', '/v1/agent/register', token, { connector: 'local', agentVersion: 'test', pools: [POOL], commands: ['sh', 'echo', 'sleep'], runs }),
+        call(net.app, 'GET', `/v1/jobs/${id}`, net.alice),
+      ]);
+      assert.equal(reg.status, 200, await reg.clone().text());
+      assert.equal(got.status, 200);
+      const body = (await reg.json()) as { sessionId: string; kill: { jobId: string }[] };
+      agent.session = body.sessionId;
+      assert.equal(body.kill.length, 5000, 'every unknown run is to be stopped');
+      assert.ok(!body.kill.some((k) => k.jobId === id), 'the wanted run is kept');
+      const job = await net.store.db.selectFrom('jobs').select('state').where('id', '=', id).executeTakeFirstOrThrow();
+      assert.equal(job.state, 'running');
+    });
+
     it('regression: a catastrophic pattern (^(a+)+$) is matched in linear time at publish and launch', async () => {
       const provider = (await createUser(net.ctx, { orgName: 'regex-labs', name: 'prov', role: 'provider' })).token;
       const manifest = (pattern: string, dflt: string, version = '1.0.0') =>
@@ -250,6 +309,124 @@ for (const database of await testDatabases()) {
       assert.equal(launch.status, 400, await launch.clone().text());
       assert.equal(((await launch.json()) as { error: { code: string } }).error.code, 'invalid_parameter');
       assert.equal(await fingerprint(net.store), before, 'nothing written');
+    });
+  });
+}
+
+for (const database of await testDatabases()) {
+  describe(`output limits: per-job cap, pages by bytes, retention (${database.name})`, { skip: database.skip, timeout: 120_000 }, () => {
+    let net: Net;
+    before(async () => {
+      net = await network(database, { maxOutputBytesPerJob: 100, maxLogPageBytes: 25 });
+    });
+    after(async () => {
+      await net?.close();
+    });
+    const running = async () => {
+      const placed = await placedJob(net, net.alice);
+      await agentCall(net, placed.agent, `/v1/agent/jobs/${placed.id}/state`, { attempt: 1, state: 'running', exitCode: null, reason: null, at: Date.now() });
+      return placed;
+    };
+    const ship = (agent: Agent, id: string, offset: number, data: string, stream = 'stdout') =>
+      agentCall(net, agent, `/v1/agent/jobs/${id}/logs`, { attempt: 1, chunks: [{ stream, offset, data }] });
+
+    it('regression: output past the per-job cap is cut behind a marker, and the agent is told to stop (413)', async () => {
+      const { id, agent } = await running();
+      assert.equal((await ship(agent, id, 0, 'x'.repeat(80))).status, 200);
+      assert.equal((await ship(agent, id, 0, 'e'.repeat(10), 'stderr')).status, 200);
+      assert.equal((await ship(agent, id, 80, 'y'.repeat(50))).status, 200, 'the chunk that crosses the cap is kept up to it');
+      const before = await fingerprint(net.store);
+      const over = await ship(agent, id, 130, 'z'.repeat(10));
+      assert.equal(over.status, 413);
+      assert.equal(((await over.json()) as { error: { code: string } }).error.code, 'output_limit_reached');
+      assert.equal(await fingerprint(net.store), before, 'nothing written');
+      assert.equal((await ship(agent, id, 0, 'x'.repeat(80))).status, 200, 're-sending stored bytes stays harmless');
+      const rows = await net.store.db.selectFrom('job_logs').select(['stream', 'byte_length', 'data']).where('job_id', '=', id).orderBy('seq').execute();
+      assert.equal(rows.reduce((n, r) => n + r.byte_length, 0), 100, 'exactly the cap is stored');
+      assert.match(rows.at(-1)!.data, /reached its output limit/);
+    });
+
+    it('regression: a log page carries at most maxLogPageBytes (the old code sent everything at once)', async () => {
+      const { id, agent } = await running();
+      for (let i = 0; i < 9; i++) assert.equal((await ship(agent, id, i * 10, `${i}`.repeat(9) + '\n')).status, 200);
+      await agentCall(net, agent, `/v1/agent/jobs/${id}/state`, { attempt: 1, state: 'succeeded', exitCode: 0, reason: null, at: Date.now() });
+      let after = 0;
+      let text = '';
+      const pages: number[] = [];
+      for (let done = false; !done; ) {
+        const res = await call(net.app, 'GET', `/v1/jobs/${id}/logs?after=${after}`, net.alice);
+        const page = (await res.json()) as { chunks: { data: string }[]; next: number; done: boolean };
+        assert.ok(page.chunks.length > 0 || page.done);
+        pages.push(page.chunks.length);
+        text += page.chunks.map((c) => c.data).join('');
+        ({ next: after, done } = page);
+        assert.ok(pages.length < 20, 'it ends');
+      }
+      assert.deepEqual(pages, [2, 2, 2, 2, 1]);
+      assert.equal(text, Array.from({ length: 9 }, (_, i) => `${i}`.repeat(9) + '\n').join(''));
+    });
+
+    it('regression: the retention sweep deletes the output of jobs that ended long ago, and only theirs', async () => {
+      const old = await running();
+      const recent = await running();
+      for (const j of [old, recent]) {
+        assert.equal((await ship(j.agent, j.id, 0, 'kept?\n')).status, 200);
+        await agentCall(net, j.agent, `/v1/agent/jobs/${j.id}/state`, { attempt: 1, state: 'succeeded', exitCode: 0, reason: null, at: Date.now() });
+      }
+      const live = await running();
+      assert.equal((await ship(live.agent, live.id, 0, 'still running\n')).status, 200);
+      await net.store.db.updateTable('jobs').set({ finished_at: new Date(Date.now() - 31 * 24 * 3_600_000) }).where('id', '=', old.id).execute();
+      assert.equal(await sweepOutputRetention(net.ctx), 1);
+      const left = await net.store.db.selectFrom('job_logs').select('job_id').where('job_id', 'in', [old.id, recent.id, live.id]).execute();
+      assert.deepEqual(new Set(left.map((r) => r.job_id)), new Set([recent.id, live.id]));
+      assert.equal(await sweepOutputRetention(net.ctx), 0, 'a second sweep finds nothing');
+    });
+  });
+}
+
+for (const database of await testDatabases()) {
+  describe(`rate limits and quotas per org (${database.name})`, { skip: database.skip, timeout: 120_000 }, () => {
+    let net: Net;
+    before(async () => {
+      net = await network(database, { rateLimits: { quote: { burst: 2, perSecond: 0.01 }, logs: { burst: 1, perSecond: 0.01 } }, maxQueuedJobsPerOrg: 3, maxRunningJobsPerOrg: 1 });
+    });
+    after(async () => {
+      await net?.close();
+    });
+    async function limited(res: Response, code: string) {
+      const body = (await res.json()) as { error: { code: string; message: string; hint: string } };
+      assert.equal(res.status, 429, JSON.stringify(body));
+      assert.equal(body.error.code, code);
+      assert.ok(Number(res.headers.get('retry-after')) >= 1, 'Retry-After in seconds');
+      return body.error;
+    }
+
+    it('regression: quotes and log reads past the org rate limit get 429 rate_limited with Retry-After; other orgs are not affected', async () => {
+      for (let i = 0; i < 2; i++) assert.equal((await call(net.app, 'POST', '/v1/quote', net.alice, { command: ['sleep', '1'] })).status, 200);
+      const before = await fingerprint(net.store);
+      const error = await limited(await call(net.app, 'POST', '/v1/quote', net.alice, { command: ['sleep', '1'] }), 'rate_limited');
+      assert.match(error.message, /quote/);
+      assert.equal(await fingerprint(net.store), before, 'nothing written');
+      assert.equal((await call(net.app, 'POST', '/v1/quote', net.bob, { command: ['sleep', '1'] })).status, 200, "bob's org has its own bucket");
+      const job = await call(net.app, 'POST', '/v1/jobs', net.bob, { command: ['sleep', '1'] });
+      const id = ((await job.json()) as { id: string }).id;
+      assert.equal((await call(net.app, 'GET', `/v1/jobs/${id}/logs`, net.bob)).status, 200);
+      await limited(await call(net.app, 'GET', `/v1/jobs/${id}/logs`, net.bob), 'rate_limited');
+    });
+
+    it('regression: an org past its waiting-jobs quota gets 429 quota_exceeded; past its running quota, jobs stay queued', async () => {
+      for (let i = 0; i < 3; i++) assert.equal((await call(net.app, 'POST', '/v1/jobs', net.alice, { command: ['sleep', '1'] })).status, 201);
+      const before = await fingerprint(net.store);
+      const error = await limited(await call(net.app, 'POST', '/v1/jobs', net.alice, { command: ['sleep', '1'] }), 'quota_exceeded');
+      assert.match(error.message, /maxQueuedJobsPerOrg/);
+      assert.equal(await fingerprint(net.store), before, 'nothing written');
+      await tick(net.ctx);
+      await tick(net.ctx);
+      const states = await net.store.db.selectFrom('jobs').innerJoin('orgs', 'orgs.id', 'jobs.org_id').select(['orgs.name', 'jobs.state']).execute();
+      const placed = (org: string) => states.filter((s) => s.name === org && s.state === 'placed').length;
+      assert.equal(placed('lab-a'), 1, 'one placed at a time for alice (maxRunningJobsPerOrg: 1)');
+      assert.equal(states.filter((s) => s.name === 'lab-a' && s.state === 'queued').length, 2);
+      assert.equal(placed('lab-b'), 1, "bob's job is placed too");
     });
   });
 }

@@ -8,6 +8,7 @@ import { readdirSync } from 'node:fs';
 import { sql } from 'kysely';
 import type { Transaction } from 'kysely';
 import { ManualClock } from '../../src/core/clock.js';
+import { SuanwangError } from '../../src/core/errors.js';
 import { newId } from '../../src/core/ids.js';
 import type { IdKind } from '../../src/core/ids.js';
 import { randomInt, seededRng } from '../../src/core/rng.js';
@@ -444,7 +445,7 @@ export function storeContract(target: TestDatabase): void {
       assert.equal(await ship(0, 'epoch 1\n'), 0, 'an older chunk again');
       assert.equal(await ship(0, 'epoch 1\nepoch 2\nepoch 3\n'), 8, 'a restarted agent re-sends from 0 with more');
       assert.equal(await ship(20, 'h 3\nepoch 4\n'), 8, 'a chunk starting inside the stored bytes');
-      await assert.rejects(ship(40, 'epoch 6\n'), RangeError, 'a chunk after a gap');
+      await assert.rejects(ship(40, 'epoch 6\n'), (e: unknown) => e instanceof SuanwangError && e.code === 'log_gap', 'a chunk after a gap');
       assert.equal(await ship(0, 'error\n', 'stderr'), 6, 'each stream has its own offsets');
 
       assert.deepEqual(await storedOutput(w.db, id, 1, 'stdout'), ['epoch 1\n', 'epoch 2\n', 'epoch 3\n', 'epoch 4\n']);
@@ -486,15 +487,18 @@ export function storeContract(target: TestDatabase): void {
         await appendLogChunk(w.db, { jobId: a.job, attempt: a.attempt, stream: a.stream, offset: a.offset, data: a.data, at: w.now() });
       }
       const mine = arrivals.filter((a) => a.job === id).map(({ attempt, stream, data }) => ({ attempt, stream, data }));
-      const all = await readLogChunks(w.db, id, 0, 100);
+      const all = (await readLogChunks(w.db, id, 0, 100)).chunks;
       assert.deepEqual(all.map(({ attempt, stream, data }) => ({ attempt, stream, data })), mine);
       assert.ok(all.every((l, i) => i === 0 || l.seq > all[i - 1]!.seq), 'seq rises');
       assert.equal(typeof all[0]?.seq, 'number');
 
       const afterSecond = await readLogChunks(w.db, id, all[1]!.seq, 100);
-      assert.deepEqual(afterSecond, all.slice(2));
-      assert.deepEqual(await readLogChunks(w.db, id, all[1]!.seq, 1), all.slice(2, 3), 'at most limit');
-      assert.deepEqual(await readLogChunks(w.db, id, all.at(-1)!.seq, 100), [], 'nothing new');
+      assert.deepEqual(afterSecond, { chunks: all.slice(2), more: false });
+      assert.deepEqual(await readLogChunks(w.db, id, all[1]!.seq, 1), { chunks: all.slice(2, 3), more: all.length > 3 }, 'at most limit');
+      assert.deepEqual(await readLogChunks(w.db, id, all.at(-1)!.seq, 100), { chunks: [], more: false }, 'nothing new');
+      const first = Buffer.byteLength(all[0]!.data);
+      assert.deepEqual((await readLogChunks(w.db, id, 0, 100, 1)).chunks, all.slice(0, 1), 'a page holds at least one chunk');
+      assert.deepEqual((await readLogChunks(w.db, id, 0, 100, first + Buffer.byteLength(all[1]!.data))).chunks, all.slice(0, 2), 'and as many as fit in its bytes');
     }));
   });
 

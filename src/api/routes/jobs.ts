@@ -9,6 +9,7 @@ import { HandlerResult, route } from '../route.js';
 import type { Names } from '../views.js';
 import { jobResource } from '../views.js';
 import { SuanwangError } from '../../core/errors.js';
+import { assertQueueQuota } from '../../engine/quotas.js';
 
 /** Names of centers, pools, orgs and users, to show instead of ids. */
 export async function jobRoutesNames(ctx: EngineContext): Promise<Names> {
@@ -39,11 +40,13 @@ export const jobRoutes = [
     body: JobSubmission,
     headers: { 'Idempotency-Key': 'optional; a retry with the same key and body returns the same job (200)' },
     response: { status: 201, schema: JobResource },
+    rate: 'submit',
     async handle({ ctx, c, principal, body }) {
       const key = c.req.header('idempotency-key');
       if (key !== undefined && !IdempotencyKey.test(key)) {
         throw new SuanwangError('invalid_field', `Idempotency-Key "${key.slice(0, 40)}" is not 1–128 letters, digits or _.:-`, { field: 'Idempotency-Key' });
       }
+      await assertQueueQuota(ctx, requireUser(principal!).orgId);
       const { job, created } = await submitJob(ctx, requireUser(principal!), body, key);
       return new HandlerResult(created ? 201 : 200, jobResource(job, await jobRoutesNames(ctx)));
     },
@@ -56,6 +59,7 @@ export const jobRoutes = [
     access: 'user',
     body: JobSubmission,
     response: { status: 200, schema: QuoteResource },
+    rate: 'quote',
     async handle({ ctx, principal, body }) {
       return { now: await quoteJob(ctx, requireUser(principal!), body) };
     },
@@ -133,6 +137,7 @@ export const jobRoutes = [
       waitMs: z.coerce.number().int().min(0).max(60_000).default(0),
     }),
     response: { status: 200, schema: LogPage },
+    rate: 'logs',
     async handle({ ctx, c, principal, params, query }) {
       return readJobLogs(ctx, requireUser(principal!), params.id!, query.after, query.waitMs, c.req.raw.signal);
     },

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { requireUser } from '../../engine/accounts.js';
+import { assertQueueQuota } from '../../engine/quotas.js';
 import { changeVersionStatus, launchApp, productDetail, publishManifest, searchCatalog } from '../../engine/catalog.js';
 import type { Selectable } from 'kysely';
 import type { ProductsTable } from '../../store/schema.js';
@@ -115,7 +116,9 @@ export const storeRoutes = [
     body: LaunchRequest,
     headers: { 'Idempotency-Key': 'optional; a retry with the same key and body returns the same job (200)' },
     response: { status: 201, schema: JobResource },
+    rate: 'launch',
     async handle({ ctx, c, principal, params, body }) {
+      await assertQueueQuota(ctx, requireUser(principal!).orgId);
       const { job, created } = await launchApp(
         ctx,
         requireUser(principal!),
