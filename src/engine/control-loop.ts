@@ -5,6 +5,7 @@ import { insertPlacement, jobsInStates, transitionJob, updateJob } from '../stor
 import { inTransaction } from '../store/transaction.js';
 import { expireSilentAgents, requeueFromDegradedCenters } from './agents.js';
 import type { EngineContext } from './context.js';
+import type { Leadership } from './leadership.js';
 import { loadSnapshot, MAX_JOBS_PER_PASS } from './snapshot.js';
 
 // Only one control-plane process schedules at a time (they share one PostgreSQL).
@@ -78,12 +79,24 @@ async function admit(ctx: EngineContext): Promise<number> {
 
 /**
  * Runs `tick` every `config.tickMs` and whenever something wakes the `tick` topic, until stopped.
- * A failing tick is reported and retried on the next turn; it never stops the loop.
+ * A failing tick is reported and retried on the next turn; it never stops the loop. With a
+ * `leadership`, it ticks only while this process leads, and each time it starts leading it begins a
+ * new term (`ctx.term`): agents get a full deadline from then before they can be declared lost.
  */
-export function startControlLoop(ctx: EngineContext, onError: (error: unknown) => void): { stop(): Promise<void> } {
+export function startControlLoop(ctx: EngineContext, onError: (error: unknown) => void, leadership?: Leadership): { stop(): Promise<void> } {
   const abort = new AbortController();
   const done = (async () => {
+    let leading = false;
     while (!abort.signal.aborted) {
+      if (leadership && !leadership.isLeader) {
+        leading = false;
+        await leadership.changed(ctx.config.tickMs, abort.signal);
+        continue;
+      }
+      if (!leading) {
+        leading = true;
+        ctx.term.startedAt = ctx.clock.now();
+      }
       try {
         await tick(ctx);
       } catch (error) {
