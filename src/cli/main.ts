@@ -17,8 +17,9 @@ import { submit } from './commands/submit.js';
 import { up } from './up/up.js';
 import { server } from './server/server.js';
 import { agent } from './agent/agent.js';
+import { admin } from './commands/admin.js';
 
-const COMMANDS: Readonly<Record<string, Command>> = { up, server, agent, submit, quote, jobs, show, logs, cancel, centers, datasets, store, launch, publish, login, sim };
+const COMMANDS: Readonly<Record<string, Command>> = { up, server, agent, admin, submit, quote, jobs, show, logs, cancel, centers, datasets, store, launch, publish, login, sim };
 
 function help(): string {
   const width = Math.max(...Object.keys(COMMANDS).map((n) => n.length));

@@ -1,6 +1,6 @@
 import { SuanwangError } from '../core/errors.js';
 import type { Role } from '../store/schema.js';
-import { consumeEnrollmentToken, findOrgByName, findTokenOwner, findUserByName, insertEnrollmentToken, insertOrg, insertToken, insertUser, linkEnrollment, touchToken } from '../store/accounts.js';
+import { consumeEnrollmentToken, revokeToken, setUserRole, findOrgByName, findTokenOwner, findUserByName, insertEnrollmentToken, insertOrg, insertToken, insertUser, linkEnrollment, touchToken } from '../store/accounts.js';
 import { findCenterByName } from '../store/centers.js';
 import { inTransaction } from '../store/transaction.js';
 import type { EngineContext } from './context.js';
@@ -155,4 +155,52 @@ export async function enrollAgent(ctx: EngineContext, enrollmentToken: string): 
     });
   }
   return result;
+}
+
+/** Creates an org; `conflict` when the name is taken. */
+export async function createOrg(ctx: EngineContext, name: string): Promise<{ id: string; name: string }> {
+  if (await findOrgByName(ctx.store.db, name)) {
+    throw new SuanwangError('conflict', `an org named ${name} exists already`, { field: 'name', hint: 'pick another name' });
+  }
+  const id = ctx.newId('org');
+  await insertOrg(ctx.store.db, { id, name, at: ctx.now() });
+  return { id, name };
+}
+
+/** Changes a user's role. Refuses to demote the last admin (nobody could govern the platform after). */
+export async function changeRole(ctx: EngineContext, name: string, role: Role): Promise<void> {
+  await inTransaction(ctx.store.db, async (trx) => {
+    const user = await findUserByName(trx, name);
+    if (!user) throw new SuanwangError('user_not_found', `no user named ${name}`, { field: 'name', hint: '`suanwang admin users list` lists them' });
+    if (user.role === 'admin' && role !== 'admin') {
+      // Lock the admins' rows so two concurrent demotions cannot both pass the check.
+      const admins = await trx.selectFrom('users').select('id').where('role', '=', 'admin').forUpdate().execute();
+      if (admins.length <= 1) {
+        throw new SuanwangError('conflict', `${name} is the last admin`, { field: 'role', hint: 'make another user admin first' });
+      }
+    }
+    await setUserRole(trx, name, role);
+  });
+}
+
+/** A new API token for a user by name (the secret is returned once), expiring after `expiresInSeconds` when given. */
+export async function createApiToken(
+  ctx: EngineContext,
+  input: { user: string; label?: string | undefined; expiresInSeconds?: number | undefined },
+): Promise<{ id: string; token: string; label: string; expiresAt: Date | null }> {
+  const user = await findUserByName(ctx.store.db, input.user);
+  if (!user) throw new SuanwangError('user_not_found', `no user named ${input.user}`, { field: 'user', hint: '`suanwang admin users list` lists them' });
+  const expiresAt = input.expiresInSeconds ? new Date(ctx.now().getTime() + input.expiresInSeconds * 1000) : null;
+  const label = input.label ?? `token of ${user.name}`;
+  const { id, token } = await createUserTokenWithId(ctx, user.id, label, expiresAt);
+  return { id, token, label, expiresAt };
+}
+
+/** Revokes a token by id: it stops authenticating at once. `token_not_found` when unknown or revoked already. */
+export async function revokeApiToken(ctx: EngineContext, tokenId: string): Promise<Date> {
+  const at = ctx.now();
+  if (!(await revokeToken(ctx.store.db, tokenId, at))) {
+    throw new SuanwangError('token_not_found', `no live token with id ${tokenId}`, { field: 'id', hint: '`suanwang admin tokens list` shows the ids' });
+  }
+  return at;
 }

@@ -252,6 +252,48 @@ export const AgentEnrolled = z
   .meta({ id: 'AgentEnrolled' });
 export type AgentEnrolled = z.infer<typeof AgentEnrolled>;
 
+// Admin: orgs, users and roles, API tokens.
+const Name = z.string().regex(/^[a-z0-9][a-z0-9-]{1,62}$/, 'lowercase letters, digits and -, 2–63 characters');
+const RoleSchema = z.enum(['user', 'provider', 'operator', 'admin']);
+export const NewOrg = z.strictObject({ name: Name }).meta({ id: 'NewOrg' });
+export const OrgResource = z.object({ id: z.string(), name: z.string(), users: z.int(), createdAt: z.string() }).meta({ id: 'Org' });
+export type OrgResource = z.infer<typeof OrgResource>;
+export const OrgList = z.object({ items: z.array(OrgResource) }).meta({ id: 'OrgList' });
+export const UserResource = z.object({ id: z.string(), name: z.string(), org: z.string(), role: RoleSchema, createdAt: z.string() }).meta({ id: 'User' });
+export type UserResource = z.infer<typeof UserResource>;
+export const UserList = z.object({ items: z.array(UserResource) }).meta({ id: 'UserList' });
+export const UserListQuery = z.strictObject({ org: Name.optional() });
+export const RoleChange = z.strictObject({ role: RoleSchema }).meta({ id: 'RoleChange' });
+export const NewApiToken = z
+  .strictObject({
+    user: z.string().regex(/^[a-z0-9][a-z0-9._-]{1,62}$/).describe("the user's name"),
+    label: z.string().min(1).max(200).optional(),
+    expiresInSeconds: z.int().min(60).max(10 * 365 * 86400).optional().describe('omitted: never expires'),
+  })
+  .meta({ id: 'NewApiToken' });
+export const ApiTokenCreated = z
+  .object({ id: z.string(), user: z.string(), label: z.string(), token: z.string().describe('shown once; store it now'), expiresAt: z.string().nullable() })
+  .meta({ id: 'ApiTokenCreated' });
+export type ApiTokenCreated = z.infer<typeof ApiTokenCreated>;
+export const ApiTokenResource = z
+  .object({
+    id: z.string(),
+    label: z.string(),
+    user: z.string().nullable(),
+    center: z.string().nullable().describe("a center's agent token"),
+    createdAt: z.string(),
+    expiresAt: z.string().nullable(),
+    lastUsedAt: z.string().nullable().describe('recorded at most once a minute'),
+    revokedAt: z.string().nullable(),
+  })
+  .meta({ id: 'ApiToken' });
+export type ApiTokenResource = z.infer<typeof ApiTokenResource>;
+export const ApiTokenList = z.object({ items: z.array(ApiTokenResource) }).meta({ id: 'ApiTokenList' });
+export const ApiTokenListQuery = z.strictObject({
+  user: z.string().regex(/^[a-z0-9][a-z0-9._-]{1,62}$/).optional(),
+  revoked: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
+});
+
 export const TokenCreated = z.object({ token: z.string().describe('shown once; store it now') }).meta({ id: 'TokenCreated' });
 
 export const ErrorBody = z
