@@ -22,8 +22,8 @@ describe('leadership and wake-ups across processes (postgres)', { skip: postgres
   before(async () => {
     const fresh = await postgres.fresh();
     drop = fresh.drop;
-    one = await openStore({ databaseUrl: fresh.databaseUrl });
-    two = await openStore({ databaseUrl: fresh.databaseUrl });
+    // Both start at once on an empty database: the migrations run once, under their advisory lock.
+    [one, two] = await Promise.all([openStore({ databaseUrl: fresh.databaseUrl }), openStore({ databaseUrl: fresh.databaseUrl })]);
   });
   after(async () => {
     await one.close();
