@@ -47,11 +47,14 @@ export async function registerAgent(ctx: EngineContext, centerId: string, req: R
     });
     const kill: RunRef[] = [];
     const reported = new Set<string>();
+    const settled: string[] = [];
     for (const run of req.runs) {
       reported.add(run.jobId);
       const job = await lockJob(trx, run.jobId);
-      if (job && isWanted(job, centerId, run.attempt)) await applyRunStatus(trx, job, run, now);
-      else if (run.state === 'running') {
+      if (job && isWanted(job, centerId, run.attempt)) {
+        await applyRunStatus(trx, job, run, now);
+        if (run.state !== 'running') settled.push(job.id);
+      } else if (run.state === 'running') {
         kill.push({ jobId: run.jobId, attempt: run.attempt });
         if (job) await addJobEvent(trx, job.id, run.attempt, now, `stale run of attempt ${run.attempt} found at ${center.name}; stopping it`);
       }
@@ -59,12 +62,13 @@ export async function registerAgent(ctx: EngineContext, centerId: string, req: R
     for (const job of await activeJobs(trx, centerId)) {
       if (job.state === 'running' && !reported.has(job.id)) {
         await requeueOrFail(trx, job, `${center.name}'s agent came back without this run`, now);
+        settled.push(job.id);
       }
     }
-    return { center, kill, touched: [...reported, ...(await activeJobs(trx, centerId)).map((j) => j.id)] };
+    return { center, kill, settled };
   });
-  // Runs that ended while nobody listened were just settled: wake their followers (after commit).
-  for (const id of new Set(result.touched)) ctx.signals.wake(`job:${id}`);
+  // Runs that ended (or were lost) while nobody listened were just settled: wake their followers.
+  for (const id of result.settled) ctx.signals.wake(`job:${id}`);
   ctx.signals.wake('tick');
   return {
     sessionId,
