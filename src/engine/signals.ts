@@ -104,8 +104,9 @@ export async function bridgeSignals(store: Store, signals: Signals, log: (line: 
   });
 
   const connect = async (): Promise<boolean> => {
+    let c: DedicatedConnection | null = null;
     try {
-      const c = await open();
+      c = await open();
       c.onNotification((channel, payload, senderPid) => {
         // Our own NOTIFYs come back too; their local waiters were woken already.
         if (channel === WAKE_CHANNEL && senderPid !== ownPid) signals.wakeLocal(payload);
@@ -128,6 +129,7 @@ export async function bridgeSignals(store: Store, signals: Signals, log: (line: 
       });
       return true;
     } catch (error) {
+      await c?.close();
       log(`cannot listen for wake-ups yet (${(error as Error).message}); retrying`);
       return false;
     }
