@@ -89,7 +89,7 @@ export async function startEmbeddedNetwork(options: EmbeddedOptions): Promise<Em
 /** Creates the center when new; returns its agent token (kept in the agent's folder, mode 600). */
 async function ensureCenter(ctx: EngineContext, home: string, center: DemoCenter): Promise<string> {
   const dir = join(home, 'centers', center.definition.name);
-  mkdirSync(dir, { recursive: true });
+  mkdirSync(dir, { recursive: true, mode: 0o700 }); // the agent token and its runs: for this user only
   const path = join(dir, 'agent-token');
   const saved = existsSync(path) ? readFileSync(path, 'utf8').trim() : '';
   const existing = await findCenterByName(ctx.store.db, center.definition.name);
