@@ -30,6 +30,9 @@ const ARCHITECTURE = {
   // `up` wires a server; it never reaches the control plane through it.
   cli:          { may: ['core', 'api/client', 'sim'],                                  pure: false },
   'cli/up':     { may: '*',                                                            pure: false }, // wires a server
+  'cli/server': { may: '*',                                                            pure: false }, // wires a server
+  // `suanwang agent`: an agent runtime and its connector, talking to the server through the client.
+  'cli/agent':  { may: ['core', 'api/client', 'agent', 'cli'],                         pure: false },
 };
 
 /** Node modules a unit test (*.test.ts) in a pure folder may use anyway, for temporary files. */

@@ -8,6 +8,7 @@ import { openApiDocument } from './openapi.js';
 import type { Route } from './route.js';
 import { mount, route } from './route.js';
 import { accountRoutes } from './routes/accounts.js';
+import { adminRoutes } from './routes/admin.js';
 import { agentRoutes } from './routes/agent.js';
 import { centerRoutes } from './routes/centers.js';
 import { datasetRoutes } from './routes/datasets.js';
@@ -47,7 +48,7 @@ const metaRoutes: Route[] = [
 /** The HTTP API as a Hono app: testable with `app.request()` without a port. */
 export function createApp(ctx: EngineContext, log: (line: string) => void = () => {}): Hono {
   const app = new Hono();
-  const routes: Route[] = [...metaRoutes, ...accountRoutes, ...centerRoutes, ...datasetRoutes, ...jobRoutes, ...storeRoutes, ...agentRoutes];
+  const routes: Route[] = [...metaRoutes, ...accountRoutes, ...adminRoutes, ...centerRoutes, ...datasetRoutes, ...jobRoutes, ...storeRoutes, ...agentRoutes];
   const tooLarge = (limit: number) => () => {
     throw new SuanwangError('payload_too_large', `the request body is over ${limit / 1024 / 1024} MiB`, { hint: 'send less: jobs carry commands, not data' });
   };

@@ -15,8 +15,11 @@ import { show } from './commands/show.js';
 import { sim } from './commands/sim.js';
 import { submit } from './commands/submit.js';
 import { up } from './up/up.js';
+import { server } from './server/server.js';
+import { agent } from './agent/agent.js';
+import { admin } from './commands/admin.js';
 
-const COMMANDS: Readonly<Record<string, Command>> = { up, submit, quote, jobs, show, logs, cancel, centers, datasets, store, launch, publish, login, sim };
+const COMMANDS: Readonly<Record<string, Command>> = { up, server, agent, admin, submit, quote, jobs, show, logs, cancel, centers, datasets, store, launch, publish, login, sim };
 
 function help(): string {
   const width = Math.max(...Object.keys(COMMANDS).map((n) => n.length));

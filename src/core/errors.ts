@@ -13,6 +13,8 @@ export const ERROR_CODES = {
   not_found: { status: 404, retryable: false },
   job_not_found: { status: 404, retryable: false },
   center_not_found: { status: 404, retryable: false },
+  user_not_found: { status: 404, retryable: false },
+  token_not_found: { status: 404, retryable: false },
   product_not_found: { status: 404, retryable: false },
   conflict: { status: 409, retryable: false },
   version_immutable: { status: 409, retryable: false },

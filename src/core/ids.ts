@@ -17,6 +17,7 @@ export const ID_PREFIXES = {
   dataset: 'ds',
   product: 'prd',
   version: 'ver',
+  enrollment: 'enr',
 } as const;
 export type IdKind = keyof typeof ID_PREFIXES;
 

@@ -54,6 +54,7 @@ export async function registerAgent(ctx: EngineContext, centerId: string, req: R
   // with 20,000 runs once held one transaction for 13 s and stalled the API. Nobody calls with the
   // new session before this answers, so reconciling after the session is set is safe.
   const kill: RunRef[] = [];
+  const settled: string[] = [];
   for (let i = 0; i < req.runs.length; i += REGISTER_RUNS_PER_TRANSACTION) {
     const slice = req.runs.slice(i, i + REGISTER_RUNS_PER_TRANSACTION);
     await inTransaction(ctx.store.db, async (trx) => {
@@ -62,8 +63,10 @@ export async function registerAgent(ctx: EngineContext, centerId: string, req: R
       const placedHere = await runsPlacedAt(trx, centerId, stale);
       for (const run of slice) {
         const job = jobs.get(run.jobId);
-        if (job && isWanted(job, centerId, run.attempt)) await applyRunStatus(trx, job, run, now);
-        else if (run.state === 'running') {
+        if (job && isWanted(job, centerId, run.attempt)) {
+          await applyRunStatus(trx, job, run, now);
+          if (run.state !== 'running') settled.push(job.id);
+        } else if (run.state === 'running') {
           kill.push({ jobId: run.jobId, attempt: run.attempt });
           if (job && placedHere.has(`${run.jobId}.${run.attempt}`)) await addJobEvent(trx, job.id, run.attempt, now, `stale run of attempt ${run.attempt} found at ${center.name}; stopping it`);
         }
@@ -75,9 +78,12 @@ export async function registerAgent(ctx: EngineContext, centerId: string, req: R
     for (const job of await activeJobs(trx, centerId)) {
       if (job.state === 'running' && !reported.has(job.id)) {
         await requeueOrFail(trx, job, `${center.name}'s agent came back without this run`, now);
+        settled.push(job.id);
       }
     }
   });
+  // Runs that ended (or were lost) while nobody listened were just settled: wake their followers.
+  for (const id of settled) ctx.signals.wake(`job:${id}`);
   ctx.signals.wake('tick');
   return {
     sessionId,
@@ -141,7 +147,9 @@ async function noteStaleRun(ctx: EngineContext, job: JobRow, attempt: number, ce
  */
 function healthChange(center: CenterRow, health: HeartbeatRequest['health'], now: Date): Partial<Pick<CenterRow, 'state' | 'state_reason' | 'degraded_since'>> {
   if (health?.degraded && center.state === 'online') {
-    return { state: 'draining', state_reason: `degraded: ${health.reason ?? 'the local scheduler does not answer'}`, degraded_since: new Date(health.since ?? now.getTime()) };
+    // Dated by the server's clock when it hears of it: the agent's `since` (another clock, maybe
+    // wrong) must never shorten the deadline before its jobs are requeued.
+    return { state: 'draining', state_reason: `degraded: ${health.reason ?? 'the local scheduler does not answer'}`, degraded_since: now };
   }
   if (!health?.degraded && center.degraded_since) return { state: 'online', state_reason: null, degraded_since: null };
   return {};
@@ -154,8 +162,10 @@ function healthChange(center: CenterRow, health: HeartbeatRequest['health'], now
  */
 export async function requeueFromDegradedCenters(ctx: EngineContext): Promise<string[]> {
   const now = ctx.now();
+  if (withinGrace(ctx, now)) return [];
   const cutoff = new Date(now.getTime() - ctx.config.agentDeadlineMs);
   const names: string[] = [];
+  const touched: string[] = [];
   for (const c of await centersDegradedSince(ctx.store.db, cutoff)) {
     await inTransaction(ctx.store.db, async (trx) => {
       const center = await lockCenter(trx, c.id);
@@ -163,8 +173,10 @@ export async function requeueFromDegradedCenters(ctx: EngineContext): Promise<st
       const active = await activeJobs(trx, center.id);
       for (const job of active) await requeueOrFail(trx, job, `center ${center.name} ${center.state_reason ?? 'degraded'}`, now);
       if (active.length > 0) names.push(center.name);
+      touched.push(...active.map((j) => j.id));
     });
   }
+  for (const id of touched) ctx.signals.wake(`job:${id}`);
   return names;
 }
 
@@ -179,20 +191,32 @@ export async function pollLeases(
   const deadline = Date.now() + Math.min(Math.max(0, waitMs), ctx.config.maxWaitMs);
   let killsHeld = false;
   for (;;) {
-    const center = await assertSession(ctx.store.db, centerId, sessionId);
-    const active = await activeJobs(ctx.store.db, centerId);
-    const pools = new Map((await listPools(ctx.store.db, centerId)).map((p) => [p.id, p]));
-    const leases = active.filter((j) => j.state === 'placed').map((j) => toLease(j, pools.get(j.pool_id ?? '')));
-    const kill = active.filter((j) => j.state === 'running' && j.cancel_requested_at).map((j) => ({ jobId: j.id, attempt: j.attempt }));
-    const left = deadline - Date.now();
-    if (leases.length > 0 || left <= 0 || signal?.aborted || center.state === 'offline') return { leases, kill };
-    // Runs to stop are repeated until they end; an agent that already got them need not spin on
-    // them, so they wait out one short beat unless new work arrives first.
-    if (kill.length > 0) {
-      if (killsHeld) return { leases, kill };
-      killsHeld = true;
+    // Armed before the reads, so a placement committed while they run still wakes this poll.
+    const wake = ctx.signals.arm(`center:${centerId}`, Math.max(0, deadline - Date.now()), signal);
+    try {
+      const center = await assertSession(ctx.store.db, centerId, sessionId);
+      const active = await activeJobs(ctx.store.db, centerId);
+      const pools = new Map((await listPools(ctx.store.db, centerId)).map((p) => [p.id, p]));
+      const leases = active.filter((j) => j.state === 'placed').map((j) => toLease(j, pools.get(j.pool_id ?? '')));
+      const kill = active.filter((j) => j.state === 'running' && j.cancel_requested_at).map((j) => ({ jobId: j.id, attempt: j.attempt }));
+      const left = deadline - Date.now();
+      if (leases.length > 0 || left <= 0 || signal?.aborted || center.state === 'offline') return { leases, kill };
+      // Runs to stop are repeated until they end; an agent that already got them need not spin on
+      // them, so they wait out one short beat unless new work arrives first.
+      if (kill.length > 0) {
+        if (killsHeld) return { leases, kill };
+        killsHeld = true;
+        let beat: NodeJS.Timeout | undefined;
+        await Promise.race([wake.woken, new Promise<void>((r) => (beat = setTimeout(r, Math.min(left, 500))))]);
+        clearTimeout(beat);
+        continue;
+      }
+      // No re-check loop: a placement here or in another control-plane process wakes this poll
+      // (signals.ts); the deadline is only the safety net.
+      await wake.woken;
+    } finally {
+      wake.cancel();
     }
-    await ctx.signals.wait(`center:${centerId}`, Math.min(left, kill.length > 0 ? 500 : 1000), signal);
   }
 }
 
@@ -247,14 +271,19 @@ export async function reportState(
 
 /** Applies what an agent says of a run the store wants at its center. */
 async function applyRunStatus(q: Queryable, job: JobRow, run: Omit<RunStatus, 'attempt'> & { attempt: number }, now: Date): Promise<void> {
-  const at = new Date(Math.min(run.state === 'running' ? run.startedAt : (run.finishedAt ?? now.getTime()), now.getTime()));
+  // Times are the server's: what the agent reports (its own clock) is clamped between the
+  // placement (or the start already recorded) and now, so a run never ends before it started.
+  const placedAt = job.placed_at?.getTime() ?? now.getTime();
+  const clamp = (t: number | null | undefined, from: number) => new Date(Math.min(Math.max(Number.isFinite(t) ? (t as number) : now.getTime(), from), now.getTime()));
+  const startedAt = job.started_at ?? clamp(run.startedAt, placedAt);
+  const at = run.state === 'running' ? startedAt : clamp(run.finishedAt, startedAt.getTime());
   const event = { at: now, attempt: job.attempt };
   switch (run.state) {
     case 'running':
       if (job.state === 'placed') await transitionJob(q, job.id, 'running', { started_at: at }, { ...event, message: "started" });
       return;
     case 'succeeded':
-      await transitionJob(q, job.id, 'succeeded', { exit_code: run.exitCode, finished_at: at, started_at: job.started_at ?? at }, { ...event, message: 'exited with code 0' });
+      await transitionJob(q, job.id, 'succeeded', { exit_code: run.exitCode, finished_at: at, started_at: startedAt }, { ...event, message: 'exited with code 0' });
       return;
     case 'cancelled':
       if (job.cancel_requested_at) {
@@ -272,7 +301,7 @@ async function applyRunStatus(q: Queryable, job: JobRow, run: Omit<RunStatus, 'a
         q,
         job.id,
         'failed',
-        { exit_code: run.exitCode, finished_at: at, started_at: job.started_at ?? at, reason: failureReason(run.exitCode, run.reason) },
+        { exit_code: run.exitCode, finished_at: at, started_at: startedAt, reason: failureReason(run.exitCode, run.reason) },
         { ...event, message: failureReason(run.exitCode, run.reason) },
       );
       return;
@@ -315,8 +344,10 @@ export async function appendLogs(ctx: EngineContext, centerId: string, sessionId
  */
 export async function expireSilentAgents(ctx: EngineContext): Promise<string[]> {
   const now = ctx.now();
+  if (withinGrace(ctx, now)) return [];
   const cutoff = new Date(now.getTime() - ctx.config.agentDeadlineMs);
   const lost: string[] = [];
+  const touched: string[] = [];
   for (const silent of await centersSilentSince(ctx.store.db, cutoff)) {
     await inTransaction(ctx.store.db, async (trx) => {
       const center = await lockCenter(trx, silent.id);
@@ -324,9 +355,21 @@ export async function expireSilentAgents(ctx: EngineContext): Promise<string[]> 
       const silentS = Math.round((now.getTime() - center.last_heartbeat_at.getTime()) / 1000);
       const why = `center ${center.name} lost its agent (no heartbeat for ${silentS} s)`;
       await updateCenter(trx, center.id, { state: 'offline', state_reason: why, agent_session: null });
-      for (const job of await activeJobs(trx, center.id)) await requeueOrFail(trx, job, why, now);
+      const active = await activeJobs(trx, center.id);
+      for (const job of active) await requeueOrFail(trx, job, why, now);
+      touched.push(...active.map((j) => j.id));
       lost.push(center.name);
     });
   }
+  for (const id of touched) ctx.signals.wake(`job:${id}`);
   return lost;
+}
+
+/**
+ * True during the first agent deadline of this control loop's term (a restart or a takeover): an
+ * agent's silence is counted from no earlier than the term's start, so the time no control loop
+ * ran (and agents could not report) is never held against it.
+ */
+function withinGrace(ctx: EngineContext, now: Date): boolean {
+  return now.getTime() - ctx.term.startedAt < ctx.config.agentDeadlineMs;
 }

@@ -55,6 +55,12 @@ export interface EngineContext {
   readonly clock: Clock;
   readonly config: EngineConfig;
   readonly signals: Signals;
+  /**
+   * When this process's turn at running the control loop began (its start, or its takeover of
+   * leadership). Agents' deadlines never count from before it, so the control plane's own downtime
+   * is not held against them. Set by the control loop; a field, not configuration.
+   */
+  readonly term: { startedAt: number };
   newId(kind: IdKind): string;
   now(): Date;
 }
@@ -73,6 +79,7 @@ export function createContext(store: Store, config: Partial<EngineConfig> = {}, 
     clock,
     config: { ...DEFAULT_ENGINE_CONFIG, ...config },
     signals: new Signals(),
+    term: { startedAt: clock.now() },
     newId: (kind) => newId(kind, clock, cryptoRng),
     now: () => new Date(clock.now()),
   };

@@ -7,6 +7,7 @@ import { expireSilentAgents, requeueFromDegradedCenters } from './agents.js';
 import type { EngineContext } from './context.js';
 import { withinRunningQuota } from './quotas.js';
 import { sweepOutputRetention } from './retention.js';
+import type { Leadership } from './leadership.js';
 import { loadSnapshot, MAX_JOBS_PER_PASS } from './snapshot.js';
 
 // Only one control-plane process schedules at a time (they share one PostgreSQL).
@@ -81,13 +82,25 @@ async function admit(ctx: EngineContext): Promise<number> {
 
 /**
  * Runs `tick` every `config.tickMs` and whenever something wakes the `tick` topic, until stopped.
- * A failing tick is reported and retried on the next turn; it never stops the loop.
+ * A failing tick is reported and retried on the next turn; it never stops the loop. With a
+ * `leadership`, it ticks only while this process leads, and each time it starts leading it begins a
+ * new term (`ctx.term`): agents get a full deadline from then before they can be declared lost.
  */
-export function startControlLoop(ctx: EngineContext, onError: (error: unknown) => void): { stop(): Promise<void> } {
+export function startControlLoop(ctx: EngineContext, onError: (error: unknown) => void, leadership?: Leadership): { stop(): Promise<void> } {
   const abort = new AbortController();
   let lastSweep = ctx.clock.now();
   const done = (async () => {
+    let leading = false;
     while (!abort.signal.aborted) {
+      if (leadership && !leadership.isLeader) {
+        leading = false;
+        await leadership.changed(ctx.config.tickMs, abort.signal);
+        continue;
+      }
+      if (!leading) {
+        leading = true;
+        ctx.term.startedAt = ctx.clock.now();
+      }
       try {
         await tick(ctx);
         // Retention of ended jobs' output: rarely (hourly by default), in short batches.

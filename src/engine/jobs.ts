@@ -361,14 +361,21 @@ export async function readJobLogs(
   await getVisibleJob(ctx, user, jobId);
   const deadline = Date.now() + Math.min(waitMs, ctx.config.maxWaitMs);
   for (;;) {
-    // Read the state before the chunks: if it is terminal, no chunk can arrive after this read.
-    const state = (await getJob(ctx.store.db, jobId))!.state;
-    // Pages are bounded in bytes too: one read never carries a whole huge output.
-    const { chunks, more } = await readLogChunks(ctx.store.db, jobId, afterSeq, 1000, ctx.config.maxLogPageBytes);
-    const next = chunks.at(-1)?.seq ?? afterSeq;
-    const done = isTerminal(state) && !more;
-    const left = deadline - Date.now();
-    if (chunks.length > 0 || done || left <= 0 || signal?.aborted) return { chunks, next, done };
-    await ctx.signals.wait(`job:${jobId}`, Math.min(left, 1000), signal);
+    // Armed before the reads, so output or an end committed while they run still wakes this
+    // follow (here or from another control-plane process); no re-check loop, the deadline is the net.
+    const wake = ctx.signals.arm(`job:${jobId}`, Math.max(0, deadline - Date.now()), signal);
+    try {
+      // Read the state before the chunks: if it is terminal, no chunk can arrive after this read.
+      const state = (await getJob(ctx.store.db, jobId))!.state;
+      // Pages are bounded in bytes too: one read never carries a whole huge output.
+      const { chunks, more } = await readLogChunks(ctx.store.db, jobId, afterSeq, 1000, ctx.config.maxLogPageBytes);
+      const next = chunks.at(-1)?.seq ?? afterSeq;
+      const done = isTerminal(state) && !more;
+      const left = deadline - Date.now();
+      if (chunks.length > 0 || done || left <= 0 || signal?.aborted) return { chunks, next, done };
+      await wake.woken;
+    } finally {
+      wake.cancel();
+    }
   }
 }

@@ -6,6 +6,7 @@ import pg from 'pg';
 import type { Database } from './schema.js';
 import { PGliteDialect } from './pglite-dialect.js';
 import { migrate } from './migrate.js';
+import { openDedicatedConnection, type DedicatedConnection } from './dedicated-connection.js';
 
 /** An open store: Kysely for queries, plus what the migrator and tests need underneath. */
 export interface Store {
@@ -13,6 +14,11 @@ export interface Store {
   readonly kind: 'pglite' | 'postgres';
   /** Where it lives: a data folder, ':memory:', or the PostgreSQL URL without its password. */
   readonly location: string;
+  /**
+   * A connection of its own outside the pool (PostgreSQL only: session advisory locks, LISTEN);
+   * undefined on PGlite, which is one connection in one process anyway.
+   */
+  readonly dedicated?: (() => Promise<DedicatedConnection>) | undefined;
   close(): Promise<void>;
 }
 
@@ -95,6 +101,7 @@ async function openPostgres(url: string): Promise<ScriptStore> {
     db,
     kind: 'postgres',
     location: redact(url),
+    dedicated: () => openDedicatedConnection(url),
     withScriptRunner: async (fn) => {
       // One dedicated connection for the whole script run, so BEGIN … COMMIT stays on it.
       const c = await pool.connect();

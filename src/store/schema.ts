@@ -5,6 +5,7 @@ export interface Database {
   orgs: OrgsTable;
   users: UsersTable;
   api_tokens: ApiTokensTable;
+  enrollment_tokens: EnrollmentTokensTable;
   centers: CentersTable;
   pools: PoolsTable;
   jobs: JobsTable;
@@ -51,6 +52,18 @@ export interface ApiTokensTable {
   created_at: Date;
   last_used_at: Date | null;
   revoked_at: Date | null;
+  expires_at: Date | null;
+}
+
+export interface EnrollmentTokensTable {
+  id: string;
+  secret_hash: string;
+  center_id: string;
+  label: string;
+  created_at: Date;
+  expires_at: Date;
+  used_at: Date | null;
+  agent_token_id: string | null;
 }
 
 export interface EnergyJson {

@@ -149,6 +149,8 @@ export function storeContract(target: TestDatabase): void {
       assert.deepEqual(await findTokenOwner(w.db, sha256('secret-of-alice')), {
         tokenId: token,
         centerId: null,
+        expiresAt: null,
+        lastUsedAt: null,
         user: { id: alice.id, orgId: pku.id, name: 'alice', role: 'operator' },
       });
       assert.equal(await findTokenOwner(w.db, sha256('nobody-has-this')), undefined, 'an unknown secret');
@@ -164,7 +166,7 @@ export function storeContract(target: TestDatabase): void {
       const agentToken = await w.token({ center: beijing }, 'agent-secret-bj');
       await w.token({ center: shanghai }, 'agent-secret-sh');
 
-      assert.deepEqual(await findTokenOwner(w.db, sha256('agent-secret-bj')), { tokenId: agentToken, centerId: beijing.id, user: null });
+      assert.deepEqual(await findTokenOwner(w.db, sha256('agent-secret-bj')), { tokenId: agentToken, centerId: beijing.id, expiresAt: null, lastUsedAt: null, user: null });
       await revokeCenterTokens(w.db, beijing.id, w.now());
       assert.equal(await findTokenOwner(w.db, sha256('agent-secret-bj')), undefined, 'revoked with its center');
       assert.equal((await findTokenOwner(w.db, sha256('agent-secret-sh')))?.centerId, shanghai.id, 'another center keeps its token');

@@ -184,6 +184,35 @@ export class HttpAgentTransport implements AgentTransport {
   }
 }
 
+/**
+ * An agent's first call: exchanges an enrollment token (`swe_…`, single use) for its center's agent
+ * token (POST /v1/agent/enroll). Rejects with a TransportError; `retryable` false means the token is bad.
+ */
+export async function enrollAgent(
+  serverUrl: string,
+  enrollmentToken: string,
+  fetchImpl: typeof fetch = (i, init) => fetch(i, init),
+): Promise<{ center: string; centerId: string; agentToken: string }> {
+  const base = serverUrl.replace(/\/+$/, '');
+  const what = 'POST /v1/agent/enroll';
+  let status: number;
+  let text: string;
+  try {
+    const response = await fetchImpl(`${base}/v1/agent/enroll`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json' },
+      body: JSON.stringify({ enrollmentToken }),
+      signal: AbortSignal.timeout(30_000),
+    });
+    status = response.status;
+    text = await response.text();
+  } catch (error) {
+    throw new TransportError(`${what}: cannot reach ${base} (${describeNetworkError(error)})`, { status: 0, code: 'network_error', retryable: true, cause: error });
+  }
+  if (status < 200 || status > 299) throw errorFromResponse(what, status, text);
+  return JSON.parse(text) as { center: string; centerId: string; agentToken: string };
+}
+
 /** The error a non-2xx answer stands for: SessionExpiredError for `agent_session_expired`, else a TransportError. */
 function errorFromResponse(what: string, status: number, text: string): TransportError {
   let code = `http_${status}`;

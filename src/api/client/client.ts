@@ -1,4 +1,4 @@
-import type { CenterResource, DatasetResource, ErrorBody, LaunchRequestInput, ProductDetail, QuoteResource, SearchResult, JobDetailResource, JobList, JobResource, JobSubmissionInput, LogPage } from './schemas.js';
+import type { ApiTokenCreated, ApiTokenResource, CenterCreated, EnrollmentTokenCreated, OrgResource, UserResource, CenterResource, DatasetResource, ErrorBody, LaunchRequestInput, ProductDetail, QuoteResource, SearchResult, JobDetailResource, JobList, JobResource, JobSubmissionInput, LogPage } from './schemas.js';
 
 /** An error answer from the API, with its stable code (see src/core/errors.ts). */
 export class ApiError extends Error {
@@ -99,6 +99,38 @@ export class SuanwangClient {
   }
   createUser(user: { org: string; name: string; role?: string }): Promise<{ id: string; org: string; token: string }> {
     return this.request('POST', '/v1/users', user);
+  }
+
+  // Administration (admins only).
+  orgs(): Promise<{ items: OrgResource[] }> {
+    return this.request('GET', '/v1/orgs');
+  }
+  createOrg(name: string): Promise<OrgResource> {
+    return this.request('POST', '/v1/orgs', { name });
+  }
+  users(org?: string): Promise<{ items: UserResource[] }> {
+    return this.request('GET', `/v1/users${org ? `?org=${encodeURIComponent(org)}` : ''}`);
+  }
+  setRole(name: string, role: string): Promise<UserResource> {
+    return this.request('POST', `/v1/users/${encodeURIComponent(name)}/role`, { role });
+  }
+  createCenter(center: { name: string; region: string; displayName?: string; operatorOrg?: string; energy?: unknown; prices?: unknown; enrollmentExpiresInSeconds?: number }): Promise<CenterCreated> {
+    return this.request('POST', '/v1/centers', center);
+  }
+  enrollmentToken(center: string, expiresInSeconds?: number): Promise<EnrollmentTokenCreated> {
+    return this.request('POST', `/v1/centers/${encodeURIComponent(center)}/enrollment-tokens`, expiresInSeconds === undefined ? {} : { expiresInSeconds });
+  }
+  tokens(query: { user?: string; revoked?: boolean } = {}): Promise<{ items: ApiTokenResource[] }> {
+    const q = new URLSearchParams();
+    if (query.user) q.set('user', query.user);
+    if (query.revoked) q.set('revoked', 'true');
+    return this.request('GET', `/v1/tokens${q.size ? `?${q}` : ''}`);
+  }
+  createToken(t: { user: string; label?: string; expiresInSeconds?: number }): Promise<ApiTokenCreated> {
+    return this.request('POST', '/v1/tokens', t);
+  }
+  revokeToken(id: string): Promise<{ id: string; revokedAt: string }> {
+    return this.request('DELETE', `/v1/tokens/${encodeURIComponent(id)}`);
   }
 
   /** Follows a job's output until it ends, calling `onChunk` for each piece in order. */

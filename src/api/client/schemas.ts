@@ -195,23 +195,49 @@ export type CenterResource = z.infer<typeof CenterResource>;
 
 export const CenterList = z.object({ items: z.array(CenterResource) }).meta({ id: 'CenterList' });
 
+/** A flat day: the same figure each of the 24 hours. */
+const flatDay = (v: number) => Array.from({ length: 24 }, () => v);
+
 export const NewCenter = z
   .strictObject({
     name: z.string().regex(/^[a-z0-9][a-z0-9-]{1,62}$/, 'lowercase letters, digits and -'),
-    displayName: z.string().min(1).max(128),
+    displayName: z.string().min(1).max(128).optional().describe('default: the name'),
     region: z.string().min(1).max(64),
-    energy: z.strictObject({
-      priceFenPerKwh: z.array(z.number().min(0).max(100_000)).length(24),
-      pue: z.number().min(1).max(3),
-      carbonKgPerKwh: z.array(z.number().min(0).max(2)).length(24),
-      utcOffsetHours: z.number().min(-12).max(14).default(8),
-    }),
+    energy: z
+      .strictObject({
+        priceFenPerKwh: z.array(z.number().min(0).max(100_000)).length(24),
+        pue: z.number().min(1).max(3),
+        carbonKgPerKwh: z.array(z.number().min(0).max(2)).length(24),
+        utcOffsetHours: z.number().min(-12).max(14).default(8),
+      })
+      .default({ priceFenPerKwh: flatDay(50), pue: 1.3, carbonKgPerKwh: flatDay(0.58), utcOffsetHours: 8 })
+      .describe("default: a flat ¥0.50/kWh, PUE 1.3, China's average grid (0.58 kg CO2/kWh), UTC+8"),
     prices: z
       .record(z.string(), z.strictObject({ fenPerAcceleratorHour: z.int().min(0), fenPerCoreHour: z.int().min(0) }))
       .default({})
       .describe('pool name → price; pools are declared by the agent when it registers'),
+    operatorOrg: z.string().regex(/^[a-z0-9][a-z0-9-]{1,62}$/).optional().describe("the operator's org (created when new); default: the admin's org"),
+    enrollmentExpiresInSeconds: z.int().min(60).max(365 * 86400).default(86400).describe('how long the enrollment token returned lasts'),
   })
   .meta({ id: 'NewCenter' });
+
+export const CenterCreated = z
+  .object({
+    id: z.string(),
+    agentToken: z.string().describe('an agent token, shown once (or let the agent enroll instead)'),
+    enrollmentToken: z.string().describe('single use: `enrollmentToken:` of the agent\'s center.yaml'),
+    enrollmentExpiresAt: z.string(),
+  })
+  .meta({ id: 'CenterCreated' });
+export type CenterCreated = z.infer<typeof CenterCreated>;
+
+export const NewEnrollmentToken = z
+  .strictObject({ expiresInSeconds: z.int().min(60).max(365 * 86400).default(86400) })
+  .meta({ id: 'NewEnrollmentToken' });
+export const EnrollmentTokenCreated = z
+  .object({ center: z.string(), enrollmentToken: z.string().describe('shown once; works once'), expiresAt: z.string() })
+  .meta({ id: 'EnrollmentTokenCreated' });
+export type EnrollmentTokenCreated = z.infer<typeof EnrollmentTokenCreated>;
 
 export const NewUser = z
   .strictObject({
@@ -220,6 +246,56 @@ export const NewUser = z
     role: z.enum(['user', 'provider', 'operator', 'admin']).default('user'),
   })
   .meta({ id: 'NewUser' });
+
+export const AgentEnroll = z
+  .strictObject({ enrollmentToken: z.string().regex(/^swe_[A-Za-z0-9_-]{16,128}$/, 'an enrollment token, swe_…').describe('created by an admin for one center; works once') })
+  .meta({ id: 'AgentEnroll' });
+export const AgentEnrolled = z
+  .object({ center: z.string(), centerId: z.string(), agentToken: z.string().describe('the agent token of this center, shown once: keep it (mode 0600)') })
+  .meta({ id: 'AgentEnrolled' });
+export type AgentEnrolled = z.infer<typeof AgentEnrolled>;
+
+// Admin: orgs, users and roles, API tokens.
+const Name = z.string().regex(/^[a-z0-9][a-z0-9-]{1,62}$/, 'lowercase letters, digits and -, 2–63 characters');
+const RoleSchema = z.enum(['user', 'provider', 'operator', 'admin']);
+export const NewOrg = z.strictObject({ name: Name }).meta({ id: 'NewOrg' });
+export const OrgResource = z.object({ id: z.string(), name: z.string(), users: z.int(), createdAt: z.string() }).meta({ id: 'Org' });
+export type OrgResource = z.infer<typeof OrgResource>;
+export const OrgList = z.object({ items: z.array(OrgResource) }).meta({ id: 'OrgList' });
+export const UserResource = z.object({ id: z.string(), name: z.string(), org: z.string(), role: RoleSchema, createdAt: z.string() }).meta({ id: 'User' });
+export type UserResource = z.infer<typeof UserResource>;
+export const UserList = z.object({ items: z.array(UserResource) }).meta({ id: 'UserList' });
+export const UserListQuery = z.strictObject({ org: Name.optional() });
+export const RoleChange = z.strictObject({ role: RoleSchema }).meta({ id: 'RoleChange' });
+export const NewApiToken = z
+  .strictObject({
+    user: z.string().regex(/^[a-z0-9][a-z0-9._-]{1,62}$/).describe("the user's name"),
+    label: z.string().min(1).max(200).optional(),
+    expiresInSeconds: z.int().min(60).max(10 * 365 * 86400).optional().describe('omitted: never expires'),
+  })
+  .meta({ id: 'NewApiToken' });
+export const ApiTokenCreated = z
+  .object({ id: z.string(), user: z.string(), label: z.string(), token: z.string().describe('shown once; store it now'), expiresAt: z.string().nullable() })
+  .meta({ id: 'ApiTokenCreated' });
+export type ApiTokenCreated = z.infer<typeof ApiTokenCreated>;
+export const ApiTokenResource = z
+  .object({
+    id: z.string(),
+    label: z.string(),
+    user: z.string().nullable(),
+    center: z.string().nullable().describe("a center's agent token"),
+    createdAt: z.string(),
+    expiresAt: z.string().nullable(),
+    lastUsedAt: z.string().nullable().describe('recorded at most once a minute'),
+    revokedAt: z.string().nullable(),
+  })
+  .meta({ id: 'ApiToken' });
+export type ApiTokenResource = z.infer<typeof ApiTokenResource>;
+export const ApiTokenList = z.object({ items: z.array(ApiTokenResource) }).meta({ id: 'ApiTokenList' });
+export const ApiTokenListQuery = z.strictObject({
+  user: z.string().regex(/^[a-z0-9][a-z0-9._-]{1,62}$/).optional(),
+  revoked: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
+});
 
 export const TokenCreated = z.object({ token: z.string().describe('shown once; store it now') }).meta({ id: 'TokenCreated' });
 

@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import type { RunState } from '../../core/agent-protocol.js';
 import { SuanwangError } from '../../core/errors.js';
-import { requireAgent } from '../../engine/accounts.js';
+import { enrollAgent, requireAgent } from '../../engine/accounts.js';
 import { appendLogs, heartbeat, pollLeases, registerAgent, reportState } from '../../engine/agents.js';
-import { AgentHeartbeat, AgentLogReport, AgentRegister, AgentStateReport } from '../client/schemas.js';
+import { AgentEnroll, AgentEnrolled, AgentHeartbeat, AgentLogReport, AgentRegister, AgentStateReport } from '../client/schemas.js';
 import { route } from '../route.js';
 
 const session = 'X-Agent-Session';
@@ -30,6 +30,19 @@ const ok = z.object({ ok: z.literal(true) });
 
 /** The agent protocol's endpoints; see src/core/agent-protocol.ts for the conversation. */
 export const agentRoutes = [
+  route({
+    method: 'post',
+    path: '/v1/agent/enroll',
+    summary: "An agent's first call: exchanges a center's enrollment token (single use, expiring) for its agent token.",
+    tag: 'agent',
+    access: 'public',
+    body: AgentEnroll,
+    response: { status: 201, schema: AgentEnrolled },
+    async handle({ ctx, body }) {
+      const r = await enrollAgent(ctx, body.enrollmentToken);
+      return { center: r.centerName, centerId: r.centerId, agentToken: r.agentToken };
+    },
+  }),
   route({
     method: 'post',
     path: '/v1/agent/register',

@@ -1,11 +1,10 @@
-import { requireUser } from '../../engine/accounts.js';
+import { createEnrollmentToken, requireUser } from '../../engine/accounts.js';
 import { createCenter, newAgentToken } from '../../engine/centers.js';
 import { listCenters, listPools } from '../../store/centers.js';
 import { activeJobs } from '../../store/jobs.js';
-import { CenterList, NewCenter, TokenCreated } from '../client/schemas.js';
+import { CenterCreated, CenterList, EnrollmentTokenCreated, NewCenter, NewEnrollmentToken, TokenCreated } from '../client/schemas.js';
 import { route } from '../route.js';
 import { centerResource } from '../views.js';
-import { z } from 'zod';
 
 export const centerRoutes = [
   route({
@@ -29,11 +28,27 @@ export const centerRoutes = [
     tag: 'centers',
     access: 'admin',
     body: NewCenter,
-    response: { status: 201, schema: z.object({ id: z.string(), agentToken: z.string() }) },
+    response: { status: 201, schema: CenterCreated },
     async handle({ ctx, principal, body }) {
-      const org = requireUser(principal!);
-      const { centerId, agentToken } = await createCenter(ctx, { ...body, operatorOrg: (await ctx.store.db.selectFrom('orgs').select('name').where('id', '=', org.orgId).executeTakeFirstOrThrow()).name });
-      return { id: centerId, agentToken };
+      const admin = requireUser(principal!);
+      const operatorOrg = body.operatorOrg ?? (await ctx.store.db.selectFrom('orgs').select('name').where('id', '=', admin.orgId).executeTakeFirstOrThrow()).name;
+      const { operatorOrg: _o, enrollmentExpiresInSeconds, ...definition } = body;
+      const { centerId, agentToken } = await createCenter(ctx, { ...definition, displayName: definition.displayName ?? definition.name, operatorOrg });
+      const enrollment = await createEnrollmentToken(ctx, body.name, enrollmentExpiresInSeconds);
+      return { id: centerId, agentToken, enrollmentToken: enrollment.token, enrollmentExpiresAt: enrollment.expiresAt.toISOString() };
+    },
+  }),
+  route({
+    method: 'post',
+    path: '/v1/centers/:name/enrollment-tokens',
+    summary: "A new enrollment token for a center's agent (admins): single use, expiring; shown once.",
+    tag: 'centers',
+    access: 'admin',
+    body: NewEnrollmentToken,
+    response: { status: 201, schema: EnrollmentTokenCreated },
+    async handle({ ctx, params, body }) {
+      const r = await createEnrollmentToken(ctx, params.name!, body.expiresInSeconds);
+      return { center: r.center, enrollmentToken: r.token, expiresAt: r.expiresAt.toISOString() };
     },
   }),
   route({

@@ -1,20 +1,15 @@
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startAgent, type AgentHandle } from '../../agent/agent.js';
 import { LocalConnector } from '../../agent/connectors/local-connector.js';
 import type { Connector } from '../../agent/connector.js';
 import { HttpAgentTransport } from '../../api/client/agent-client.js';
-import { createApp } from '../../api/app.js';
-import { listen } from '../../api/server.js';
-import { createUser, createUserToken } from '../../engine/accounts.js';
 import { createCenter, newAgentToken } from '../../engine/centers.js';
-import { createContext, type EngineConfig, type EngineContext } from '../../engine/context.js';
-import { startControlLoop } from '../../engine/control-loop.js';
+import type { EngineConfig, EngineContext } from '../../engine/context.js';
+import { startControlPlane } from '../server/control-plane.js';
 import { hashSecret } from '../../engine/secrets.js';
-import { findTokenOwner, findUserByName } from '../../store/accounts.js';
+import { findTokenOwner } from '../../store/accounts.js';
 import { findCenterByName } from '../../store/centers.js';
-import { openStore } from '../../store/open-database.js';
-import { HOME_FILES } from '../config.js';
 import { DEMO_CENTERS, DEMO_LINKS, type DemoCenter } from './demo-network.js';
 import { seedCatalog } from './seed-catalog.js';
 import { upsertLink, type RegionLink } from '../../store/datasets.js';
@@ -40,6 +35,8 @@ export interface EmbeddedOptions {
 export interface EmbeddedNetwork {
   readonly url: string;
   readonly adminToken: string;
+  /** The 0600 file the admin token is kept in. */
+  readonly adminTokenPath: string;
   readonly ctx: EngineContext;
   /** The in-process agents by center name (tests stop one to play a lost center). */
   readonly agents: ReadonlyMap<string, AgentHandle>;
@@ -54,91 +51,45 @@ export interface EmbeddedNetwork {
  */
 export async function startEmbeddedNetwork(options: EmbeddedOptions): Promise<EmbeddedNetwork> {
   const log = options.log ?? (() => {});
-  mkdirSync(options.home, { recursive: true });
-  const release = claimHome(options.home);
-  const store = await openStore({ databaseUrl: options.databaseUrl, dataDir: join(options.home, 'db') }).catch((e: unknown) => {
-    release();
-    throw e;
-  });
-  const ctx = createContext(store, options.engine);
-  const adminToken = await ensureAdminToken(ctx, options.home);
-  const server = await listen(createApp(ctx, log), options.host, options.port);
-  const url = `http://${options.host.includes(':') ? `[${options.host}]` : options.host}:${server.port}`;
-  const loop = startControlLoop(ctx, (e) => log(`control loop: ${(e as Error).stack ?? String(e)}`));
+  const plane = await startControlPlane({ home: options.home, host: options.host, port: options.port, databaseUrl: options.databaseUrl, engine: options.engine, log });
+  const { ctx, url } = plane;
   const agents = new Map<string, AgentHandle>();
   const connectors: Connector[] = [];
-  for (const center of options.centers ?? DEMO_CENTERS) {
-    const token = await ensureCenter(ctx, options.home, center);
-    const stateDir = join(options.home, 'centers', center.definition.name);
-    const connector = center.connector ? center.connector(stateDir) : new LocalConnector({ stateDir, pools: [...center.pools] });
-    connectors.push(connector);
-    const transport = new HttpAgentTransport({ serverUrl: url, token });
-    agents.set(center.definition.name, startAgent({ transport, connector, name: center.definition.name, log }));
-  }
-  if (options.seedCatalog !== false) await seedCatalog(ctx, 'west-zhongwei');
-  for (const link of options.links ?? DEMO_LINKS) {
-    await upsertLink(store.db, link);
-    await upsertLink(store.db, { ...link, fromRegion: link.toRegion, toRegion: link.fromRegion });
-  }
-  await Promise.all([...agents.values()].map((a) => a.registered));
-  writeFileSync(join(options.home, HOME_FILES.server), JSON.stringify({ url, pid: process.pid }) + '\n');
   let stopped = false;
-  return {
-    url,
-    adminToken,
-    ctx,
-    agents,
-    async stop() {
-      if (stopped) return;
-      stopped = true;
-      await Promise.all([...agents.values()].map((a) => a.stop()));
-      await Promise.all(connectors.map((c) => c.close()));
-      await loop.stop();
-      await server.close();
-      await store.close();
-      rmSync(join(options.home, HOME_FILES.server), { force: true });
-      release();
-    },
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    await Promise.all([...agents.values()].map((a) => a.stop()));
+    await Promise.all(connectors.map((c) => c.close()));
+    await plane.stop();
   };
-}
-
-/** One `up` per home folder: PGlite's files take one process. Returns the release function. */
-function claimHome(home: string): () => void {
-  const lock = join(home, 'up.pid');
-  if (existsSync(lock)) {
-    const pid = Number(readFileSync(lock, 'utf8'));
-    if (pid && pid !== process.pid && isAlive(pid)) {
-      throw new Error(`Suanwang is already running from ${home} (pid ${pid}); stop it first, or use another SUANWANG_HOME`);
-    }
-  }
-  writeFileSync(lock, String(process.pid));
-  return () => rmSync(lock, { force: true });
-}
-
-function isAlive(pid: number): boolean {
   try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
+    for (const center of options.centers ?? DEMO_CENTERS) {
+      const token = await ensureCenter(ctx, options.home, center);
+      const stateDir = join(options.home, 'centers', center.definition.name);
+      const connector = center.connector ? center.connector(stateDir) : new LocalConnector({ stateDir, pools: [...center.pools] });
+      connectors.push(connector);
+      const transport = new HttpAgentTransport({ serverUrl: url, token });
+      agents.set(center.definition.name, startAgent({ transport, connector, name: center.definition.name, log }));
+    }
+    if (options.seedCatalog !== false) await seedCatalog(ctx, 'west-zhongwei');
+    for (const link of options.links ?? DEMO_LINKS) {
+      await upsertLink(ctx.store.db, link);
+      await upsertLink(ctx.store.db, { ...link, fromRegion: link.toRegion, toRegion: link.fromRegion });
+    }
+    await Promise.all([...agents.values()].map((a) => a.registered));
+    plane.announce();
+  } catch (error) {
+    await stop();
+    throw error;
   }
-}
-
-/** The admin token in `home/admin-token`, created (with the admin user) when missing or no longer valid. */
-async function ensureAdminToken(ctx: EngineContext, home: string): Promise<string> {
-  const path = join(home, HOME_FILES.adminToken);
-  const saved = existsSync(path) ? readFileSync(path, 'utf8').trim() : '';
-  if (saved && (await findTokenOwner(ctx.store.db, hashSecret(saved)))?.user?.role === 'admin') return saved;
-  const admin = await findUserByName(ctx.store.db, 'admin');
-  const token = admin ? await createUserToken(ctx, admin.id, 'admin token of the local network') : (await createUser(ctx, { orgName: 'platform', name: 'admin', role: 'admin' })).token;
-  writeFileSync(path, token + '\n', { mode: 0o600 });
-  return token;
+  return { url, adminToken: plane.adminToken, adminTokenPath: plane.adminTokenPath, ctx, agents, stop };
 }
 
 /** Creates the center when new; returns its agent token (kept in the agent's folder, mode 600). */
 async function ensureCenter(ctx: EngineContext, home: string, center: DemoCenter): Promise<string> {
   const dir = join(home, 'centers', center.definition.name);
-  mkdirSync(dir, { recursive: true });
+  mkdirSync(dir, { recursive: true, mode: 0o700 }); // the agent token and its runs: for this user only
   const path = join(dir, 'agent-token');
   const saved = existsSync(path) ? readFileSync(path, 'utf8').trim() : '';
   const existing = await findCenterByName(ctx.store.db, center.definition.name);

@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import { parse, UsageError, type Command } from '../command.js';
 import { suanwangHome, suanwangPort } from '../config.js';
 import { startEmbeddedNetwork } from './embedded-network.js';
@@ -31,7 +30,7 @@ the embedded PGlite. Stop with Ctrl-C: running jobs keep running and are re-atta
       [
         `Suanwang is up at ${network.url}  (store: ${store.kind} ${store.location === ':memory:' ? '' : store.location})`,
         `centers: ${[...network.agents.keys()].join(', ')}  (agents: local connector)`,
-        `admin token: ${network.adminToken}   (also in ${join(home, 'admin-token')})`,
+        `admin token: in ${network.adminTokenPath} (mode 0600; the CLI here reads it by itself)`,
         '',
         'Try, in another terminal (same SUANWANG_HOME / SUANWANG_PORT):',
         `  npx suanwang submit --gpus 1 -- python3 -c "print('hi')"`,

@@ -1,0 +1,43 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { loadAgentConfig } from './agent-config.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'agent-config-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+const file = (name: string, text: string) => {
+  const path = join(dir, name);
+  writeFileSync(path, text);
+  return path;
+};
+
+test('reads a local center.yaml; relative paths are taken from its folder', () => {
+  const c = loadAgentConfig(
+    file(
+      'ok.yaml',
+      'server: http://127.0.0.1:8470\ncenter: west-zhongwei\nenrollmentToken: swe_abcdefghijklmnopqrstuvwxyz\nstateDir: ./state\nconnector:\n  kind: local\n  pools: [{ name: a100, accelerator: nvidia-a100, acceleratorsPerNode: 8, coresPerNode: 64, memoryMiBPerNode: 524288, nodes: 2 }]\n',
+    ),
+  );
+  assert.equal(c.stateDir, join(dir, 'state'));
+  assert.equal(c.connector.kind, 'local');
+  assert.equal(c.connector.kind === 'local' && c.connector.pools[0]!.acceleratorsPerNode, 8);
+});
+
+test('reads a slurm connector with its JWT file', () => {
+  const c = loadAgentConfig(file('slurm.yaml', 'server: https://cp.example.org\ncenter: hpc-one\ntokenFile: agent-token\nstateDir: /var/lib/sw\nconnector: { kind: slurm, url: "http://127.0.0.1:6820", tokenFile: jwt, user: root, partitions: [gpu] }\n'));
+  assert.equal(c.tokenFile, join(dir, 'agent-token'));
+  assert.deepEqual(c.connector.kind === 'slurm' && [c.connector.tokenFile, c.connector.partitions], [join(dir, 'jwt'), ['gpu']]);
+});
+
+test('names the file, the field and the problem', () => {
+  const bad = file('bad.yaml', 'server: ftp://x\ncenter: West Zhongwei\nstateDir: s\nconnector: { kind: local, pools: [] }\ncolour: blue\n');
+  assert.throws(() => loadAgentConfig(bad), (e: Error) => {
+    assert.match(e.message, /bad\.yaml is not a valid agent config/);
+    for (const field of ['server', 'center', 'connector.pools', 'colour']) assert.match(e.message, new RegExp(`\\b${field.replace('.', '\\.')}\\b`));
+    return true;
+  });
+  assert.throws(() => loadAgentConfig(join(dir, 'missing.yaml')), /cannot read the agent config/);
+  assert.throws(() => loadAgentConfig(file('yaml.yaml', 'server: [unclosed\n')), /not valid YAML/);
+});
