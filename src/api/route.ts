@@ -54,7 +54,9 @@ export function route<B extends z.ZodType | undefined = undefined, Q extends z.Z
 export function mount(app: Hono, ctx: EngineContext, routes: readonly Route[]): void {
   for (const r of routes) {
     app.on(r.method.toUpperCase(), r.path, async (c) => {
+      c.set('routePattern', r.path);
       const principal = r.access === 'public' ? null : await authorize(ctx, c, r.access);
+      if (principal) c.set('principal', principal);
       const body = r.body ? parseOrThrow(r.body, await readJson(c)) : undefined;
       const query = r.query ? parseOrThrow(r.query, c.req.query(), 'query') : undefined;
       const out = await r.handle({ ctx, c, principal, body, query, params: c.req.param() as Record<string, string> });

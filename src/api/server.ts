@@ -1,18 +1,33 @@
 import { serve } from '@hono/node-server';
 import type { Hono } from 'hono';
+import { appDrain } from './app.js';
 
-/** Listens on `host:port` (port 0 picks a free one) and resolves with the bound port and a closer. */
+/** How long `close()` lets in-flight requests finish before cutting their connections. */
+export const DRAIN_TIMEOUT_MS = 10_000;
+
+/**
+ * Listens on `host:port` (port 0 picks a free one) and resolves with the bound port and a closer.
+ * `close()` shuts down in order: stop accepting connections, close idle keep-alive ones, wake the
+ * long polls and wait (up to DRAIN_TIMEOUT_MS) for every in-flight request's handler to finish,
+ * then cut what is left. When it resolves no handler of this app is running, so the caller may
+ * close the store.
+ */
 export function listen(app: Hono, host: string, port: number): Promise<{ port: number; close(): Promise<void> }> {
   return new Promise((resolve, reject) => {
     const server = serve({ fetch: app.fetch, hostname: host, port }, (info) => {
+      let closing: Promise<void> | undefined;
       resolve({
         port: info.port,
         close: () =>
-          new Promise<void>((done) => {
-            // Long polls would hold close() open: end idle and active connections.
-            (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
-            server.close(() => done());
-          }),
+          (closing ??= (async () => {
+            const http = server as unknown as { closeIdleConnections?: () => void; closeAllConnections?: () => void };
+            const closed = new Promise<void>((done) => server.close(() => done()));
+            http.closeIdleConnections?.();
+            await appDrain(app)?.(DRAIN_TIMEOUT_MS);
+            // Answered requests leave keep-alive connections open; a handler past the timeout is cut.
+            http.closeAllConnections?.();
+            await closed;
+          })()),
       });
     });
     server.once('error', reject);

@@ -94,6 +94,7 @@ export async function heartbeat(ctx: EngineContext, centerId: string, sessionId:
   const center = await assertSession(ctx.store.db, centerId, sessionId);
   const now = ctx.now();
   await updateCenter(ctx.store.db, centerId, { last_heartbeat_at: now, ...healthChange(center, req.health, now) });
+  ctx.metrics?.heartbeat(center.name);
   const kill: RunRef[] = [];
   for (const run of req.runs) {
     if (run.state !== 'running') continue;
@@ -163,7 +164,7 @@ export async function pollLeases(
     const leases = active.filter((j) => j.state === 'placed').map((j) => toLease(j, pools.get(j.pool_id ?? '')));
     const kill = active.filter((j) => j.state === 'running' && j.cancel_requested_at).map((j) => ({ jobId: j.id, attempt: j.attempt }));
     const left = deadline - Date.now();
-    if (leases.length > 0 || left <= 0 || signal?.aborted || center.state === 'offline') return { leases, kill };
+    if (leases.length > 0 || left <= 0 || signal?.aborted || ctx.signals.closed || center.state === 'offline') return { leases, kill };
     // Runs to stop are repeated until they end; an agent that already got them need not spin on
     // them, so they wait out one short beat unless new work arrives first.
     if (kill.length > 0) {
@@ -216,6 +217,7 @@ export async function reportState(
       return 'kill' as const;
     }
     await applyRunStatus(trx, job, { ...report, jobId, startedAt: report.at, finishedAt: report.state === 'running' ? null : report.at }, now);
+    if (report.state === 'running' && job.state === 'placed') ctx.metrics?.dispatched(job.placed_at ? (now.getTime() - job.placed_at.getTime()) / 1000 : 0);
     return report.state === 'running' && job.cancel_requested_at ? ('kill' as const) : ('ok' as const);
   });
   ctx.signals.wake(`job:${jobId}`);

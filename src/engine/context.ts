@@ -4,6 +4,7 @@ import type { IdKind } from '../core/ids.js';
 import { newId } from '../core/ids.js';
 import type { Rng } from '../core/rng.js';
 import type { Store } from '../store/open-database.js';
+import type { EngineMetrics } from './metrics.js';
 import { Signals } from './signals.js';
 
 /** Tunables of the control plane; every duration in milliseconds. */
@@ -31,6 +32,8 @@ export interface EngineContext {
   readonly clock: Clock;
   readonly config: EngineConfig;
   readonly signals: Signals;
+  /** Hooks the control loop and agent handlers report to (src/engine/metrics.ts); absent: none. */
+  readonly metrics?: EngineMetrics;
   newId(kind: IdKind): string;
   now(): Date;
 }

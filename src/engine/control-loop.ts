@@ -5,6 +5,7 @@ import { insertPlacement, jobsInStates, transitionJob, updateJob } from '../stor
 import { inTransaction } from '../store/transaction.js';
 import { expireSilentAgents, requeueFromDegradedCenters } from './agents.js';
 import type { EngineContext } from './context.js';
+import { measuredPass } from './metrics.js';
 import { loadSnapshot, MAX_JOBS_PER_PASS } from './snapshot.js';
 
 // Only one control-plane process schedules at a time (they share one PostgreSQL).
@@ -85,7 +86,7 @@ export function startControlLoop(ctx: EngineContext, onError: (error: unknown) =
   const done = (async () => {
     while (!abort.signal.aborted) {
       try {
-        await tick(ctx);
+        await measuredPass(ctx, () => tick(ctx));
       } catch (error) {
         if (!abort.signal.aborted) onError(error);
       }

@@ -5,7 +5,9 @@ import { LocalConnector } from '../../agent/connectors/local-connector.js';
 import type { Connector } from '../../agent/connector.js';
 import { HttpAgentTransport } from '../../api/client/agent-client.js';
 import { createApp } from '../../api/app.js';
+import { createMetrics } from '../../api/metrics.js';
 import { listen } from '../../api/server.js';
+import { noLog, type Log } from '../../core/log.js';
 import { createUser, createUserToken } from '../../engine/accounts.js';
 import { createCenter, newAgentToken } from '../../engine/centers.js';
 import { createContext, type EngineConfig, type EngineContext } from '../../engine/context.js';
@@ -32,7 +34,10 @@ export interface EmbeddedOptions {
   /** Links between their regions (default: the demo network's). */
   readonly links?: readonly RegionLink[];
   readonly engine?: Partial<EngineConfig>;
+  /** Where the in-process agents' log lines go (default: `logger`, at debug, or warn when they report a failure). */
   readonly log?: (line: string) => void;
+  /** The control plane's structured log: requests, internal errors, the control loop (default: none). */
+  readonly logger?: Log;
   /** Publish and list the seed apps of the store (default true). */
   readonly seedCatalog?: boolean;
 }
@@ -53,18 +58,22 @@ export interface EmbeddedNetwork {
  * re-attaches to them from the agents' state folders.
  */
 export async function startEmbeddedNetwork(options: EmbeddedOptions): Promise<EmbeddedNetwork> {
-  const log = options.log ?? (() => {});
+  const logger = options.logger ?? noLog;
+  const agentLog = logger.child({ component: 'agent' });
+  const log = options.log ?? ((line: string) => (/error|lost|fail/i.test(line) ? agentLog.warn(line) : agentLog.debug(line)));
   mkdirSync(options.home, { recursive: true });
   const release = claimHome(options.home);
   const store = await openStore({ databaseUrl: options.databaseUrl, dataDir: join(options.home, 'db') }).catch((e: unknown) => {
     release();
     throw e;
   });
-  const ctx = createContext(store, options.engine);
+  const metrics = createMetrics(store.db);
+  const ctx: EngineContext = { ...createContext(store, options.engine), metrics: metrics.engine };
   const adminToken = await ensureAdminToken(ctx, options.home);
-  const server = await listen(createApp(ctx, log), options.host, options.port);
+  const server = await listen(createApp(ctx, { log: logger, metrics }), options.host, options.port);
   const url = `http://${options.host.includes(':') ? `[${options.host}]` : options.host}:${server.port}`;
-  const loop = startControlLoop(ctx, (e) => log(`control loop: ${(e as Error).stack ?? String(e)}`));
+  const loopLog = logger.child({ component: 'control-loop' });
+  const loop = startControlLoop(ctx, (err) => loopLog.error({ err }, 'control loop pass failed'));
   const agents = new Map<string, AgentHandle>();
   const connectors: Connector[] = [];
   for (const center of options.centers ?? DEMO_CENTERS) {
@@ -91,10 +100,14 @@ export async function startEmbeddedNetwork(options: EmbeddedOptions): Promise<Em
     async stop() {
       if (stopped) return;
       stopped = true;
+      // Clients first (the agents are in-process HTTP clients: stopped now, they log no connection
+      // errors), then the server: it stops accepting, wakes the long polls and waits for every
+      // handler, so nothing queries the store after it closes. Then the loop (its pass ends), then
+      // the store.
       await Promise.all([...agents.values()].map((a) => a.stop()));
       await Promise.all(connectors.map((c) => c.close()));
-      await loop.stop();
       await server.close();
+      await loop.stop();
       await store.close();
       rmSync(join(options.home, HOME_FILES.server), { force: true });
       release();
