@@ -40,28 +40,27 @@ export function createMetrics(db: Queryable, options: MetricsOptions = {}): Metr
   const cacheMs = Math.max(1000, options.storeCacheMs ?? 1000);
   if (options.processMetrics !== false) collectDefaultMetrics({ register: registry });
 
-  let cached: Promise<StoreFigures> | undefined;
+  let cached: Promise<StoreFigures | undefined> | undefined;
   let cachedAt = -Infinity;
   const storeReadErrors = new Counter({
     name: 'suanwang_metrics_store_read_errors_total',
     help: 'Scrapes whose store read failed (the store-read gauges then keep their previous values).',
     registers: [registry],
   });
-  /** The store's figures, read at most once per cacheMs; a failed read is retried on the next scrape. */
+  /** The store's figures, read at most once per cacheMs (a failed read too: undefined until the next). */
   const figures = (): Promise<StoreFigures | undefined> => {
     const now = performance.now();
     if (!cached || now - cachedAt >= cacheMs) {
       cachedAt = now;
-      const read = Promise.all([countJobsByState(db), centerLiveness(db)]).then(([jobs, centers]) => ({ jobs, centers, at: Date.now() }));
-      cached = read;
-      read.catch(() => {
-        if (cached === read) cached = undefined;
-      });
+      cached = Promise.all([countJobsByState(db), centerLiveness(db)]).then(
+        ([jobs, centers]) => ({ jobs, centers, at: Date.now() }),
+        () => {
+          storeReadErrors.inc();
+          return undefined;
+        },
+      );
     }
-    return cached.catch(() => {
-      storeReadErrors.inc();
-      return undefined;
-    });
+    return cached;
   };
 
   new Gauge({
@@ -163,6 +162,7 @@ export function createMetrics(db: Queryable, options: MetricsOptions = {}): Metr
     },
     observeRequest: (method, route, status, seconds) => http.observe({ method, route, status: String(status) }, seconds),
     async render() {
+      await figures(); // read before the registry serializes, so the error counter is current
       return { contentType: registry.contentType, body: await registry.metrics() };
     },
   };
