@@ -58,13 +58,21 @@ export interface AppOptions {
   readonly metricsToken?: string | undefined;
 }
 
-/** Waits for the app's in-flight requests after waking its long polls; `listen()` calls it on close. */
+/**
+ * Marks the app as shutting down (/readyz answers 503), ends its long polls and waits up to
+ * `timeoutMs` for its in-flight requests; true when none is left. `listen()` calls it on close.
+ */
 export type AppDrain = (timeoutMs: number) => Promise<boolean>;
-const drains = new WeakMap<Hono, AppDrain>();
+const drains = new WeakMap<Hono, { readonly drain: AppDrain; readonly inFlight: InFlight }>();
 
 /** The drain of an app made by `createApp` (undefined for any other Hono app). */
 export function appDrain(app: Hono): AppDrain | undefined {
-  return drains.get(app);
+  return drains.get(app)?.drain;
+}
+
+/** How many requests an app made by `createApp` is handling now (0 for any other app). */
+export function requestsInFlight(app: Hono): number {
+  return drains.get(app)?.inFlight.count ?? 0;
 }
 
 /**
@@ -76,15 +84,20 @@ export function createApp(ctx: EngineContext, options: AppOptions | ((line: stri
     typeof options === 'function' ? { log: lineLog(options) } : options;
   const app = new Hono();
   const inFlight = new InFlight();
-  drains.set(app, (timeoutMs) => {
-    ctx.signals.close();
-    return inFlight.idle(timeoutMs);
+  let draining = false;
+  drains.set(app, {
+    inFlight,
+    drain: (timeoutMs) => {
+      draining = true;
+      inFlight.endLongPolls();
+      return inFlight.idle(timeoutMs);
+    },
   });
   app.use('*', inFlight.middleware());
   app.use('*', requestLog(log, metrics));
   const routes: Route[] = [
     ...metaRoutes,
-    ...healthRoutes(metrics, metricsToken),
+    ...healthRoutes(metrics, metricsToken, () => draining),
     ...accountRoutes,
     ...centerRoutes,
     ...datasetRoutes,

@@ -164,7 +164,7 @@ export async function pollLeases(
     const leases = active.filter((j) => j.state === 'placed').map((j) => toLease(j, pools.get(j.pool_id ?? '')));
     const kill = active.filter((j) => j.state === 'running' && j.cancel_requested_at).map((j) => ({ jobId: j.id, attempt: j.attempt }));
     const left = deadline - Date.now();
-    if (leases.length > 0 || left <= 0 || signal?.aborted || ctx.signals.closed || center.state === 'offline') return { leases, kill };
+    if (leases.length > 0 || left <= 0 || signal?.aborted || center.state === 'offline') return { leases, kill };
     // Runs to stop are repeated until they end; an agent that already got them need not spin on
     // them, so they wait out one short beat unless new work arrives first.
     if (kill.length > 0) {

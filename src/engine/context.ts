@@ -30,10 +30,10 @@ export const DEFAULT_ENGINE_CONFIG: EngineConfig = {
 export interface EngineContext {
   readonly store: Store;
   readonly clock: Clock;
-  readonly config: EngineConfig;
-  readonly signals: Signals;
   /** Hooks the control loop and agent handlers report to (src/engine/metrics.ts); absent: none. */
   readonly metrics?: EngineMetrics;
+  readonly config: EngineConfig;
+  readonly signals: Signals;
   newId(kind: IdKind): string;
   now(): Date;
 }

@@ -342,7 +342,7 @@ export async function readJobLogs(
     const next = chunks.at(-1)?.seq ?? afterSeq;
     const done = isTerminal(state) && chunks.length < 1000;
     const left = deadline - Date.now();
-    if (chunks.length > 0 || done || left <= 0 || signal?.aborted || ctx.signals.closed) return { chunks, next, done };
+    if (chunks.length > 0 || done || left <= 0 || signal?.aborted) return { chunks, next, done };
     await ctx.signals.wait(`job:${jobId}`, Math.min(left, 1000), signal);
   }
 }

@@ -6,21 +6,6 @@
  */
 export class Signals {
   readonly #waiters = new Map<string, Set<() => void>>();
-  #closed = false;
-
-  /** True once `close()` ran: long polls return what they have instead of waiting again. */
-  get closed(): boolean {
-    return this.#closed;
-  }
-
-  /**
-   * The process is shutting down: wakes every waiter (long polls answer at once, so the HTTP server
-   * can drain them before the store closes). The control loop keeps its own abort signal.
-   */
-  close(): void {
-    this.#closed = true;
-    for (const topic of [...this.#waiters.keys()]) this.wake(topic);
-  }
 
   /** Wakes everyone waiting on `topic`. */
   wake(topic: string): void {

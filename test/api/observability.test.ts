@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { appDrain, createApp } from '../../src/api/app.js';
+import { createApp, requestsInFlight } from '../../src/api/app.js';
+import { listen } from '../../src/api/server.js';
 import { createMetrics, type Metrics } from '../../src/api/metrics.js';
 import type { Log } from '../../src/core/log.js';
 import { createUser } from '../../src/engine/accounts.js';
@@ -11,6 +12,7 @@ import { tick } from '../../src/engine/control-loop.js';
 import { measuredPass } from '../../src/engine/metrics.js';
 import { openStore, type Store } from '../../src/store/open-database.js';
 import { testDatabases } from '../support/databases.js';
+import { eventually } from '../support/wait.js';
 
 /** A Log that keeps every line, for asserting on what a request logged. */
 function capture(): { log: Log; lines: { level: string; fields: Record<string, unknown>; msg: string | undefined }[] } {
@@ -171,23 +173,24 @@ for (const database of await testDatabases()) {
       assert.equal((await guarded.request('/metrics', { headers: { authorization: 'Bearer m-secret' } })).status, 200);
     });
 
-    it('the drain wakes a long poll and waits for it; /readyz then says it is shutting down', async () => {
-      const own = { ...createContext(store), metrics: metrics.engine };
-      const draining = createApp(own, { metrics: createMetrics(store.db, { processMetrics: false }) });
-      const created = await draining.request('/v1/jobs', {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${user}` },
-        body: JSON.stringify({ command: ['sleep', '1'] }),
-      });
+    it('closing the server ends long polls, lets other requests finish, and says so on /readyz', async () => {
+      const own = createApp(ctx, { metrics: createMetrics(store.db, { processMetrics: false }) });
+      // A drain far longer than the poll's wait: had close() waited the poll out, it would answer 200.
+      const server = await listen(own, '127.0.0.1', 0, 120_000);
+      const base = `http://127.0.0.1:${server.port}`;
+      const auth = { authorization: `Bearer ${user}` };
+      const created = await fetch(`${base}/v1/jobs`, { method: 'POST', headers: { 'content-type': 'application/json', ...auth }, body: JSON.stringify({ command: ['sleep', '1'] }) });
       const jobId = ((await created.json()) as { id: string }).id;
-      const poll = draining.request(`/v1/jobs/${jobId}/logs?waitMs=20000`, { headers: { authorization: `Bearer ${user}` } });
-      // The poll would wait 20 s for output; the drain (given 15 s) must wake it rather than wait it out.
-      const [drained, res] = await Promise.all([appDrain(draining)!(15_000), poll]);
-      assert.equal(drained, true, 'every request finished');
-      assert.equal(res.status, 200);
-      const ready = await draining.request('/readyz');
-      assert.equal(ready.status, 503);
-      assert.equal(((await ready.json()) as { reason: string }).reason, 'shutting down');
+      const poll = fetch(`${base}/v1/jobs/${jobId}/logs?waitMs=20000`, { headers: auth }).then(
+        (r) => `answered ${r.status}`,
+        () => 'connection ended',
+      );
+      await eventually('the poll to be in flight', () => requestsInFlight(own) === 1);
+      const closing = server.close();
+      assert.equal(await poll, 'connection ended');
+      await closing;
+      assert.equal((await own.request('/readyz')).status, 503);
+      assert.equal(((await (await own.request('/readyz')).json()) as { reason: string }).reason, 'shutting down');
     });
   });
 

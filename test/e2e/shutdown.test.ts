@@ -42,7 +42,7 @@ for (const database of await testDatabases()) {
           readFile(join(home, 'server.json'), 'utf8')
             .then((t) => JSON.parse(t) as { url: string })
             .catch(() => undefined),
-        60_000);
+        120_000);
 
         const state = async (id: string) => (await cliJson<JobDetailResource>(['show', id], env)).job.state;
         const done = await cliJson<JobResource>(['submit', '--', 'echo', 'hi'], env);

@@ -38,7 +38,7 @@ function sameSecret(a: string, b: string): boolean {
  * READY_TIMEOUT_MS and has every migration of this build; not while shutting down), `/metrics`
  * (Prometheus text; behind `Bearer <metricsToken>` when one is set).
  */
-export function healthRoutes(metrics: Metrics, metricsToken?: string): Route[] {
+export function healthRoutes(metrics: Metrics, metricsToken: string | undefined, shuttingDown: () => boolean): Route[] {
   return [
     route({
       method: 'get',
@@ -64,7 +64,7 @@ export function healthRoutes(metrics: Metrics, metricsToken?: string): Route[] {
       },
       async handle({ ctx }) {
         const notReady = (reason: string) => new HandlerResult(503, { ok: false, reason });
-        if (ctx.signals.closed) return notReady('shutting down');
+        if (shuttingDown()) return notReady('shutting down');
         let applied: number;
         try {
           applied = await within(
