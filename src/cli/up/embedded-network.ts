@@ -101,7 +101,7 @@ export async function startEmbeddedNetwork(options: EmbeddedOptions): Promise<Em
       if (stopped) return;
       stopped = true;
       // Clients first (the agents are in-process HTTP clients: stopped now, they log no connection
-      // errors), then the server: it stops accepting, wakes the long polls and waits for every
+      // errors), then the server: it stops accepting, ends the long polls and waits for every
       // handler, so nothing queries the store after it closes. Then the loop (its pass ends), then
       // the store.
       await Promise.all([...agents.values()].map((a) => a.stop()));

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { createLogger, logLevelFromEnv } from '../../api/logger.js';
+import { createLogger } from '../../api/logger.js';
 import { parse, UsageError, type Command } from '../command.js';
 import { suanwangHome, suanwangPort } from '../config.js';
 import { startEmbeddedNetwork } from './embedded-network.js';
@@ -18,7 +18,7 @@ the embedded PGlite. Stop with Ctrl-C: running jobs keep running and are re-atta
     const port = values.port === undefined ? suanwangPort() : Number(values.port);
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port takes 0–65535, got "${values.port}"`);
     const home = suanwangHome();
-    const logger = createLogger({ level: logLevelFromEnv(), base: { service: 'up' } });
+    const logger = createLogger({ base: { service: 'up' } }); // level: SUANWANG_LOG_LEVEL
     const network = await startEmbeddedNetwork({
       home,
       host: values.host,
