@@ -38,11 +38,13 @@ for (const database of await testDatabases()) {
         child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
         child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
         const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-        const server = await eventually(`up to start (stdout: ${stdout}; stderr: ${stderr})`, () =>
+        const server = await eventually('up to start', () =>
           readFile(join(home, 'server.json'), 'utf8')
             .then((t) => JSON.parse(t) as { url: string })
             .catch(() => undefined),
-        120_000);
+        120_000).catch((error: Error) => {
+          throw new Error(`${error.message} (exit code ${child.exitCode}; stdout: ${stdout}; stderr: ${stderr})`);
+        });
 
         const state = async (id: string) => (await cliJson<JobDetailResource>(['show', id], env)).job.state;
         const done = await cliJson<JobResource>(['submit', '--', 'echo', 'hi'], env);
