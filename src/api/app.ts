@@ -4,7 +4,11 @@ import { z } from 'zod';
 import { allAccelerators } from '../core/accelerators.js';
 import { SuanwangError } from '../core/errors.js';
 import type { EngineContext } from '../engine/context.js';
+import { noLog, type Log } from '../core/log.js';
+import { InFlight } from './in-flight.js';
+import { createMetrics, type Metrics } from './metrics.js';
 import { openApiDocument } from './openapi.js';
+import { requestLog } from './request-log.js';
 import type { Route } from './route.js';
 import { mount, route } from './route.js';
 import { accountRoutes } from './routes/accounts.js';
@@ -12,6 +16,7 @@ import { adminRoutes } from './routes/admin.js';
 import { agentRoutes } from './routes/agent.js';
 import { centerRoutes } from './routes/centers.js';
 import { datasetRoutes } from './routes/datasets.js';
+import { healthRoutes } from './routes/health.js';
 import { jobRoutes } from './routes/jobs.js';
 import { storeRoutes } from './routes/store.js';
 
@@ -45,10 +50,63 @@ const metaRoutes: Route[] = [
   }),
 ];
 
-/** The HTTP API as a Hono app: testable with `app.request()` without a port. */
-export function createApp(ctx: EngineContext, log: (line: string) => void = () => {}): Hono {
+export interface AppOptions {
+  /** Request lines and internal errors (default: none). */
+  readonly log?: Log;
+  /** Served at /metrics; HTTP durations are observed into it (default: a fresh registry). */
+  readonly metrics?: Metrics;
+  /** When set, /metrics requires `Authorization: Bearer <token>` (default: $SUANWANG_METRICS_TOKEN). */
+  readonly metricsToken?: string | undefined;
+}
+
+/**
+ * Marks the app as shutting down (/readyz answers 503), ends its long polls and waits up to
+ * `timeoutMs` for its in-flight requests; true when none is left. `listen()` calls it on close.
+ */
+export type AppDrain = (timeoutMs: number) => Promise<boolean>;
+const drains = new WeakMap<Hono, { readonly drain: AppDrain; readonly inFlight: InFlight }>();
+
+/** The drain of an app made by `createApp` (undefined for any other Hono app). */
+export function appDrain(app: Hono): AppDrain | undefined {
+  return drains.get(app)?.drain;
+}
+
+/** How many requests an app made by `createApp` is handling now (0 for any other app). */
+export function requestsInFlight(app: Hono): number {
+  return drains.get(app)?.inFlight.count ?? 0;
+}
+
+/**
+ * The HTTP API as a Hono app: testable with `app.request()` without a port. The second argument
+ * may still be a plain line logger (it then gets warnings and errors only).
+ */
+export function createApp(ctx: EngineContext, options: AppOptions | ((line: string) => void) = {}): Hono {
+  const { log = noLog, metrics = createMetrics(ctx.store.db), metricsToken = process.env.SUANWANG_METRICS_TOKEN || undefined } =
+    typeof options === 'function' ? { log: lineLog(options) } : options;
   const app = new Hono();
-  const routes: Route[] = [...metaRoutes, ...accountRoutes, ...adminRoutes, ...centerRoutes, ...datasetRoutes, ...jobRoutes, ...storeRoutes, ...agentRoutes];
+  const inFlight = new InFlight();
+  let draining = false;
+  drains.set(app, {
+    inFlight,
+    drain: (timeoutMs) => {
+      draining = true;
+      inFlight.endLongPolls();
+      return inFlight.idle(timeoutMs);
+    },
+  });
+  app.use('*', inFlight.middleware());
+  app.use('*', requestLog(log, metrics));
+  const routes: Route[] = [
+    ...metaRoutes,
+    ...healthRoutes(metrics, metricsToken, () => draining),
+    ...accountRoutes,
+    ...adminRoutes,
+    ...centerRoutes,
+    ...datasetRoutes,
+    ...jobRoutes,
+    ...storeRoutes,
+    ...agentRoutes,
+  ];
   const tooLarge = (limit: number) => () => {
     throw new SuanwangError('payload_too_large', `the request body is over ${limit / 1024 / 1024} MiB`, { hint: 'send less: jobs carry commands, not data' });
   };
@@ -58,14 +116,17 @@ export function createApp(ctx: EngineContext, log: (line: string) => void = () =
     return bodyLimit({ maxSize: MAX_BODY_BYTES, onError: tooLarge(MAX_BODY_BYTES) })(c, next);
   });
   const document = openApiDocument([...routes, openApiRoute], API_VERSION);
-  app.get('/v1/openapi.json', (c) => c.json(document));
+  app.get('/v1/openapi.json', (c) => {
+    c.set('routePattern', '/v1/openapi.json');
+    return c.json(document);
+  });
   mount(app, ctx, routes);
   app.notFound((c) =>
     c.json(new SuanwangError('not_found', `no such endpoint: ${c.req.method} ${c.req.path}`, { hint: 'see /v1/openapi.json' }).toJSON(), 404),
   );
   app.onError((error, c) => {
     if (error instanceof SuanwangError) return c.json(error.toJSON(), error.status as 400);
-    log(`internal error on ${c.req.method} ${c.req.path}: ${(error as Error).stack ?? String(error)}`);
+    log.error({ err: error, reqId: c.get('requestId'), method: c.req.method, path: c.req.path }, 'internal error');
     return c.json(new SuanwangError('internal', 'internal error; it has been logged').toJSON(), 500);
   });
   return app;
@@ -83,3 +144,16 @@ const openApiRoute = route({
     return {};
   },
 });
+
+/** A Log over a plain line writer (the older `createApp(ctx, line => …)` form): warnings and errors only. */
+function lineLog(write: (line: string) => void): Log {
+  const at =
+    (level: string) =>
+    (fields: object | string, message?: string): void => {
+      if (typeof fields === 'string') return write(`${level}: ${fields}`);
+      const { err, ...rest } = fields as { err?: unknown };
+      write(`${level}: ${message ?? ''} ${JSON.stringify(rest)}${err instanceof Error ? `\n${err.stack}` : ''}`);
+    };
+  const log: Log = { debug: () => {}, info: () => {}, warn: at('warn'), error: at('error'), child: () => log };
+  return log;
+}

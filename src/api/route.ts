@@ -61,7 +61,9 @@ export function mount(app: Hono, ctx: EngineContext, routes: readonly Route[]): 
       try {
         refuseNul(c.req.param() as Record<string, string>, 'path');
         refuseNul(c.req.query(), 'query');
+        c.set('routePattern', r.path);
         const principal = r.access === 'public' ? null : await authorize(ctx, c, r.access);
+        if (principal) c.set('principal', principal);
         // Counted before the body is read: a flood is turned away at the cheapest point.
         if (r.rate && principal?.kind === 'user') rateLimiterFor(ctx).take(principal.orgId, r.rate);
         const body = r.body ? parseOrThrow(r.body, await readJson(c)) : undefined;

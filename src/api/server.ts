@@ -1,42 +1,33 @@
 import { serve } from '@hono/node-server';
 import type { Hono } from 'hono';
+import { appDrain } from './app.js';
+
+/** How long `close()` lets in-flight requests finish, by default, before cutting their connections. */
+export const DRAIN_TIMEOUT_MS = 10_000;
 
 /**
  * Listens on `host:port` (port 0 picks a free one) and resolves with the bound port and a closer.
- * close() ends every connection (long polls included), then waits for the handlers still running
- * (at most `drainMs`), so the store can be closed after it without a request finding it gone.
+ * `close()` shuts down in order: stop accepting connections, close idle keep-alive ones, end the
+ * long polls and wait (up to `drainMs`) for every other in-flight request's handler to finish, then
+ * cut what is left. When it resolves no handler of this app is running (unless one outlived
+ * `drainMs`), so the caller may close the store.
  */
-export function listen(app: Hono, host: string, port: number, drainMs = 5_000): Promise<{ port: number; close(): Promise<void> }> {
-  let inFlight = 0;
-  let drained: (() => void) | null = null;
-  const fetch = async (request: Request, ...rest: unknown[]): Promise<Response> => {
-    inFlight++;
-    try {
-      return await (app.fetch as (r: Request, ...x: unknown[]) => Response | Promise<Response>)(request, ...rest);
-    } finally {
-      if (--inFlight === 0) drained?.();
-    }
-  };
+export function listen(app: Hono, host: string, port: number, drainMs = DRAIN_TIMEOUT_MS): Promise<{ port: number; close(): Promise<void> }> {
   return new Promise((resolve, reject) => {
-    const server = serve({ fetch, hostname: host, port }, (info) => {
+    const server = serve({ fetch: app.fetch, hostname: host, port }, (info) => {
+      let closing: Promise<void> | undefined;
       resolve({
         port: info.port,
-        close: async () => {
-          await new Promise<void>((done) => {
-            // Long polls would hold close() open: end idle and active connections.
-            (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
-            server.close(() => done());
-          });
-          if (inFlight > 0) {
-            await new Promise<void>((done) => {
-              const timer = setTimeout(done, drainMs);
-              drained = () => {
-                clearTimeout(timer);
-                done();
-              };
-            });
-          }
-        },
+        close: () =>
+          (closing ??= (async () => {
+            const http = server as unknown as { closeIdleConnections?: () => void; closeAllConnections?: () => void };
+            const closed = new Promise<void>((done) => server.close(() => done()));
+            http.closeIdleConnections?.();
+            await appDrain(app)?.(drainMs);
+            // Answered requests leave keep-alive connections open; a handler past the timeout is cut.
+            http.closeAllConnections?.();
+            await closed;
+          })()),
       });
     });
     server.once('error', reject);

@@ -120,6 +120,7 @@ export async function heartbeat(ctx: EngineContext, centerId: string, sessionId:
   const center = await assertSession(ctx.store.db, centerId, sessionId);
   const now = ctx.now();
   await updateCenter(ctx.store.db, centerId, { last_heartbeat_at: now, ...healthChange(center, req.health, now) });
+  ctx.metrics?.heartbeat(center.name);
   const kill: RunRef[] = [];
   // One read for every run (an agent may hold thousands), not one per run.
   const jobs = new Map((await getJobs(ctx.store.db, req.runs.filter((r) => r.state === 'running').map((r) => r.jobId))).map((j) => [j.id, j]));
@@ -262,6 +263,7 @@ export async function reportState(
       return 'kill' as const;
     }
     await applyRunStatus(trx, job, { ...report, jobId, startedAt: report.at, finishedAt: report.state === 'running' ? null : report.at }, now);
+    if (report.state === 'running' && job.state === 'placed') ctx.metrics?.dispatched(job.placed_at ? (now.getTime() - job.placed_at.getTime()) / 1000 : 0);
     return report.state === 'running' && job.cancel_requested_at ? ('kill' as const) : ('ok' as const);
   });
   ctx.signals.wake(`job:${jobId}`);

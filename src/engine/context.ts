@@ -4,6 +4,7 @@ import type { IdKind } from '../core/ids.js';
 import { newId } from '../core/ids.js';
 import type { Rng } from '../core/rng.js';
 import type { Store } from '../store/open-database.js';
+import type { EngineMetrics } from './metrics.js';
 import { Signals } from './signals.js';
 
 /** Tunables of the control plane; every duration in milliseconds. */
@@ -53,6 +54,8 @@ export const DEFAULT_ENGINE_CONFIG: EngineConfig = {
 export interface EngineContext {
   readonly store: Store;
   readonly clock: Clock;
+  /** Hooks the control loop and agent handlers report to (src/engine/metrics.ts); absent: none. */
+  readonly metrics?: EngineMetrics;
   readonly config: EngineConfig;
   readonly signals: Signals;
   /**

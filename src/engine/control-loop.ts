@@ -8,6 +8,7 @@ import type { EngineContext } from './context.js';
 import { withinRunningQuota } from './quotas.js';
 import { sweepOutputRetention } from './retention.js';
 import type { Leadership } from './leadership.js';
+import { measuredPass } from './metrics.js';
 import { loadSnapshot, MAX_JOBS_PER_PASS } from './snapshot.js';
 
 // Only one control-plane process schedules at a time (they share one PostgreSQL).
@@ -102,7 +103,7 @@ export function startControlLoop(ctx: EngineContext, onError: (error: unknown) =
         ctx.term.startedAt = ctx.clock.now();
       }
       try {
-        await tick(ctx);
+        await measuredPass(ctx, () => tick(ctx));
         // Retention of ended jobs' output: rarely (hourly by default), in short batches.
         if (ctx.clock.now() - lastSweep >= ctx.config.retentionSweepEveryMs) {
           lastSweep = ctx.clock.now();

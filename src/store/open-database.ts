@@ -115,7 +115,9 @@ async function openPostgres(url: string): Promise<ScriptStore> {
       }
     },
     close: async () => {
-      await db.destroy(); // ends the pool too
+      await db.destroy(); // ends the pool too, once Kysely has run a query
+      // Kysely's destroy() skips a driver it never initialized: end the pool ourselves then.
+      if (!pool.ended) await pool.end();
     },
   };
 }

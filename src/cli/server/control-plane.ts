@@ -1,6 +1,8 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createApp } from '../../api/app.js';
+import { createMetrics } from '../../api/metrics.js';
+import { noLog, type Log } from '../../core/log.js';
 import { listen } from '../../api/server.js';
 import { createUser, createUserToken } from '../../engine/accounts.js';
 import { createContext, type EngineConfig, type EngineContext } from '../../engine/context.js';
@@ -22,6 +24,8 @@ export interface ControlPlaneOptions {
   readonly databaseUrl?: string | undefined;
   readonly engine?: Partial<EngineConfig>;
   readonly log?: (line: string) => void;
+  /** Structured logger for request lines and errors (default: none). */
+  readonly logger?: Log;
   /** How often a follower tries to take the lead (PostgreSQL). Default 1000 ms. */
   readonly leaderRetryMs?: number;
 }
@@ -58,12 +62,14 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     for (const f of undo.reverse()) await f().catch(() => {});
   };
   try {
-    const ctx = createContext(store, options.engine);
+    const logger = options.logger ?? noLog;
+    const metrics = createMetrics(store.db);
+    const ctx: EngineContext = { ...createContext(store, options.engine), metrics: metrics.engine };
     const adminTokenPath = join(options.home, HOME_FILES.adminToken);
     const adminToken = await ensureAdminToken(ctx, adminTokenPath);
     const bridge = await bridgeSignals(store, ctx.signals, log);
     undo.push(() => bridge.stop());
-    const server = await listen(createApp(ctx, log), options.host, options.port);
+    const server = await listen(createApp(ctx, { log: logger, metrics }), options.host, options.port);
     undo.push(() => server.close());
     const url = `http://${options.host.includes(':') ? `[${options.host}]` : options.host}:${server.port}`;
     let stopped = false;
@@ -73,7 +79,8 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
       onChange: (leading) =>
         log(leading ? `leader: this process (pid ${process.pid}) runs the control loop` : stopped ? 'stepped down as leader' : 'follower: another process runs the control loop; taking over if it stops'),
     });
-    const loop = startControlLoop(ctx, (e) => log(`control loop: ${(e as Error).stack ?? String(e)}`), leadership);
+    const loopLog = logger.child({ component: 'control-loop' });
+    const loop = startControlLoop(ctx, (err) => loopLog.error({ err }, 'control loop pass failed'), leadership);
     return {
       url,
       ctx,

@@ -2,6 +2,7 @@ import { parse, UsageError, type Command } from '../command.js';
 import { suanwangHome, suanwangPort } from '../config.js';
 import { startControlPlane } from './control-plane.js';
 import { jsonLog, shutdownSignal } from '../json-log.js';
+import { createLogger } from '../../api/logger.js';
 
 export const server: Command = {
   summary: 'run the control plane alone (API + control loop), for agents on other hosts to join',
@@ -23,7 +24,7 @@ Prints one line with its URL to stdout; logs JSON lines to stderr. Stops on SIGI
     const port = values.port === undefined ? suanwangPort() : Number(values.port);
     if (!/^\d+$/.test(values.port ?? '0') || !Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port takes 0–65535, got "${values.port}"`);
     const log = jsonLog('server');
-    const plane = await startControlPlane({ home: suanwangHome(), host: values.host, port, databaseUrl: process.env.DATABASE_URL || undefined, log });
+    const plane = await startControlPlane({ home: suanwangHome(), host: values.host, port, databaseUrl: process.env.DATABASE_URL || undefined, log, logger: createLogger({ base: { service: 'server' } }) });
     plane.announce();
     const store = plane.ctx.store;
     process.stdout.write(`Suanwang server at ${plane.url}  (store: ${store.kind} ${store.location}; admin token in ${plane.adminTokenPath})\n`);

@@ -4,6 +4,7 @@ import { startAgent, type AgentHandle } from '../../agent/agent.js';
 import { LocalConnector } from '../../agent/connectors/local-connector.js';
 import type { Connector } from '../../agent/connector.js';
 import { HttpAgentTransport } from '../../api/client/agent-client.js';
+import type { Log } from '../../core/log.js';
 import { createCenter, newAgentToken } from '../../engine/centers.js';
 import type { EngineConfig, EngineContext } from '../../engine/context.js';
 import { startControlPlane } from '../server/control-plane.js';
@@ -28,6 +29,8 @@ export interface EmbeddedOptions {
   readonly links?: readonly RegionLink[];
   readonly engine?: Partial<EngineConfig>;
   readonly log?: (line: string) => void;
+  /** Structured logger of the control plane (request lines, errors). */
+  readonly logger?: Log;
   /** Publish and list the seed apps of the store (default true). */
   readonly seedCatalog?: boolean;
 }
@@ -51,7 +54,7 @@ export interface EmbeddedNetwork {
  */
 export async function startEmbeddedNetwork(options: EmbeddedOptions): Promise<EmbeddedNetwork> {
   const log = options.log ?? (() => {});
-  const plane = await startControlPlane({ home: options.home, host: options.host, port: options.port, databaseUrl: options.databaseUrl, engine: options.engine, log });
+  const plane = await startControlPlane({ home: options.home, host: options.host, port: options.port, databaseUrl: options.databaseUrl, engine: options.engine, log, logger: options.logger });
   const { ctx, url } = plane;
   const agents = new Map<string, AgentHandle>();
   const connectors: Connector[] = [];

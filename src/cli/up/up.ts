@@ -1,3 +1,4 @@
+import { createLogger } from '../../api/logger.js';
 import { parse, UsageError, type Command } from '../command.js';
 import { suanwangHome, suanwangPort } from '../config.js';
 import { startEmbeddedNetwork } from './embedded-network.js';
@@ -9,21 +10,21 @@ export const up: Command = {
   --port N   HTTP port (default $SUANWANG_PORT or 8470; 0 picks a free one)
   --host H   address to listen on (default 127.0.0.1)
 Data lives in $SUANWANG_HOME (default ~/.suanwang); set DATABASE_URL to use PostgreSQL instead of
-the embedded PGlite. Stop with Ctrl-C: running jobs keep running and are re-attached on the next up.`,
+the embedded PGlite. Logs are JSON lines on stderr: SUANWANG_LOG_LEVEL=debug|info|warn|error (default info). Stop with Ctrl-C: running jobs keep running and are re-attached on the next up.`,
   async run(argv) {
     const { values } = parse(argv, { port: { type: 'string' }, host: { type: 'string', default: '127.0.0.1' } });
     const port = values.port === undefined ? suanwangPort() : Number(values.port);
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port takes 0–65535, got "${values.port}"`);
     const home = suanwangHome();
-    const verbose = process.env.SUANWANG_LOG === 'debug';
+    const logger = createLogger({ base: { service: 'up' } }); // level: SUANWANG_LOG_LEVEL (or SUANWANG_LOG=debug)
     const network = await startEmbeddedNetwork({
       home,
       host: values.host,
       port,
       databaseUrl: process.env.DATABASE_URL || undefined,
-      log: (line) => {
-        if (verbose || /error|lost|fail/i.test(line)) process.stderr.write(`${new Date().toISOString()} ${line}\n`);
-      },
+      logger,
+      // Agent and leadership lines: trouble is a warning, the rest is for debugging.
+      log: (line) => (/error|lost|fail/i.test(line) ? logger.warn(line) : logger.debug(line)),
     });
     const store = network.ctx.store;
     process.stdout.write(
