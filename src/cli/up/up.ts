@@ -10,13 +10,15 @@ export const up: Command = {
   --port N   HTTP port (default $SUANWANG_PORT or 8470; 0 picks a free one)
   --host H   address to listen on (default 127.0.0.1)
 Data lives in $SUANWANG_HOME (default ~/.suanwang); set DATABASE_URL to use PostgreSQL instead of
-the embedded PGlite. Logs are JSON lines on stderr: SUANWANG_LOG_LEVEL=debug|info|warn|error (default info). Stop with Ctrl-C: running jobs keep running and are re-attached on the next up.`,
+the embedded PGlite. Logs are JSON lines on stderr: SUANWANG_LOG_LEVEL=debug|info|warn|error (default warn for up). Stop with Ctrl-C: running jobs keep running and are re-attached on the next up.`,
   async run(argv) {
     const { values } = parse(argv, { port: { type: 'string' }, host: { type: 'string', default: '127.0.0.1' } });
     const port = values.port === undefined ? suanwangPort() : Number(values.port);
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port takes 0–65535, got "${values.port}"`);
     const home = suanwangHome();
-    const logger = createLogger({ base: { service: 'up' } }); // level: SUANWANG_LOG_LEVEL (or SUANWANG_LOG=debug)
+    // An interactive network keeps the terminal quiet: warnings unless the environment asks for more.
+    const quiet = !process.env.SUANWANG_LOG_LEVEL && !process.env.SUANWANG_LOG;
+    const logger = createLogger({ base: { service: 'up' }, ...(quiet ? { level: 'warn' as const } : {}) });
     const network = await startEmbeddedNetwork({
       home,
       host: values.host,
