@@ -208,6 +208,7 @@ function lease(command: readonly string[], overrides: Partial<Lease> = {}): Leas
     jobId: `job_agent${sequence}`,
     attempt: 1,
     name: `agent test ${sequence}`,
+    tenant: { orgId: 'org_agenttest', orgName: 'agent-test' },
     poolName: 'cpu',
     command,
     env: {},

@@ -77,6 +77,7 @@ function lease(command: readonly string[], overrides: Partial<Lease> = {}): Leas
     jobId: `job_local${sequence}`,
     attempt: 1,
     name: `local ${sequence}`,
+    tenant: { orgId: 'org_localtest', orgName: 'local-test' },
     poolName: 'cpu',
     command,
     env: {},
