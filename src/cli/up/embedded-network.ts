@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startAgent, type AgentHandle } from '../../agent/agent.js';
-import { LocalConnector } from '../../agent/connectors/local-connector.js';
+import { defaultIsolation, LocalConnector, type LocalIsolation } from '../../agent/connectors/local-connector.js';
 import type { Connector } from '../../agent/connector.js';
 import { HttpAgentTransport } from '../../api/client/agent-client.js';
 import { createApp } from '../../api/app.js';
@@ -17,6 +17,7 @@ import { openStore } from '../../store/open-database.js';
 import { HOME_FILES } from '../config.js';
 import { DEMO_CENTERS, DEMO_LINKS, type DemoCenter } from './demo-network.js';
 import { seedCatalog } from './seed-catalog.js';
+import { secureHome } from './secure-home.js';
 import { upsertLink, type RegionLink } from '../../store/datasets.js';
 
 export interface EmbeddedOptions {
@@ -35,6 +36,8 @@ export interface EmbeddedOptions {
   readonly log?: (line: string) => void;
   /** Publish and list the seed apps of the store (default true). */
   readonly seedCatalog?: boolean;
+  /** How the local connectors keep orgs apart (default: per-org users as root, one org otherwise). */
+  readonly isolation?: LocalIsolation | undefined;
 }
 
 export interface EmbeddedNetwork {
@@ -43,6 +46,8 @@ export interface EmbeddedNetwork {
   readonly ctx: EngineContext;
   /** The in-process agents by center name (tests stop one to play a lost center). */
   readonly agents: ReadonlyMap<string, AgentHandle>;
+  /** How the local connectors keep orgs apart. */
+  readonly isolation: LocalIsolation;
   stop(): Promise<void>;
 }
 
@@ -54,7 +59,9 @@ export interface EmbeddedNetwork {
  */
 export async function startEmbeddedNetwork(options: EmbeddedOptions): Promise<EmbeddedNetwork> {
   const log = options.log ?? (() => {});
-  mkdirSync(options.home, { recursive: true });
+  const isolation = options.isolation ?? defaultIsolation();
+  mkdirSync(options.home, { recursive: true, mode: 0o700 });
+  secureHome(options.home, isolation === 'users');
   const release = claimHome(options.home);
   const store = await openStore({ databaseUrl: options.databaseUrl, dataDir: join(options.home, 'db') }).catch((e: unknown) => {
     release();
@@ -70,7 +77,7 @@ export async function startEmbeddedNetwork(options: EmbeddedOptions): Promise<Em
   for (const center of options.centers ?? DEMO_CENTERS) {
     const token = await ensureCenter(ctx, options.home, center);
     const stateDir = join(options.home, 'centers', center.definition.name);
-    const connector = center.connector ? center.connector(stateDir) : new LocalConnector({ stateDir, pools: [...center.pools] });
+    const connector = center.connector ? center.connector(stateDir) : new LocalConnector({ stateDir, pools: [...center.pools], isolation });
     connectors.push(connector);
     const transport = new HttpAgentTransport({ serverUrl: url, token });
     agents.set(center.definition.name, startAgent({ transport, connector, name: center.definition.name, log }));
@@ -88,6 +95,7 @@ export async function startEmbeddedNetwork(options: EmbeddedOptions): Promise<Em
     adminToken,
     ctx,
     agents,
+    isolation,
     async stop() {
       if (stopped) return;
       stopped = true;
