@@ -1,11 +1,11 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { constants as fsConstants, existsSync } from 'node:fs';
-import { access, chmod, chown, lstat, mkdir, open, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
-import { delimiter, isAbsolute, join, resolve, sep } from 'node:path';
+import { access, chmod, mkdir, open, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { delimiter, join } from 'node:path';
 import type { AgentPool, Lease, LeaseTenant, LogStream, RunRef, RunState, RunStatus } from '../../core/agent-protocol.js';
 import type { Connector } from '../connector.js';
-import { OrgUsers, type OrgUser } from './org-users.js';
+import { dropTo, OrgUsers, prepareUserWorkdir, type OrgUser } from './org-users.js';
 import { cgroupProcsFile, createRunCgroup, killCgroup, signalCgroup, type RunCgroup } from './run-cgroup.js';
 import {
   exists,
@@ -202,7 +202,7 @@ export class LocalConnector implements Connector {
       created = true;
 
       const user = this.#isolation === 'users' ? await this.#users.ensure(lease.tenant) : null;
-      const workdir = user ? await this.#prepareUserWorkdir(lease, user) : await prepareWorkdir(lease, this.#stateDir, 'on this machine');
+      const workdir = user ? await prepareUserWorkdir(lease, user, this.#stateDir, 'on this machine') : await prepareWorkdir(lease, this.#stateDir, 'on this machine');
       cgroup = await createRunCgroup(`${createHash('sha256').update(this.#runsDir).digest('hex').slice(0, 12)}-${key}`);
       const pid = await spawnWrapper(lease, dir, workdir, user, cgroup);
       const meta: RunMeta = { lease, pid, startedAt: Date.now(), workdir, procStart: (await readProcStat(pid))?.startTime ?? null, user, cgroup };
@@ -300,44 +300,6 @@ export class LocalConnector implements Connector {
         `(the first it ran, recorded in ${file}) and refuses org ${tenant.orgName}'s. Run the agent as root (each org then gets its own OS user), ` +
         `or set the local connector's isolation to 'none' (SUANWANG_ISOLATION=none for \`suanwang up\`) if everyone who can submit here may read each other's jobs and the agent's files`,
     );
-  }
-
-  /**
-   * The workdir of a run under an org's user: a fresh `work/<jobId>` (0700, owned by the user), or
-   * the lease's own, which the user must be able to enter. The lease's files are written by a
-   * process running as that user, so a link planted in the folder cannot make the agent write
-   * anywhere the user could not.
-   */
-  async #prepareUserWorkdir(lease: Lease, user: OrgUser): Promise<string> {
-    let workdir = lease.workdir;
-    if (workdir === null) {
-      const root = join(this.#stateDir, 'work');
-      await mkdir(root, { recursive: true, mode: 0o711 });
-      await chmod(root, 0o711);
-      workdir = join(root, lease.jobId);
-      const info = await lstat(workdir).catch(() => null);
-      if (info === null) {
-        await mkdir(workdir, { mode: 0o700 });
-        await chown(workdir, user.uid, user.gid);
-      } else if (!info.isDirectory() || info.uid !== user.uid) {
-        throw new Error(`workdir ${workdir} exists and is not a folder of org ${lease.tenant.orgName}'s user ${user.name}; remove it or give the job another id`);
-      }
-    } else {
-      const info = await stat(workdir).catch(() => null);
-      if (info === null) throw new Error(`workdir ${workdir} does not exist on this machine`);
-      if (!info.isDirectory()) throw new Error(`workdir ${workdir} is not a directory`);
-    }
-    const check = await runAsUser(user, 'cd -- "$1"', [workdir]);
-    if (check.code !== 0) {
-      throw new Error(`workdir ${workdir} cannot be entered by org ${lease.tenant.orgName}'s user ${user.name} (${check.stderr.trim()}); every folder above it must be searchable by others (mode o+x)`);
-    }
-    for (const [path, text] of Object.entries(lease.files ?? {})) {
-      const target = resolve(workdir, path);
-      if (isAbsolute(path) || !target.startsWith(resolve(workdir) + sep)) throw new Error(`file ${path} would be written outside the working directory`);
-      const wrote = await runAsUser(user, 'cd -- "$1" && mkdir -p -- "$(dirname -- "$2")" && cat > "$2"', [workdir, target], text);
-      if (wrote.code !== 0) throw new Error(`could not write ${path} into ${workdir} as ${user.name}: ${wrote.stderr.trim()}`);
-    }
-    return workdir;
   }
 
   /**
@@ -496,25 +458,6 @@ function shellQuote(value: string): string {
 function hardKill(meta: RunMeta): void {
   if (isGroupAlive(meta.pid)) signalGroup(meta.pid, 'SIGKILL');
   if (meta.cgroup) killCgroup(meta.cgroup).catch(() => undefined); // the next look retries
-}
-
-/** setpriv's arguments that run a program as the org's user, with no groups and no way back up. */
-function dropTo(user: OrgUser): string[] {
-  return ['setpriv', `--reuid=${user.uid}`, `--regid=${user.gid}`, '--clear-groups', '--no-new-privs', '--'];
-}
-
-/** Runs a short `sh -c script` as the org's user (stdin: `input`); resolves to its exit code and stderr. */
-function runAsUser(user: OrgUser, script: string, args: readonly string[], input = ''): Promise<{ code: number; stderr: string }> {
-  return new Promise((resolvePromise) => {
-    const [file, ...rest] = dropTo(user);
-    const child = spawn(file!, [...rest, '/bin/sh', '-c', script, 'sh', ...args], { stdio: ['pipe', 'ignore', 'pipe'], cwd: '/', env: { PATH: DEFAULT_PATH } });
-    let stderr = '';
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    child.stdin.on('error', () => undefined); // the script may end without reading
-    child.once('error', (error) => resolvePromise({ code: -1, stderr: error.message }));
-    child.once('close', (code) => resolvePromise({ code: code ?? -1, stderr }));
-    child.stdin.end(input);
-  });
 }
 
 /**

@@ -1,8 +1,8 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import type { LeaseTenant } from '../../core/agent-protocol.js';
+import { chmod, chown, lstat, mkdir, readFile, stat } from 'node:fs/promises';
+import { isAbsolute, join, resolve, sep } from 'node:path';
+import type { Lease, LeaseTenant } from '../../core/agent-protocol.js';
 import { writeAtomic } from '../run-io.js';
 
 /**
@@ -91,4 +91,73 @@ function run(file: string, args: readonly string[]): Promise<{ code: number; std
       resolve({ code, stdout: String(stdout), stderr: String(stderr) || (error && code === -1 ? error.message : '') });
     });
   });
+}
+
+/** PATH of a job run as an org's user (the agent's own may name folders the user cannot search). */
+export const USER_PATH = '/usr/local/bin:/usr/bin:/bin';
+
+/** setpriv's arguments that run a program as the org's user, with no groups and no way back up (no_new_privs). */
+export function dropTo(user: OrgUser): string[] {
+  return ['setpriv', `--reuid=${user.uid}`, `--regid=${user.gid}`, '--clear-groups', '--no-new-privs', '--'];
+}
+
+/** Runs a short `sh -c script` as the org's user (stdin: `input`); resolves to its exit code and stderr. */
+export function runAsUser(user: OrgUser, script: string, args: readonly string[], input = ''): Promise<{ code: number; stderr: string }> {
+  return new Promise((resolvePromise) => {
+    const [file, ...rest] = dropTo(user);
+    const child = spawn(file!, [...rest, '/bin/sh', '-c', script, 'sh', ...args], { stdio: ['pipe', 'ignore', 'pipe'], cwd: '/', env: { PATH: USER_PATH } });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.stdin.on('error', () => undefined); // the script may end without reading
+    child.once('error', (error) => resolvePromise({ code: -1, stderr: error.message }));
+    child.once('close', (code) => resolvePromise({ code: code ?? -1, stderr }));
+    child.stdin.end(input);
+  });
+}
+
+/**
+ * A folder `<parent>/<name>` owned by the org's user, mode 0700, made if missing (`parent` is made
+ * 0711: searchable, not listable). Rejects when the name is taken by anything else: a job never gets
+ * a folder of another user, nor one the agent would follow a link through.
+ */
+export async function ensureUserFolder(parent: string, name: string, user: OrgUser): Promise<string> {
+  await mkdir(parent, { recursive: true, mode: 0o711 });
+  await chmod(parent, 0o711);
+  const dir = join(parent, name);
+  const info = await lstat(dir).catch(() => null);
+  if (info === null) {
+    await mkdir(dir, { mode: 0o700 });
+    await chown(dir, user.uid, user.gid);
+  } else if (!info.isDirectory() || info.uid !== user.uid) {
+    throw new Error(`${dir} exists and is not a folder of the OS user ${user.name}; remove it or give the job another id`);
+  }
+  return dir;
+}
+
+/**
+ * The workdir of a run under an org's user: a fresh `<stateDir>/work/<jobId>` (0700, owned by the
+ * user), or the lease's own, which the user must be able to enter (`where` says where it was looked
+ * for). The lease's files are written by a process running as that user, so a link planted in the
+ * folder cannot make the agent write anywhere the user could not.
+ */
+export async function prepareUserWorkdir(lease: Lease, user: OrgUser, stateDir: string, where: string): Promise<string> {
+  let workdir = lease.workdir;
+  if (workdir === null) {
+    workdir = await ensureUserFolder(join(stateDir, 'work'), lease.jobId, user);
+  } else {
+    const info = await stat(workdir).catch(() => null);
+    if (info === null) throw new Error(`workdir ${workdir} does not exist ${where}`);
+    if (!info.isDirectory()) throw new Error(`workdir ${workdir} is not a directory`);
+  }
+  const check = await runAsUser(user, 'cd -- "$1"', [workdir]);
+  if (check.code !== 0) {
+    throw new Error(`workdir ${workdir} cannot be entered by org ${lease.tenant.orgName}'s user ${user.name} (${check.stderr.trim()}); every folder above it must be searchable by others (mode o+x)`);
+  }
+  for (const [path, text] of Object.entries(lease.files ?? {})) {
+    const target = resolve(workdir, path);
+    if (isAbsolute(path) || !target.startsWith(resolve(workdir) + sep)) throw new Error(`file ${path} would be written outside the working directory`);
+    const wrote = await runAsUser(user, 'cd -- "$1" && mkdir -p -- "$(dirname -- "$2")" && cat > "$2"', [workdir, target], text);
+    if (wrote.code !== 0) throw new Error(`could not write ${path} into ${workdir} as ${user.name}: ${wrote.stderr.trim()}`);
+  }
+  return workdir;
 }
