@@ -103,6 +103,8 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 /** jobIds become folder names: no separators, no leading dot. */
 const SAFE_JOB_ID = /^[A-Za-z0-9_-][A-Za-z0-9_.-]*$/;
 const HAS_PROC = existsSync('/proc/self/stat');
+/** Without a cgroup, leftovers of an ended run are killed by process group only this long after its end. */
+const GROUP_REAP_WINDOW_MS = 60_000;
 
 /*
  * With per-org users the command is run through setpriv: the org's uid and gid, no supplementary
@@ -264,7 +266,7 @@ export class LocalConnector implements Connector {
     const status = await this.#status(dir);
     if (status?.state === 'running') throw new Error(`run ${key} is still running: cancel it and wait for it to end before forgetting it`);
     const meta = await readMeta(dir);
-    if (meta) await this.#reap(meta);
+    if (meta) await this.#reap(meta, status?.finishedAt ?? null);
     this.#clearTimers(key);
     this.#vanishedAt.delete(key);
     this.#reaped.delete(key);
@@ -307,12 +309,14 @@ export class LocalConnector implements Connector {
    * whole cgroup, or its process group without one. Done before the end is reported, so a run is
    * never `succeeded` while its processes still compute.
    */
-  async #reap(meta: RunMeta): Promise<void> {
+  async #reap(meta: RunMeta, finishedAt: number | null): Promise<void> {
     const key = runKey(meta.lease);
     if (this.#reaped.has(key)) return;
     if (meta.cgroup) {
       if (!(await killCgroup(meta.cgroup))) return; // retried at the next look
-    } else if (isGroupAlive(meta.pid)) {
+    } else if (finishedAt !== null && Date.now() - finishedAt < GROUP_REAP_WINDOW_MS && isGroupAlive(meta.pid)) {
+      // A process group id is free for reuse once its last member is gone: long after the end, the
+      // id may name someone else's group, so only a recent end is reaped this way.
       signalGroup(meta.pid, 'SIGKILL');
     }
     this.#reaped.add(key);
@@ -322,7 +326,7 @@ export class LocalConnector implements Connector {
     const status = await this.#look(dir);
     if (status && status.state !== 'running') {
       const meta = await readMeta(dir);
-      if (meta) await this.#reap(meta);
+      if (meta) await this.#reap(meta, status.finishedAt);
     }
     return status;
   }
