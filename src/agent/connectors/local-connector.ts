@@ -185,6 +185,9 @@ export class LocalConnector implements Connector {
     if (lease.command.length === 0 || lease.command[0] === '') {
       throw new Error(`lease ${lease.jobId}: the command is empty`);
     }
+    if (this.#isolation !== 'none' && (typeof lease.tenant?.orgId !== 'string' || lease.tenant.orgId === '')) {
+      throw new Error(`lease ${lease.jobId} names no org (tenant.orgId): this agent keeps orgs apart (isolation '${this.#isolation}') and cannot run it; update the control plane`);
+    }
     const key = runKey(lease);
     if (this.#starting.has(key)) throw new Error(`run ${key} is already being started`);
     this.#starting.add(key);
