@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -47,7 +47,11 @@ for (const database of await testDatabases()) {
     });
 
     it('requeues its running job on another center within the deadline, and stops the stale run when it returns', async () => {
-      const pids = join(home, 'pids');
+      // Jobs may write here: as root they run as their org's own user, and the home is not theirs.
+      const shared = join(home, 'shared');
+      await mkdir(shared, { recursive: true });
+      await chmod(shared, 0o777);
+      const pids = join(shared, 'pids');
       // A CPU job lands on the CPU center first (cheapest); it records each start's pid.
       const job = await client.submit({ command: ['sh', '-c', `echo $$ >> ${pids}; exec sleep 300`], objective: 'cheapest' });
       const first = await eventually('the first run', async () => {

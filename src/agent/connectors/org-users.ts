@@ -30,6 +30,8 @@ export function orgUserName(orgId: string, prefix = 'sw-'): string {
 export class OrgUsers {
   readonly #mapFile: string;
   #queue: Promise<unknown> = Promise.resolve();
+  /** Users already made or found by this instance: a start then spawns nothing to look one up. */
+  readonly #known = new Map<string, OrgUser>();
 
   constructor(stateDir: string) {
     this.#mapFile = join(stateDir, 'users.json');
@@ -37,6 +39,8 @@ export class OrgUsers {
 
   /** The org's user, created with useradd when the host has none yet; rejects when that fails. */
   ensure(tenant: LeaseTenant): Promise<OrgUser> {
+    const known = this.#known.get(tenant?.orgId);
+    if (known) return Promise.resolve(known);
     const next = this.#queue.then(() => this.#ensure(tenant));
     this.#queue = next.catch(() => undefined);
     return next;
@@ -56,6 +60,7 @@ export class OrgUsers {
     }
     if (user.uid === 0 || user.gid === 0) throw new Error(`the OS user ${name} of org ${tenant.orgName} is privileged (uid ${user.uid}, gid ${user.gid}); refusing to run jobs as it`);
     await this.#record(tenant, user);
+    this.#known.set(tenant.orgId, user);
     return user;
   }
 
@@ -120,7 +125,7 @@ export function runAsUser(user: OrgUser, script: string, args: readonly string[]
  * 0711: searchable, not listable). Rejects when the name is taken by anything else: a job never gets
  * a folder of another user, nor one the agent would follow a link through.
  */
-export async function ensureUserFolder(parent: string, name: string, user: OrgUser): Promise<string> {
+export async function ensureUserFolder(parent: string, name: string, user: OrgUser): Promise<{ dir: string; created: boolean }> {
   await mkdir(parent, { recursive: true, mode: 0o711 });
   await chmod(parent, 0o711);
   const dir = join(parent, name);
@@ -128,10 +133,21 @@ export async function ensureUserFolder(parent: string, name: string, user: OrgUs
   if (info === null) {
     await mkdir(dir, { mode: 0o700 });
     await chown(dir, user.uid, user.gid);
-  } else if (!info.isDirectory() || info.uid !== user.uid) {
+    return { dir, created: true };
+  }
+  if (!info.isDirectory() || info.uid !== user.uid) {
     throw new Error(`${dir} exists and is not a folder of the OS user ${user.name}; remove it or give the job another id`);
   }
-  return dir;
+  return { dir, created: false };
+}
+
+/** The first folder above `dir` that others may not search (mode o+x), or null when there is none. */
+async function closedAncestor(dir: string): Promise<string | null> {
+  for (let path = resolve(dir, '..'); ; path = resolve(path, '..')) {
+    const info = await stat(path).catch(() => null);
+    if (info === null || (info.mode & 0o001) === 0) return path;
+    if (path === resolve(path, '..')) return null;
+  }
 }
 
 /**
@@ -142,16 +158,19 @@ export async function ensureUserFolder(parent: string, name: string, user: OrgUs
  */
 export async function prepareUserWorkdir(lease: Lease, user: OrgUser, stateDir: string, where: string): Promise<string> {
   let workdir = lease.workdir;
+  const unreachable = (why: string): Error =>
+    new Error(`workdir ${workdir} cannot be entered by org ${lease.tenant.orgName}'s user ${user.name} (${why}); every folder above it must be searchable by others (mode o+x)`);
   if (workdir === null) {
-    workdir = await ensureUserFolder(join(stateDir, 'work'), lease.jobId, user);
+    workdir = (await ensureUserFolder(join(stateDir, 'work'), lease.jobId, user)).dir;
+    // Ours, the user's, 0700: reachable when every folder above it is searchable (checked here, without a process).
+    const closed = await closedAncestor(workdir);
+    if (closed !== null) throw unreachable(`${closed} is not searchable by others`);
   } else {
     const info = await stat(workdir).catch(() => null);
     if (info === null) throw new Error(`workdir ${workdir} does not exist ${where}`);
     if (!info.isDirectory()) throw new Error(`workdir ${workdir} is not a directory`);
-  }
-  const check = await runAsUser(user, 'cd -- "$1"', [workdir]);
-  if (check.code !== 0) {
-    throw new Error(`workdir ${workdir} cannot be entered by org ${lease.tenant.orgName}'s user ${user.name} (${check.stderr.trim()}); every folder above it must be searchable by others (mode o+x)`);
+    const check = await runAsUser(user, 'cd -- "$1"', [workdir]);
+    if (check.code !== 0) throw unreachable(check.stderr.trim());
   }
   for (const [path, text] of Object.entries(lease.files ?? {})) {
     const target = resolve(workdir, path);

@@ -681,7 +681,8 @@ export class SlurmConnector implements Connector {
 
   /** A fresh `out/<key>` of the org's user, for the files the job writes (what a crashed start left is emptied). */
   async #userOutDir(key: string, user: OrgUser): Promise<string> {
-    const outDir = await ensureUserFolder(join(this.#stateDir, 'out'), key, user);
+    const { dir: outDir, created } = await ensureUserFolder(join(this.#stateDir, 'out'), key, user);
+    if (created) return outDir;
     const emptied = await runAsUser(user, 'rm -rf -- "$1"/* "$1"/.[!.]*', [outDir]);
     if (emptied.code !== 0) throw new Error(`could not empty ${outDir} as ${user.name}: ${emptied.stderr.trim()}`);
     return outDir;
