@@ -31,6 +31,17 @@ describe('secureHome', { timeout: 10_000 }, () => {
     }
   });
 
+  it('makes the centers folder of a fresh home searchable with per-org users', () => {
+    const home = mkdtempSync(join(tmpdir(), 'suanwang-home-'));
+    try {
+      secureHome(home, true);
+      assert.equal(mode(home), '711');
+      assert.equal(mode(join(home, 'centers')), '711');
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
+  });
+
   it('with per-org users, lets jobs pass through the home, centers and center folders, but list nothing', () => {
     const home = oldHome();
     try {

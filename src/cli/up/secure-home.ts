@@ -1,4 +1,4 @@
-import { chmodSync, lstatSync, readdirSync } from 'node:fs';
+import { chmodSync, lstatSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
 /**
@@ -6,8 +6,11 @@ import { join } from 'node:path';
  * versions left 0755/0644, PGlite's files included), except the jobs' workdirs (`centers/<name>/work`,
  * owned by the orgs' users). With per-org users, the home, `centers` and each center's folder are
  * 0711 instead: a job must reach its workdir below them by name, but can list and read nothing there.
+ * Makes `centers/` when missing.
  */
 export function secureHome(home: string, searchable: boolean): void {
+  // Made here, not later under umask 077: the agents' folders go below it and must be reachable.
+  mkdirSync(join(home, 'centers'), { recursive: true });
   const uid = process.getuid?.();
   const walk = (path: string, depth: number, parent: string | null): void => {
     const info = lstatSync(path, { throwIfNoEntry: false });
