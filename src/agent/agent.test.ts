@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -178,6 +178,8 @@ interface Rig {
 /** Runs `body` with an agent on a real LocalConnector and a fake control plane; always stops and cleans everything. */
 async function withAgent(body: (rig: Rig) => Promise<void>, prepare: (server: FakeControlPlane) => void = () => undefined): Promise<void> {
   const root = await mkdtemp(join(tmpdir(), 'suanwang-agent-'));
+  // Searchable by others, as `up` leaves its home with per-org users: a job reaches its workdir below.
+  await chmod(root, 0o711);
   const stateDir = join(root, 'state');
   const scratch = join(root, 'scratch');
   await mkdir(scratch);
@@ -211,6 +213,7 @@ function lease(command: readonly string[], overrides: Partial<Lease> = {}): Leas
     jobId: `job_agent${sequence}`,
     attempt: 1,
     name: `agent test ${sequence}`,
+    tenant: { orgId: 'org_agenttest', orgName: 'agent-test' },
     poolName: 'cpu',
     command,
     env: {},

@@ -62,6 +62,7 @@ export function connectorContract(name: string, setup: () => Promise<ConnectorFi
         jobId: `job_contract${Date.now().toString(36)}${sequence}`,
         attempt: 1,
         name: `contract ${sequence}`,
+        tenant: { orgId: 'org_contract', orgName: 'contract' },
         poolName: pool.name,
         command,
         env: {},

@@ -1,4 +1,5 @@
-import { link, mkdir, open, readFile, rename, rm, stat, unlink, writeFile, type FileHandle } from 'node:fs/promises';
+import { constants as fsConstants } from 'node:fs';
+import { link, mkdir, open, rename, rm, stat, unlink, writeFile, type FileHandle } from 'node:fs/promises';
 import { dirname, isAbsolute, join, resolve, sep } from 'node:path';
 import type { Lease } from '../core/agent-protocol.js';
 import { utf8TextOf } from './utf8-text.js';
@@ -48,13 +49,8 @@ export async function writeLeaseFiles(workdir: string, files: Readonly<Record<st
  * one for one. Null when the file does not exist (yet).
  */
 export async function readTextChunk(path: string, offset: number, maxBytes: number): Promise<{ data: string; nextOffset: number } | null> {
-  let file: FileHandle;
-  try {
-    file = await open(path, 'r');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw error;
-  }
+  const file = await openPlainFile(path);
+  if (!file) return null;
   try {
     let buffer = Buffer.alloc(maxBytes);
     let { bytesRead } = await file.read(buffer, 0, maxBytes, offset);
@@ -175,11 +171,34 @@ export function isCode(error: unknown, code: string): boolean {
 }
 
 async function readMarker(path: string): Promise<Marker<string> | null> {
+  const file = await openPlainFile(path);
+  if (!file) return null;
   try {
-    const [text, info] = await Promise.all([readFile(path, 'utf8'), stat(path)]);
-    return { value: text.trim(), at: Math.round(info.mtimeMs) };
+    const [text, info] = await Promise.all([file.readFile('utf8'), file.stat()]);
+    return { value: text.trim().slice(0, 100), at: Math.round(info.mtimeMs) };
+  } finally {
+    await file.close();
+  }
+}
+
+/**
+ * Opens a file the agent reads but a job may have written (its output, its `exit`), refusing what a
+ * job could plant instead: a link (the agent would read, and ship as output, a file of its own, the
+ * admin token say) or a FIFO (the read would hang the agent). Null when the file does not exist or
+ * is such a thing: a job that replaces its own output or exit file loses them, nothing more.
+ */
+export async function openPlainFile(path: string): Promise<FileHandle | null> {
+  let file: FileHandle;
+  try {
+    file = await open(path, fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW | fsConstants.O_NONBLOCK);
   } catch (error) {
-    if (isCode(error, 'ENOENT')) return null;
+    if (isCode(error, 'ENOENT') || isCode(error, 'ELOOP')) return null;
     throw error;
   }
+  const info = await file.stat().catch(() => null);
+  if (!info?.isFile()) {
+    await file.close();
+    return null;
+  }
+  return file;
 }

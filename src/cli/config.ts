@@ -20,6 +20,14 @@ export function suanwangPort(env: NodeJS.ProcessEnv = process.env): number {
   return port;
 }
 
+/** `$SUANWANG_ISOLATION` for the local connectors of `up` (`users`, `single-org`, `none`), or undefined for the default. */
+export function suanwangIsolation(env: NodeJS.ProcessEnv = process.env): 'users' | 'single-org' | 'none' | undefined {
+  const raw = env.SUANWANG_ISOLATION;
+  if (!raw) return undefined;
+  if (raw === 'users' || raw === 'single-org' || raw === 'none') return raw;
+  throw new Error(`SUANWANG_ISOLATION must be users, single-org or none, got "${raw}"`);
+}
+
 /** Files in the home folder that `up` writes and the CLI reads. */
 export const HOME_FILES = {
   adminToken: 'admin-token',

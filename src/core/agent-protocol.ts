@@ -74,11 +74,22 @@ export interface HeartbeatResponse {
   readonly kill: readonly RunRef[];
 }
 
+/**
+ * Whose job a lease is: the agent keeps orgs apart by it (a per-org OS user at the local connector,
+ * a per-org Slurm user at the Slurm connector). `orgId` is the stable key; `orgName` is for people.
+ */
+export interface LeaseTenant {
+  readonly orgId: string;
+  readonly orgName: string;
+}
+
 /** Everything a center needs to run one attempt of a job. */
 export interface Lease {
   readonly jobId: string;
   readonly attempt: number;
   readonly name: string;
+  /** The org that submitted the job. */
+  readonly tenant: LeaseTenant;
   readonly poolName: string;
   /** argv: the program and its arguments, run without a shell. */
   readonly command: readonly string[];

@@ -16,6 +16,7 @@ import type {
 import { centersDegradedSince, centersSilentSince, getCenter, listPools, lockCenter, syncPools, updateCenter } from '../store/centers.js';
 import { activeJobs, addJobEvent, getJob, getJobs, lockJob, lockJobs, runsPlacedAt, transitionJob } from '../store/jobs.js';
 import { appendLogChunk, storedOutputBytes } from '../store/job-logs.js';
+import { orgNamesById } from '../store/accounts.js';
 import type { CenterRow, JobRow, PoolRow } from '../store/schema.js';
 import { pickVariant } from '../catalog/index.js';
 import type { Queryable } from '../store/transaction.js';
@@ -198,7 +199,9 @@ export async function pollLeases(
       const center = await assertSession(ctx.store.db, centerId, sessionId);
       const active = await activeJobs(ctx.store.db, centerId);
       const pools = new Map((await listPools(ctx.store.db, centerId)).map((p) => [p.id, p]));
-      const leases = active.filter((j) => j.state === 'placed').map((j) => toLease(j, pools.get(j.pool_id ?? '')));
+      const placed = active.filter((j) => j.state === 'placed');
+      const orgNames = await orgNamesById(ctx.store.db, placed.map((j) => j.org_id));
+      const leases = placed.map((j) => toLease(j, pools.get(j.pool_id ?? ''), orgNames.get(j.org_id) ?? j.org_id));
       const kill = active.filter((j) => j.state === 'running' && j.cancel_requested_at).map((j) => ({ jobId: j.id, attempt: j.attempt }));
       const left = deadline - Date.now();
       if (leases.length > 0 || left <= 0 || signal?.aborted || center.state === 'offline') return { leases, kill };
@@ -226,12 +229,13 @@ export async function pollLeases(
  * takes the variant of the family of the pool the scheduler picked (`cpu` for a job without
  * accelerators, even on an accelerator pool's cores).
  */
-function toLease(job: JobRow, pool: PoolRow | undefined): Lease {
+function toLease(job: JobRow, pool: PoolRow | undefined, orgName: string): Lease {
   const variant = job.command_variants ? pickVariant(job.command_variants, job.accelerators_per_node, pool?.accelerator ?? null) : undefined;
   return {
     jobId: job.id,
     attempt: job.attempt,
     name: job.name,
+    tenant: { orgId: job.org_id, orgName },
     poolName: pool?.name ?? '',
     command: variant?.command ?? job.command,
     env: { ...job.env, ...(variant?.env ?? {}) },

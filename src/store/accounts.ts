@@ -11,6 +11,13 @@ export async function findOrgByName(q: Queryable, name: string): Promise<{ id: s
   return q.selectFrom('orgs').select(['id', 'name']).where('name', '=', name).executeTakeFirst();
 }
 
+/** Names of the given orgs by id (unknown ids are left out). */
+export async function orgNamesById(q: Queryable, ids: readonly string[]): Promise<Map<string, string>> {
+  if (ids.length === 0) return new Map();
+  const rows = await q.selectFrom('orgs').select(['id', 'name']).where('id', 'in', [...new Set(ids)]).execute();
+  return new Map(rows.map((r) => [r.id, r.name]));
+}
+
 export async function insertUser(q: Queryable, user: { id: string; orgId: string; name: string; role: Role; at: Date }): Promise<void> {
   await q
     .insertInto('users')

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -85,14 +85,18 @@ for (const database of await testDatabases()) {
       await backConnector?.close().catch(() => undefined);
       await network?.stop();
       // A failed test leaves runs going (detached, so the network's stop does not end them).
-      if (home) await killRuns(join(home, 'pids'));
+      if (home) await killRuns(join(home, 'shared', 'pids'));
       await drop?.();
       if (home) await rm(home, { recursive: true, force: true });
     });
 
     it('requeues its running job on another center after the deadline and not before, and stops the stale run when it returns', { timeout: 120_000 }, async () => {
       const net = network!;
-      const pids = join(home!, 'pids');
+      // Jobs may write here: as root they run as their org's own user, and the home is not theirs.
+      const shared = join(home!, 'shared');
+      await mkdir(shared, { recursive: true });
+      await chmod(shared, 0o777);
+      const pids = join(shared, 'pids');
       // A CPU job lands on the CPU center first (cheapest); it records each start's pid.
       const job = await client.submit({ command: ['sh', '-c', `echo $$ >> ${pids}; exec sleep 300`], objective: 'cheapest', maxAttempts: 5 });
       jobId = job.id;

@@ -87,7 +87,11 @@ for (const database of await testDatabases()) {
     });
 
     it('cancels a running job and kills its whole process group', async () => {
-      const pidFile = join(home, 'grandchild.pid');
+      // A folder the job may write to: as root, jobs run as their org's own user, and the home is not theirs.
+      const pidDir = join(home, 'shared');
+      await (await import('node:fs/promises')).mkdir(pidDir, { recursive: true, mode: 0o777 });
+      await (await import('node:fs/promises')).chmod(pidDir, 0o777);
+      const pidFile = join(pidDir, 'grandchild.pid');
       const job = await cliJson<JobResource>(['submit', '--', 'sh', '-c', `sleep 300 & echo $! > ${pidFile}; echo started; wait`], env);
       await eventually('the job to run', async () => (await cliJson<JobDetailResource>(['show', job.id], env)).job.state === 'running');
       const grandchild = Number(await eventually('the pid file', () => readFile(pidFile, 'utf8').catch(() => '')));

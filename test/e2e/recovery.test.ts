@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -45,7 +45,11 @@ for (const database of await testDatabases()) {
       const env = { SUANWANG_HOME: home, SUANWANG_PORT: '', SUANWANG_URL: '', SUANWANG_TOKEN: '', DATABASE_URL: fresh.databaseUrl ?? '' };
       try {
         const first = await up(env);
-        const marks = join(home, 'starts.log');
+        // Jobs may write here: as root they run as their org's own user, and the home is not theirs.
+        const shared = join(home, 'shared');
+        await mkdir(shared);
+        await chmod(shared, 0o777);
+        const marks = join(shared, 'starts.log');
         // Each run appends a line to `marks` when it starts: a job run twice would leave two lines.
         // Each waits for a file the test creates, so the test decides when it ends.
         const waitFor = (name: string) => `until [ -e ${join(home, name)} ]; do sleep 0.1; done`;

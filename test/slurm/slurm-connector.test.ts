@@ -81,6 +81,7 @@ function suite(cluster: { url: string; token: string; user: string }): void {
       jobId: `job_slurm${Date.now().toString(36)}${sequence}`,
       attempt: 1,
       name: `slurm ${sequence}`,
+      tenant: { orgId: 'org_slurmtest', orgName: 'slurm-test' },
       poolName,
       command,
       env: {},

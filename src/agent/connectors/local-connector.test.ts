@@ -77,6 +77,7 @@ function lease(command: readonly string[], overrides: Partial<Lease> = {}): Leas
     jobId: `job_local${sequence}`,
     attempt: 1,
     name: `local ${sequence}`,
+    tenant: { orgId: 'org_localtest', orgName: 'local-test' },
     poolName: 'cpu',
     command,
     env: {},
@@ -138,7 +139,8 @@ describe('LocalConnector', { timeout: 60_000 }, () => {
       await connector.start(l);
       assert.equal((await ended(connector, l)).state, 'succeeded');
       const runDir = join(stateDir, 'runs', `${l.jobId}.1`);
-      assert.deepEqual((await readdir(runDir)).sort(), ['exit', 'meta.json', 'stderr', 'stdout']);
+      // `env` (the job's variables, read by the job's shell through the root wrapper) only with per-org users.
+      assert.deepEqual((await readdir(runDir)).filter((f) => f !== 'env').sort(), ['exit', 'meta.json', 'stderr', 'stdout']);
       const meta = JSON.parse(await readFile(join(runDir, 'meta.json'), 'utf8')) as { pid: number; workdir: string; lease: Lease };
       assert.ok(meta.pid > 1);
       assert.equal(meta.workdir, join(stateDir, 'work', l.jobId));

@@ -1,9 +1,12 @@
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { constants as fsConstants, existsSync } from 'node:fs';
-import { access, mkdir, open, readFile, readdir, rm, stat } from 'node:fs/promises';
+import { access, chmod, mkdir, open, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
-import type { AgentPool, Lease, LogStream, RunRef, RunState, RunStatus } from '../../core/agent-protocol.js';
+import type { AgentPool, Lease, LeaseTenant, LogStream, RunRef, RunState, RunStatus } from '../../core/agent-protocol.js';
 import type { Connector } from '../connector.js';
+import { dropTo, OrgUsers, prepareUserWorkdir, type OrgUser } from './org-users.js';
+import { cgroupProcsFile, createRunCgroup, killCgroup, signalCgroup, type RunCgroup } from './run-cgroup.js';
 import {
   exists,
   isCode,
@@ -23,20 +26,51 @@ import {
  * Layout of the state folder (everything the connector knows lives here, so a restarted agent, even
  * one that was SIGKILLed, finds its runs again):
  *
- *   runs/<jobId>.<attempt>/meta.json   the lease, wrapper pid (= process group id), startedAt, workdir
+ *   runs/                              0700, the agent's own: jobs never see into it
+ *   runs/<jobId>.<attempt>/meta.json   the lease, wrapper pid (= process group id), startedAt, workdir,
+ *                                      the org's OS user and the run's cgroup
  *                         /stdout      the run's output: files, not pipes, so the run outlives the agent
  *                         /stderr
  *                         /exit        the command's exit status, written by the wrapper when it ends
  *                         /stop        why the connector stopped the run (`cancelled` | `walltime-exceeded`),
  *                                      written before the first signal so the end is never mistaken for a crash
  *   work/<jobId>/                      default working directory; kept after forget so outputs survive
+ *                                      (with per-org users: 0700 and owned by the org's user; work/ is 0711)
+ *   users.json                         org id → OS user (with per-org users), for the operator
+ *   tenant.json                        the one org this agent runs (`single-org`)
+ *   agent-token                        (written by `up`) 0600, like every file here
+ *
+ * Isolation (`isolation` option):
+ * - `users` (the default as root): each org's jobs run as its own unprivileged OS user (created on
+ *   first use, see org-users.ts) with no supplementary groups and no_new_privs, in a workdir only
+ *   that user can read, with HOME there. The wrapper that holds the output files and writes the
+ *   markers stays root; only the command drops to the user (setpriv). The state folder is 0711: a
+ *   job can reach its own workdir below it by name but list and read nothing else.
+ * - `single-org` (the default without root): jobs run as the agent's user, so they could read each
+ *   other's files and the agent's: the agent runs the jobs of the first org it sees and refuses any
+ *   other org's, naming the fix.
+ * - `none`: jobs of every org run as the agent's user. Only for a machine where everyone who can
+ *   submit may see everything (a developer's own laptop); say so explicitly.
+ * In every mode, each run is put in its own cgroup where this process may make one (run-cgroup.ts),
+ * so everything it started, `setsid` children too, is killed when it ends; otherwise its process group.
  */
+
+/** How the connector keeps orgs apart (see above). */
+export type LocalIsolation = 'users' | 'single-org' | 'none';
+export const LOCAL_ISOLATIONS: readonly LocalIsolation[] = ['users', 'single-org', 'none'];
+
+/** The isolation a connector gets when none is given: per-org users as root, else one org only. */
+export function defaultIsolation(): LocalIsolation {
+  return process.getuid?.() === 0 ? 'users' : 'single-org';
+}
 
 export interface LocalConnectorOptions {
   readonly stateDir: string;
   readonly pools: readonly AgentPool[];
   /** How long a stopped run gets between SIGTERM and SIGKILL of its process group. */
   readonly killGraceMs?: number;
+  /** How orgs are kept apart; default defaultIsolation(). `users` needs root. */
+  readonly isolation?: LocalIsolation;
 }
 
 /*
@@ -48,9 +82,18 @@ export interface LocalConnectorOptions {
  */
 const WRAPPER = [
   'exit_file=$SUANWANG_EXIT_FILE',
-  'unset SUANWANG_EXIT_FILE',
-  '( exec "$@" )',
-  'code=$?',
+  'procs_file=$SUANWANG_CGROUP_PROCS',
+  'env_file=$SUANWANG_ENV_FILE',
+  'unset SUANWANG_EXIT_FILE SUANWANG_CGROUP_PROCS SUANWANG_ENV_FILE',
+  // A stop SIGTERMs every process of the run, this one too: it must outlive that to record how the
+  // command ended (a caught signal, unlike an ignored one, is reset to the default in the command).
+  "trap 'true' TERM",
+  // Join the run's cgroup before anything else starts, so no child can be born outside it; a run
+  // that cannot join does not run at all (125), rather than run untracked.
+  'if [ -n "$procs_file" ] && ! echo $$ > "$procs_file"; then code=125',
+  'elif [ -n "$env_file" ]; then ( exec "$@" 3< "$env_file" ); code=$?',
+  'else ( exec "$@" ); code=$?',
+  'fi',
   'printf \'%s\\n\' "$code" > "$exit_file.tmp" && mv -f "$exit_file.tmp" "$exit_file"',
 ].join('\n');
 
@@ -60,6 +103,20 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 /** jobIds become folder names: no separators, no leading dot. */
 const SAFE_JOB_ID = /^[A-Za-z0-9_-][A-Za-z0-9_.-]*$/;
 const HAS_PROC = existsSync('/proc/self/stat');
+/** Without a cgroup, leftovers of an ended run are killed by process group only this long after its end. */
+const GROUP_REAP_WINDOW_MS = 60_000;
+
+/*
+ * With per-org users the command is run through setpriv: the org's uid and gid, no supplementary
+ * groups, no_new_privs (no setuid program can raise it back). The root wrapper itself gets a clean
+ * environment (a lease's LD_PRELOAD or PATH must never reach a root process); the job's variables
+ * come as `export` lines on fd 3 (opened by the root wrapper from the run's 0600 `env` file) and are
+ * evaluated by the shell already running as the user. That shell then enters the workdir as the
+ * user, so a workdir the user may not enter fails here, and `exec`s the argv as before.
+ */
+const ENTER_AS_USER = 'eval "$(cat <&3)" || exit 125; exec 3<&-; cd -- "$1" || exit 126; shift; exec "$@"';
+/** Names a shell can export. */
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 interface RunMeta {
   readonly lease: Lease;
@@ -68,6 +125,10 @@ interface RunMeta {
   readonly workdir: string;
   /** Start time of the wrapper from /proc (clock ticks since boot): tells the wrapper from a process that reuses its pid. */
   readonly procStart: string | null;
+  /** The org's OS user the command runs as; null (or absent, in older runs) when it runs as the agent's. */
+  readonly user?: OrgUser | null;
+  /** The run's cgroup; null (or absent) when the run is tracked by its process group only. */
+  readonly cgroup?: RunCgroup | null;
 }
 
 /**
@@ -81,6 +142,10 @@ export class LocalConnector implements Connector {
   readonly #runsDir: string;
   readonly #pools: readonly AgentPool[];
   readonly #killGraceMs: number;
+  readonly #isolation: LocalIsolation;
+  readonly #users: OrgUsers;
+  /** Ended runs whose leftover processes were killed by this instance. */
+  readonly #reaped = new Set<string>();
   readonly #walltimeTimers = new Map<string, NodeJS.Timeout>();
   readonly #killTimers = new Map<string, NodeJS.Timeout>();
   /** Runs being started: their folder exists before their meta.json does. */
@@ -93,11 +158,22 @@ export class LocalConnector implements Connector {
     this.#runsDir = join(options.stateDir, 'runs');
     this.#pools = [...options.pools];
     this.#killGraceMs = options.killGraceMs ?? 5000;
+    this.#isolation = options.isolation ?? defaultIsolation();
+    if (!LOCAL_ISOLATIONS.includes(this.#isolation)) throw new RangeError(`isolation must be one of ${LOCAL_ISOLATIONS.join(', ')}, got '${String(this.#isolation)}'`);
+    if (this.#isolation === 'users' && process.getuid?.() !== 0) {
+      throw new Error(`isolation 'users' runs each org as its own OS user and needs root; this agent runs as uid ${process.getuid?.() ?? '?'}: run it as root, or use 'single-org'`);
+    }
+    this.#users = new OrgUsers(this.#stateDir);
   }
 
-  /** The pools given at construction, and the executable names found in the agent's PATH. */
+  /** How this connector keeps orgs apart. */
+  get isolation(): LocalIsolation {
+    return this.#isolation;
+  }
+
+  /** The pools given at construction, and the executable names found in the jobs' PATH. */
   async describe(): Promise<{ pools: AgentPool[]; commands: string[] | null }> {
-    return { pools: [...this.#pools], commands: await commandsOnPath(process.env.PATH ?? DEFAULT_PATH) };
+    return { pools: [...this.#pools], commands: await commandsOnPath(this.#isolation === 'users' ? DEFAULT_PATH : (process.env.PATH ?? DEFAULT_PATH)) };
   }
 
   /**
@@ -109,26 +185,37 @@ export class LocalConnector implements Connector {
     if (lease.command.length === 0 || lease.command[0] === '') {
       throw new Error(`lease ${lease.jobId}: the command is empty`);
     }
+    if (this.#isolation !== 'none' && (typeof lease.tenant?.orgId !== 'string' || lease.tenant.orgId === '')) {
+      throw new Error(`lease ${lease.jobId} names no org (tenant.orgId): this agent keeps orgs apart (isolation '${this.#isolation}') and cannot run it; update the control plane`);
+    }
     const key = runKey(lease);
     if (this.#starting.has(key)) throw new Error(`run ${key} is already being started`);
     this.#starting.add(key);
     const dir = this.#runDir(lease);
     let created = false;
+    let cgroup: RunCgroup | null = null;
     try {
+      await this.#checkTenant(lease.tenant);
       await mkdir(this.#runsDir, { recursive: true, mode: 0o700 });
+      // Folders made by older versions may be wider: the agent's state is its own.
+      await chmod(this.#stateDir, this.#isolation === 'users' ? 0o711 : 0o700);
+      await chmod(this.#runsDir, 0o700);
       if (await readMeta(dir)) throw new Error(`run ${key} was already started`);
       // A folder without meta.json is what a start that crashed half-way leaves behind.
       await rm(dir, { recursive: true, force: true });
       await mkdir(dir, { mode: 0o700 });
       created = true;
 
-      const workdir = await prepareWorkdir(lease, this.#stateDir, 'on this machine');
-      const pid = await spawnWrapper(lease, dir, workdir);
-      const meta: RunMeta = { lease, pid, startedAt: Date.now(), workdir, procStart: (await readProcStat(pid))?.startTime ?? null };
+      const user = this.#isolation === 'users' ? await this.#users.ensure(lease.tenant) : null;
+      const workdir = user ? await prepareUserWorkdir(lease, user, this.#stateDir, 'on this machine') : await prepareWorkdir(lease, this.#stateDir, 'on this machine');
+      cgroup = await createRunCgroup(`${createHash('sha256').update(this.#runsDir).digest('hex').slice(0, 12)}-${key}`);
+      const pid = await spawnWrapper(lease, dir, workdir, user, cgroup);
+      const meta: RunMeta = { lease, pid, startedAt: Date.now(), workdir, procStart: (await readProcStat(pid))?.startTime ?? null, user, cgroup };
       await writeAtomic(join(dir, 'meta.json'), JSON.stringify(meta, null, 2));
       this.#armWalltime(key, meta);
     } catch (error) {
       if (created) await rm(dir, { recursive: true, force: true }).catch(() => undefined);
+      if (cgroup) await killCgroup(cgroup).catch(() => undefined);
       throw error;
     } finally {
       this.#starting.delete(key);
@@ -181,8 +268,11 @@ export class LocalConnector implements Connector {
     const key = runKey(run);
     const status = await this.#status(dir);
     if (status?.state === 'running') throw new Error(`run ${key} is still running: cancel it and wait for it to end before forgetting it`);
+    const meta = await readMeta(dir);
+    if (meta) await this.#reap(meta, status?.finishedAt ?? null);
     this.#clearTimers(key);
     this.#vanishedAt.delete(key);
+    this.#reaped.delete(key);
     await removeRunDir(this.#runsDir, dir, key);
   }
 
@@ -197,7 +287,54 @@ export class LocalConnector implements Connector {
     return join(this.#runsDir, runKey(run));
   }
 
+  /** In `single-org` mode: the first org run here is the only one; any other is refused, naming the fix. */
+  async #checkTenant(tenant: LeaseTenant): Promise<void> {
+    if (this.#isolation !== 'single-org') return;
+    const file = join(this.#stateDir, 'tenant.json');
+    await mkdir(this.#stateDir, { recursive: true, mode: 0o700 });
+    try {
+      await writeFile(file, JSON.stringify({ orgId: tenant.orgId, orgName: tenant.orgName }) + '\n', { flag: 'wx', mode: 0o600 });
+      return;
+    } catch (error) {
+      if (!isCode(error, 'EEXIST')) throw error;
+    }
+    const pinned = JSON.parse(await readFile(file, 'utf8')) as LeaseTenant;
+    if (pinned.orgId === tenant.orgId) return;
+    throw new Error(
+      `this agent runs as uid ${process.getuid?.() ?? '?'}, not root, so it cannot keep orgs apart: it runs the jobs of org ${pinned.orgName} only ` +
+        `(the first it ran, recorded in ${file}) and refuses org ${tenant.orgName}'s. Run the agent as root (each org then gets its own OS user), ` +
+        `or set the local connector's isolation to 'none' (SUANWANG_ISOLATION=none for \`suanwang up\`) if everyone who can submit here may read each other's jobs and the agent's files`,
+    );
+  }
+
+  /**
+   * Kills whatever an ended run left behind (`cmd &` outliving the command, a `setsid` child): its
+   * whole cgroup, or its process group without one. Done before the end is reported, so a run is
+   * never `succeeded` while its processes still compute.
+   */
+  async #reap(meta: RunMeta, finishedAt: number | null): Promise<void> {
+    const key = runKey(meta.lease);
+    if (this.#reaped.has(key)) return;
+    if (meta.cgroup) {
+      if (!(await killCgroup(meta.cgroup))) return; // retried at the next look
+    } else if (finishedAt !== null && Date.now() - finishedAt < GROUP_REAP_WINDOW_MS && isGroupAlive(meta.pid)) {
+      // A process group id is free for reuse once its last member is gone: long after the end, the
+      // id may name someone else's group, so only a recent end is reaped this way.
+      signalGroup(meta.pid, 'SIGKILL');
+    }
+    this.#reaped.add(key);
+  }
+
   async #status(dir: string): Promise<RunStatus | null> {
+    const status = await this.#look(dir);
+    if (status && status.state !== 'running') {
+      const meta = await readMeta(dir);
+      if (meta) await this.#reap(meta, status.finishedAt);
+    }
+    return status;
+  }
+
+  async #look(dir: string): Promise<RunStatus | null> {
     const meta = await readMeta(dir);
     if (!meta) return null; // being started, or not ours
     const key = runKey(meta.lease);
@@ -243,12 +380,13 @@ export class LocalConnector implements Connector {
     if ((await readExit(dir)) || !(await isWrapperAlive(meta))) return;
     await writeStop(dir, reason);
     signalGroup(meta.pid, 'SIGTERM');
+    if (meta.cgroup) await signalCgroup(meta.cgroup, 'SIGTERM');
     const key = runKey(meta.lease);
     this.#clearWalltime(key);
     if (!this.#killTimers.has(key)) {
       const timer = setTimeout(() => {
         this.#killTimers.delete(key);
-        if (isGroupAlive(meta.pid)) signalGroup(meta.pid, 'SIGKILL');
+        hardKill(meta);
       }, this.#killGraceMs);
       timer.unref();
       this.#killTimers.set(key, timer);
@@ -261,7 +399,7 @@ export class LocalConnector implements Connector {
    */
   #escalate(key: string, meta: RunMeta, stop: Marker<StopReason>): void {
     if (this.#killTimers.has(key) || Date.now() - stop.at < this.#killGraceMs) return;
-    if (isGroupAlive(meta.pid)) signalGroup(meta.pid, 'SIGKILL');
+    hardKill(meta);
   }
 
   #armWalltime(key: string, meta: RunMeta): void {
@@ -318,14 +456,50 @@ function exitReason(code: number | null): string | null {
   return null;
 }
 
-/** Spawns the wrapper in its own process group with output going to the run's files; resolves to its pid. */
-async function spawnWrapper(lease: Lease, dir: string, workdir: string): Promise<number> {
-  const env = runEnvironment(lease, { SUANWANG_EXIT_FILE: join(dir, 'exit') });
+/** `value` as one single-quoted shell word. */
+function shellQuote(value: string): string {
+  return `'${value.replaceAll("'", `'\\''`)}'`;
+}
+
+/** SIGKILL for everything of a stopped run that outlived its grace. */
+function hardKill(meta: RunMeta): void {
+  if (isGroupAlive(meta.pid)) signalGroup(meta.pid, 'SIGKILL');
+  if (meta.cgroup) killCgroup(meta.cgroup).catch(() => undefined); // the next look retries
+}
+
+/**
+ * Spawns the wrapper (as the agent's user: it holds the output files and writes the exit marker) in
+ * its own process group, joining `cgroup`; with `user`, the command itself runs as that user.
+ * Resolves to the wrapper's pid.
+ */
+async function spawnWrapper(lease: Lease, dir: string, workdir: string, user: OrgUser | null, cgroup: RunCgroup | null): Promise<number> {
+  const internal: Record<string, string> = { SUANWANG_EXIT_FILE: join(dir, 'exit') };
+  if (cgroup) internal.SUANWANG_CGROUP_PROCS = cgroupProcsFile(cgroup);
+  let env = runEnvironment(lease, internal);
+  let argv = [...lease.command];
+  if (user) {
+    // Nothing of the agent's own home, temp folder or PATH (root's may list folders the user cannot
+    // search, and a shell then says "permission denied" for every missing program); the job's home
+    // is its workdir. The lease's own variables still win.
+    const jobEnv = runEnvironment(lease);
+    const ours: Record<string, string | undefined> = { PATH: DEFAULT_PATH, HOME: workdir, USER: user.name, LOGNAME: user.name, TMPDIR: undefined };
+    for (const [name, value] of Object.entries(ours)) {
+      if (lease.env[name] !== undefined) continue;
+      if (value === undefined) delete jobEnv[name];
+      else jobEnv[name] = value;
+    }
+    const bad = Object.keys(jobEnv).filter((name) => !ENV_NAME.test(name));
+    if (bad.length > 0) throw new Error(`environment variable names ${bad.map((n) => JSON.stringify(n)).join(', ')} cannot be set (letters, digits and '_', not starting with a digit)`);
+    const envFile = join(dir, 'env');
+    await writeFile(envFile, Object.entries(jobEnv).map(([name, value]) => `export ${name}=${shellQuote(value)}\n`).join(''), { mode: 0o600 });
+    env = { PATH: DEFAULT_PATH, ...internal, SUANWANG_ENV_FILE: envFile };
+    argv = [...dropTo(user), '/bin/sh', '-c', ENTER_AS_USER, 'sh', workdir, ...lease.command];
+  }
   const stdout = await open(join(dir, 'stdout'), 'a', 0o600);
   try {
     const stderr = await open(join(dir, 'stderr'), 'a', 0o600);
     try {
-      const child = spawn('/bin/sh', ['-c', WRAPPER, 'sh', ...lease.command], {
+      const child = spawn('/bin/sh', ['-c', WRAPPER, 'sh', ...argv], {
         detached: true, // its own process group, so cancel can signal everything the run started
         stdio: ['ignore', stdout.fd, stderr.fd],
         cwd: workdir,

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startAgent, type AgentHandle } from '../../agent/agent.js';
-import { LocalConnector } from '../../agent/connectors/local-connector.js';
+import { defaultIsolation, LocalConnector, type LocalIsolation } from '../../agent/connectors/local-connector.js';
 import type { Connector } from '../../agent/connector.js';
 import { HttpAgentTransport } from '../../api/client/agent-client.js';
 import type { Log } from '../../core/log.js';
@@ -13,6 +13,7 @@ import { findTokenOwner } from '../../store/accounts.js';
 import { findCenterByName } from '../../store/centers.js';
 import { DEMO_CENTERS, DEMO_LINKS, type DemoCenter } from './demo-network.js';
 import { seedCatalog } from './seed-catalog.js';
+import { secureHome } from './secure-home.js';
 import { upsertLink, type RegionLink } from '../../store/datasets.js';
 
 export interface EmbeddedOptions {
@@ -33,6 +34,8 @@ export interface EmbeddedOptions {
   readonly logger?: Log;
   /** Publish and list the seed apps of the store (default true). */
   readonly seedCatalog?: boolean;
+  /** How the local connectors keep orgs apart (default: per-org users as root, one org otherwise). */
+  readonly isolation?: LocalIsolation | undefined;
 }
 
 export interface EmbeddedNetwork {
@@ -43,6 +46,8 @@ export interface EmbeddedNetwork {
   readonly ctx: EngineContext;
   /** The in-process agents by center name (tests stop one to play a lost center). */
   readonly agents: ReadonlyMap<string, AgentHandle>;
+  /** How the local connectors keep orgs apart. */
+  readonly isolation: LocalIsolation;
   stop(): Promise<void>;
 }
 
@@ -54,6 +59,9 @@ export interface EmbeddedNetwork {
  */
 export async function startEmbeddedNetwork(options: EmbeddedOptions): Promise<EmbeddedNetwork> {
   const log = options.log ?? (() => {});
+  const isolation = options.isolation ?? defaultIsolation();
+  mkdirSync(options.home, { recursive: true, mode: 0o700 });
+  secureHome(options.home, isolation === 'users');
   const plane = await startControlPlane({ home: options.home, host: options.host, port: options.port, databaseUrl: options.databaseUrl, engine: options.engine, log, logger: options.logger });
   const { ctx, url } = plane;
   const agents = new Map<string, AgentHandle>();
@@ -70,7 +78,7 @@ export async function startEmbeddedNetwork(options: EmbeddedOptions): Promise<Em
     for (const center of options.centers ?? DEMO_CENTERS) {
       const token = await ensureCenter(ctx, options.home, center);
       const stateDir = join(options.home, 'centers', center.definition.name);
-      const connector = center.connector ? center.connector(stateDir) : new LocalConnector({ stateDir, pools: [...center.pools] });
+      const connector = center.connector ? center.connector(stateDir) : new LocalConnector({ stateDir, pools: [...center.pools], isolation });
       connectors.push(connector);
       const transport = new HttpAgentTransport({ serverUrl: url, token });
       agents.set(center.definition.name, startAgent({ transport, connector, name: center.definition.name, log }));
@@ -86,7 +94,7 @@ export async function startEmbeddedNetwork(options: EmbeddedOptions): Promise<Em
     await stop();
     throw error;
   }
-  return { url, adminToken: plane.adminToken, adminTokenPath: plane.adminTokenPath, ctx, agents, stop };
+  return { url, adminToken: plane.adminToken, adminTokenPath: plane.adminTokenPath, ctx, agents, isolation, stop };
 }
 
 /** Creates the center when new; returns its agent token (kept in the agent's folder, mode 600). */

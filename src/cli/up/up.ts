@@ -1,6 +1,6 @@
 import { createLogger } from '../../api/logger.js';
 import { parse, UsageError, type Command } from '../command.js';
-import { suanwangHome, suanwangPort } from '../config.js';
+import { suanwangHome, suanwangIsolation, suanwangPort } from '../config.js';
 import { startEmbeddedNetwork } from './embedded-network.js';
 
 export const up: Command = {
@@ -10,12 +10,16 @@ export const up: Command = {
   --port N   HTTP port (default $SUANWANG_PORT or 8470; 0 picks a free one)
   --host H   address to listen on (default 127.0.0.1)
 Data lives in $SUANWANG_HOME (default ~/.suanwang); set DATABASE_URL to use PostgreSQL instead of
-the embedded PGlite. Logs are JSON lines on stderr: SUANWANG_LOG_LEVEL=debug|info|warn|error (default warn for up). Stop with Ctrl-C: running jobs keep running and are re-attached on the next up.`,
+the embedded PGlite. Logs are JSON lines on stderr: SUANWANG_LOG_LEVEL=debug|info|warn|error (default warn for up). Jobs of each org run as their own OS user when up runs as root; without root
+only one org's jobs run, unless SUANWANG_ISOLATION=none (a machine whose users may all see each
+other's jobs). Stop with Ctrl-C: running jobs keep running and are re-attached on the next up.`,
   async run(argv) {
     const { values } = parse(argv, { port: { type: 'string' }, host: { type: 'string', default: '127.0.0.1' } });
     const port = values.port === undefined ? suanwangPort() : Number(values.port);
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port takes 0–65535, got "${values.port}"`);
     const home = suanwangHome();
+    // Everything this process writes (PGlite's files, tokens, agent state) is its own alone.
+    process.umask(0o077);
     // An interactive network keeps the terminal quiet: warnings unless the environment asks for more.
     const quiet = !process.env.SUANWANG_LOG_LEVEL && !process.env.SUANWANG_LOG;
     const logger = createLogger({ base: { service: 'up' }, ...(quiet ? { level: 'warn' as const } : {}) });
@@ -24,6 +28,7 @@ the embedded PGlite. Logs are JSON lines on stderr: SUANWANG_LOG_LEVEL=debug|inf
       host: values.host,
       port,
       databaseUrl: process.env.DATABASE_URL || undefined,
+      isolation: suanwangIsolation(),
       logger,
       // Agent and leadership lines: trouble is a warning, the rest is for debugging.
       log: (line) => (/error|lost|fail/i.test(line) ? logger.warn(line) : logger.debug(line)),
@@ -32,7 +37,7 @@ the embedded PGlite. Logs are JSON lines on stderr: SUANWANG_LOG_LEVEL=debug|inf
     process.stdout.write(
       [
         `Suanwang is up at ${network.url}  (store: ${store.kind} ${store.location === ':memory:' ? '' : store.location})`,
-        `centers: ${[...network.agents.keys()].join(', ')}  (agents: local connector)`,
+        `centers: ${[...network.agents.keys()].join(', ')}  (agents: local connector, isolation: ${network.isolation})`,
         `admin token: in ${network.adminTokenPath} (mode 0600; the CLI here reads it by itself)`,
         '',
         'Try, in another terminal (same SUANWANG_HOME / SUANWANG_PORT):',

@@ -94,7 +94,9 @@ export class SlurmApiV0038 implements SlurmApi {
     if (spec.constraint !== null) job.constraints = spec.constraint;
     if (spec.timeLimitMinutes !== null) job.time_limit = spec.timeLimitMinutes;
     const what = `submit ${spec.name}`;
-    const answer = await this.#http.raw('POST', `${BASE}/job/submit`, what, { script: spec.script, job });
+    // As the org's user: slurmrestd (auth/jwt, 22.05) lets SlurmUser's token act for any user, and the
+    // job then belongs to and runs as that user.
+    const answer = await this.#http.raw('POST', `${BASE}/job/submit`, what, { script: spec.script, job }, spec.user ?? undefined);
     const id = answer.json?.job_id;
     // A job id means Slurm has the job, even when `errors` holds a warning (a held job gets 2042).
     if (typeof id === 'number' && Number.isSafeInteger(id) && id > 0) return id;

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Lease, RunStatus } from '../../../core/agent-protocol.js';
 import { isCode, writeAtomic } from '../../run-io.js';
+import type { OrgUser } from '../org-users.js';
 
 /*
  * The files of one run, in `<stateDir>/runs/<jobId>.<attempt>/`:
@@ -14,6 +15,11 @@ import { isCode, writeAtomic } from '../../run-io.js';
  *   stderr     system the compute nodes share with the agent's host
  *   exit       the command's exit status, written by the script (survives slurmctld forgetting the job)
  *   stop       why the connector stopped the run (`cancelled` | `walltime-exceeded`), first reason wins
+ *
+ * With per-org users, the run folder is the agent's alone (0700, root) and the three files the job
+ * writes (stdout, stderr, exit) are in `<stateDir>/out/<jobId>.<attempt>/` instead (0700, owned by
+ * the org's user): a job can write its own output and exit file, no one else's, and no marker or
+ * record of the agent's.
  */
 
 export type RunPhase = 'intent' | 'submitted' | 'abandoned';
@@ -31,6 +37,10 @@ export interface RunRecord {
   readonly slurmJobId: number | null;
   readonly intentAt: number;
   readonly submittedAt: number | null;
+  /** The org's user the job runs as, with per-org users (absent in records of older versions). */
+  readonly user?: OrgUser | null;
+  /** Where the job's stdout, stderr and exit files are: the run folder when absent. */
+  readonly outDir?: string | null;
 }
 
 export interface LastKnown {

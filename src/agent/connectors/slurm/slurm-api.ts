@@ -71,6 +71,8 @@ export interface SlurmJobSpec {
   readonly constraint: string | null;
   /** Null leaves the partition's default. */
   readonly timeLimitMinutes: number | null;
+  /** The Slurm (and OS) user the job is submitted and runs as; null: the connector's own user. */
+  readonly user?: string | null;
 }
 
 export interface SlurmApi {

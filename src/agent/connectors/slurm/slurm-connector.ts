@@ -1,4 +1,4 @@
-import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, readdir, rm, rmdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AgentPool, Lease, LogStream, RunRef, RunStatus } from '../../../core/agent-protocol.js';
 import type { Connector } from '../../connector.js';
@@ -12,6 +12,7 @@ import { readLast, readRecord, writeLast, writeRecord } from './run-files.js';
 import type { SlurmApi, SlurmJob, SlurmJobSpec } from './slurm-api.js';
 import { isSlurmApiError } from './slurm-api.js';
 import { SlurmHttp } from './slurm-http.js';
+import { ensureUserFolder, OrgUsers, prepareUserWorkdir, runAsUser, USER_PATH, type OrgUser } from '../org-users.js';
 import {
   exists,
   isCode,
@@ -51,10 +52,20 @@ import {
 export interface SlurmConnectorOptions {
   /** slurmrestd's base URL, e.g. `http://127.0.0.1:6820`. */
   readonly url: string;
-  /** The user jobs are submitted and run as (X-SLURM-USER-NAME). */
+  /**
+   * The user the connector talks to slurmrestd as (X-SLURM-USER-NAME); jobs are submitted and run as
+   * it only with isolation `none`.
+   */
   readonly user: string;
-  /** A JWT for that user (`scontrol token username=… lifespan=…`). */
+  /** A JWT for that user (`scontrol token username=… lifespan=…`); SlurmUser's (or root's) for isolation `users`. */
   readonly token: string;
+  /**
+   * `users` (the default): each org's jobs are submitted as, and run as, its own OS user (created on
+   * this host by the agent, which needs root; the compute nodes must know the same users), through
+   * slurmrestd's impersonation, which needs a token of SlurmUser or root. `none`: every job runs as
+   * `user`, so jobs of different orgs can read each other's files: only for a single-tenant cluster.
+   */
+  readonly isolation?: 'users' | 'none';
   /** The agent's state folder; must be shared with the compute nodes (see above). */
   readonly stateDir: string;
   /** Partitions to offer, in this order; all of the cluster's when absent. */
@@ -125,6 +136,8 @@ export class SlurmConnector implements Connector {
   readonly #startTimeoutMs: number;
   readonly #walltimeGraceMs: number;
   readonly #tokenExpiresAt: number | null;
+  readonly #isolation: 'users' | 'none';
+  readonly #users: OrgUsers;
   readonly #abort = new AbortController();
   #closed = false;
   #api: Promise<SlurmApi> | null = null;
@@ -169,6 +182,12 @@ export class SlurmConnector implements Connector {
     this.#startTimeoutMs = options.startTimeoutMs ?? 10_000;
     this.#walltimeGraceMs = options.walltimeGraceMs ?? 0;
     this.#tokenExpiresAt = tokenExpiry(options.token);
+    this.#isolation = options.isolation ?? 'users';
+    if (this.#isolation !== 'users' && this.#isolation !== 'none') throw new RangeError(`isolation must be users or none, got '${String(this.#isolation)}'`);
+    if (this.#isolation === 'users' && process.getuid?.() !== 0) {
+      throw new Error(`isolation 'users' runs each org's jobs as its own OS user, which this agent creates and needs root for; it runs as uid ${process.getuid?.() ?? '?'}: run it as root, or set isolation 'none' for a single-tenant cluster`);
+    }
+    this.#users = new OrgUsers(options.stateDir);
   }
 
   /**
@@ -196,8 +215,10 @@ export class SlurmConnector implements Connector {
     let record: RunRecord | null = null;
     try {
       await mkdir(this.#runsDir, { recursive: true, mode: 0o700 });
+      await chmod(this.#runsDir, 0o700);
+      if (this.#isolation === 'users') await chmod(this.#stateDir, 0o711); // jobs reach work/ and out/ below by name
       if (await readRecord(dir)) throw new Error(`run ${key} was already started`);
-      const script = batchScript(lease, join(dir, 'exit')); // validates the command before anything is made
+      batchScript(lease, join(dir, 'exit')); // validates the command before anything is made
       const target = await this.#target(lease.poolName);
       if (lease.acceleratorsPerNode > 0 && target.gres === null) {
         throw new Error(`lease ${key} asks for ${lease.acceleratorsPerNode} accelerator(s) per node but pool ${lease.poolName} has none`);
@@ -207,27 +228,42 @@ export class SlurmConnector implements Connector {
       await mkdir(dir, { mode: 0o700 });
       created = true;
 
-      const workdir = await prepareWorkdir(lease, this.#stateDir, "here (the agent's host, which must share it with the compute nodes)");
+      const where = "here (the agent's host, which must share it with the compute nodes)";
+      const user = this.#isolation === 'users' ? await this.#users.ensure(lease.tenant) : null;
+      const workdir = user ? await prepareUserWorkdir(lease, user, this.#stateDir, where) : await prepareWorkdir(lease, this.#stateDir, where);
+      const outDir = user ? await this.#userOutDir(key, user) : dir;
+      const script = batchScript(lease, join(outDir, 'exit'));
       await writeFile(join(dir, 'job.sh'), script, { mode: 0o700 });
+      const environment = runEnvironment(lease);
+      if (user) {
+        // Nothing of the agent's own home, temp folder or PATH; the lease's own variables still win.
+        const ours: Record<string, string | undefined> = { PATH: USER_PATH, HOME: workdir, USER: user.name, LOGNAME: user.name, TMPDIR: undefined };
+        for (const [name, value] of Object.entries(ours)) {
+          if (lease.env[name] !== undefined) continue;
+          if (value === undefined) delete environment[name];
+          else environment[name] = value;
+        }
+      }
       const spec: SlurmJobSpec = {
         name: jobNameOf(lease),
         comment: `suanwang job ${lease.jobId} attempt ${lease.attempt} (${lease.name})`.slice(0, 200),
         script,
         partition: target.partition,
         workdir,
-        stdoutPath: join(dir, 'stdout'),
-        stderrPath: join(dir, 'stderr'),
-        environment: runEnvironment(lease),
+        stdoutPath: join(outDir, 'stdout'),
+        stderrPath: join(outDir, 'stderr'),
+        environment,
         nodes: Math.max(1, lease.nodes),
         cpusPerNode: Math.max(1, lease.coresPerNode),
         memoryMiBPerNode: Math.max(0, lease.memoryMiBPerNode),
         gresPerNode: lease.acceleratorsPerNode > 0 && target.gres !== null ? `${target.gres}:${lease.acceleratorsPerNode}` : null,
         constraint: lease.acceleratorsPerNode > 0 ? target.feature : null,
         timeLimitMinutes: timeLimitMinutes(lease.walltimeSeconds),
+        user: user?.name ?? null,
       };
 
       // Write-ahead: the intent (with the job's unique name) is on disk before Slurm hears of the job.
-      record = { lease, jobName: spec.name, workdir, phase: 'intent', slurmJobId: null, intentAt: Date.now(), submittedAt: null };
+      record = { lease, jobName: spec.name, workdir, phase: 'intent', slurmJobId: null, intentAt: Date.now(), submittedAt: null, user, outDir };
       await writeRecord(dir, record);
       const id = await this.#submit(spec);
       record = { ...record, phase: 'submitted', slurmJobId: id, submittedAt: Date.now() };
@@ -318,9 +354,10 @@ export class SlurmConnector implements Connector {
     if (!Number.isSafeInteger(offset) || offset < 0) throw new RangeError(`offset must be a whole number >= 0, got ${offset}`);
     if (!Number.isSafeInteger(maxBytes) || maxBytes < 1) throw new RangeError(`maxBytes must be a whole number >= 1, got ${maxBytes}`);
     const dir = this.#runDir(run);
-    const chunk = await readTextChunk(join(dir, stream), offset, maxBytes);
+    const record = await readRecord(dir);
+    const chunk = await readTextChunk(join(record?.outDir ?? dir, stream), offset, maxBytes);
     if (chunk) return chunk;
-    if (!(await readRecord(dir))) throw new Error(`unknown run ${runKey(run)}`);
+    if (!record) throw new Error(`unknown run ${runKey(run)}`);
     return { data: '', nextOffset: offset }; // not started yet: Slurm makes the file when the job starts
   }
 
@@ -547,7 +584,7 @@ export class SlurmConnector implements Connector {
       if (outcome.requeuedBySlurm) await this.#sendCancel(key, job.id).catch(() => undefined);
     } else {
       // slurmctld has forgotten the job (MinJobAge passed while nobody looked): the exit file tells how it ended.
-      const exit = await readExit(dir);
+      const exit = await readExit(record.outDir ?? dir);
       const exitFirst = exit !== null && (stop === null || exit.at <= stop.at);
       const outcome = mapVanished(exit?.value ?? null, exitFirst ? null : (stop?.value ?? null));
       const startedAt = previous?.status.startedAt ?? record.submittedAt ?? record.intentAt;
@@ -591,7 +628,8 @@ export class SlurmConnector implements Connector {
         return;
       }
       if (!old) return;
-      if ((await exists(join(dir, 'exit'))) || (await exists(join(dir, 'stdout')))) {
+      const outDir = record.outDir ?? dir;
+      if ((await exists(join(outDir, 'exit'))) || (await exists(join(outDir, 'stdout')))) {
         await writeRecord(dir, { ...record, phase: 'submitted', slurmJobId: null, submittedAt: record.intentAt });
         return;
       }
@@ -636,7 +674,18 @@ export class SlurmConnector implements Connector {
   async #remove(dir: string, key: string): Promise<void> {
     this.#last.delete(key);
     this.#lastCancel.delete(key);
+    const record = await readRecord(dir);
+    if (record?.user && record.outDir && record.outDir !== dir) await removeUserFolder(record.outDir, record.user);
     await removeRunDir(this.#runsDir, dir, key);
+  }
+
+  /** A fresh `out/<key>` of the org's user, for the files the job writes (what a crashed start left is emptied). */
+  async #userOutDir(key: string, user: OrgUser): Promise<string> {
+    const { dir: outDir, created } = await ensureUserFolder(join(this.#stateDir, 'out'), key, user);
+    if (created) return outDir;
+    const emptied = await runAsUser(user, 'rm -rf -- "$1"/* "$1"/.[!.]*', [outDir]);
+    if (emptied.code !== 0) throw new Error(`could not empty ${outDir} as ${user.name}: ${emptied.stderr.trim()}`);
+    return outDir;
   }
 
   #degrade(error: unknown): void {
@@ -651,6 +700,15 @@ export class SlurmConnector implements Connector {
 
 function runKey(run: RunRef): string {
   return `${run.jobId}.${run.attempt}`;
+}
+
+/**
+ * Deletes a folder of an org's user: its content as that user (a link planted inside cannot make the
+ * agent delete anything else), then the folder itself, which only the agent may remove from `out/`.
+ */
+async function removeUserFolder(dir: string, user: OrgUser): Promise<void> {
+  await runAsUser(user, 'rm -rf -- "$1"/* "$1"/.[!.]*', [dir]);
+  await rmdir(dir).catch(() => undefined);
 }
 
 function checkRef(run: RunRef): void {

@@ -65,8 +65,12 @@ export class SlurmHttp {
     throw classify(what, answer.status, errors);
   }
 
-  /** Sends one request and resolves to the status and parsed body whatever the status; rejects only when no answer came. */
-  async raw(method: 'GET' | 'POST' | 'DELETE', path: string, what: string, body?: unknown): Promise<{ status: number; json: SlurmBody | null }> {
+  /**
+   * Sends one request and resolves to the status and parsed body whatever the status; rejects only
+   * when no answer came. `asUser` sends the request on behalf of that user (X-SLURM-USER-NAME; the
+   * token must be SlurmUser's or root's for slurmrestd to allow it).
+   */
+  async raw(method: 'GET' | 'POST' | 'DELETE', path: string, what: string, body?: unknown, asUser?: string): Promise<{ status: number; json: SlurmBody | null }> {
     const signals = [AbortSignal.timeout(this.#timeoutMs)];
     if (this.#signal) signals.push(this.#signal);
     let response: Response;
@@ -74,7 +78,7 @@ export class SlurmHttp {
       response = await this.#fetch(`${this.url}${path}`, {
         method,
         headers: {
-          'X-SLURM-USER-NAME': this.#user,
+          'X-SLURM-USER-NAME': asUser ?? this.#user,
           'X-SLURM-USER-TOKEN': this.#token,
           Accept: 'application/json',
           ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
