@@ -22,6 +22,7 @@ import type { Queryable } from '../store/transaction.js';
 import { inTransaction } from '../store/transaction.js';
 import type { EngineContext } from './context.js';
 import { isInfrastructureFailure, requeueOrFail } from './run-outcomes.js';
+import { invalidateNetworkView } from './jobs.js';
 
 /**
  * The control plane's side of the agent protocol (src/core/agent-protocol.ts). An agent's
@@ -63,6 +64,7 @@ export async function registerAgent(ctx: EngineContext, centerId: string, req: R
     }
     return { center, kill };
   });
+  invalidateNetworkView(ctx); // its pools and programs may have changed
   ctx.signals.wake('tick');
   return {
     sessionId,
