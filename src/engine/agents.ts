@@ -14,7 +14,7 @@ import type {
   StateReportResponse,
 } from '../core/agent-protocol.js';
 import { centersDegradedSince, centersSilentSince, getCenter, listPools, lockCenter, syncPools, updateCenter } from '../store/centers.js';
-import { activeJobs, addJobEvent, getJob, lockJob, transitionJob } from '../store/jobs.js';
+import { activeJobs, addJobEvent, getJob, jobsByIds, lockJob, placedJobsAfter, runsToStop, transitionJob } from '../store/jobs.js';
 import { appendLogChunk } from '../store/job-logs.js';
 import type { CenterRow, JobRow, PoolRow } from '../store/schema.js';
 import { pickVariant } from '../catalog/index.js';
@@ -77,11 +77,12 @@ export async function registerAgent(ctx: EngineContext, centerId: string, req: R
 }
 
 /** The run (jobId, attempt) is the one the store wants at this center. */
-function isWanted(job: JobRow, centerId: string, attempt: number): boolean {
+export function isWanted(job: JobRow, centerId: string, attempt: number): boolean {
   return job.center_id === centerId && job.attempt === attempt && (job.state === 'placed' || job.state === 'running');
 }
 
-async function assertSession(q: Queryable, centerId: string, sessionId: string | undefined) {
+/** The agent's center, when `sessionId` is its current session; else `agent_session_expired` (register again). */
+export async function assertSession(q: Queryable, centerId: string, sessionId: string | undefined) {
   const center = await getCenter(q, centerId);
   if (!center || !sessionId || center.agent_session !== sessionId) {
     throw new SuanwangError('agent_session_expired', 'this agent session is no longer valid', {
@@ -97,9 +98,11 @@ export async function heartbeat(ctx: EngineContext, centerId: string, sessionId:
   const now = ctx.now();
   await updateCenter(ctx.store.db, centerId, { last_heartbeat_at: now, ...healthChange(center, req.health, now) });
   const kill: RunRef[] = [];
+  // One query for every run reported (a center may run thousands), not one per run.
+  const jobs = new Map((await jobsByIds(ctx.store.db, req.runs.filter((r) => r.state === 'running').map((r) => r.jobId))).map((j) => [j.id, j]));
   for (const run of req.runs) {
     if (run.state !== 'running') continue;
-    const job = await getJob(ctx.store.db, run.jobId);
+    const job = jobs.get(run.jobId);
     if (!job || !isWanted(job, centerId, run.attempt) || job.cancel_requested_at) {
       kill.push({ jobId: run.jobId, attempt: run.attempt });
       if (job && !isWanted(job, centerId, run.attempt)) await noteStaleRun(ctx, job, run.attempt, center.name, now);
@@ -148,28 +151,36 @@ export async function requeueFromDegradedCenters(ctx: EngineContext): Promise<st
   return names;
 }
 
-/** Placed jobs for this center (its leases) and runs to stop; waits up to `waitMs` when there are none. */
+/** The most leases one poll answers with; the agent polls again at once for the rest. */
+const LEASES_PER_POLL = 1000;
+
+/**
+ * Placed jobs for this center (its leases) after the agent's cursor `after` (the `cursor` of its
+ * previous answer; 0 for all), and runs to stop; waits up to `waitMs` when there are none. A lost
+ * answer costs nothing: the agent asks again from its old cursor.
+ */
 export async function pollLeases(
   ctx: EngineContext,
   centerId: string,
   sessionId: string | undefined,
   waitMs: number,
   signal?: AbortSignal,
+  after = 0,
 ): Promise<LeasesResponse> {
   const deadline = Date.now() + Math.min(Math.max(0, waitMs), ctx.config.maxWaitMs);
   let killsHeld = false;
   for (;;) {
     const center = await assertSession(ctx.store.db, centerId, sessionId);
-    const active = await activeJobs(ctx.store.db, centerId);
-    const pools = new Map((await listPools(ctx.store.db, centerId)).map((p) => [p.id, p]));
-    const leases = active.filter((j) => j.state === 'placed').map((j) => toLease(j, pools.get(j.pool_id ?? '')));
-    const kill = active.filter((j) => j.state === 'running' && j.cancel_requested_at).map((j) => ({ jobId: j.id, attempt: j.attempt }));
+    const [placed, kill] = await Promise.all([placedJobsAfter(ctx.store.db, centerId, after, LEASES_PER_POLL), runsToStop(ctx.store.db, centerId)]);
+    const pools = placed.length > 0 ? new Map((await listPools(ctx.store.db, centerId)).map((p) => [p.id, p])) : new Map<string, PoolRow>();
+    const leases = placed.map((j) => toLease(j, pools.get(j.pool_id ?? '')));
+    const cursor = String(placed.reduce((m, j) => Math.max(m, j.lease_seq ?? 0), after));
     const left = deadline - Date.now();
-    if (leases.length > 0 || left <= 0 || signal?.aborted || center.state === 'offline') return { leases, kill };
+    if (leases.length > 0 || left <= 0 || signal?.aborted || center.state === 'offline') return { leases, kill, cursor };
     // Runs to stop are repeated until they end; an agent that already got them need not spin on
     // them, so they wait out one short beat unless new work arrives first.
     if (kill.length > 0) {
-      if (killsHeld) return { leases, kill };
+      if (killsHeld) return { leases, kill, cursor };
       killsHeld = true;
     }
     await ctx.signals.wait(`center:${centerId}`, Math.min(left, kill.length > 0 ? 500 : 1000), signal);
@@ -226,7 +237,7 @@ export async function reportState(
 }
 
 /** Applies what an agent says of a run the store wants at its center. */
-async function applyRunStatus(q: Queryable, job: JobRow, run: Omit<RunStatus, 'attempt'> & { attempt: number }, now: Date): Promise<void> {
+export async function applyRunStatus(q: Queryable, job: JobRow, run: Omit<RunStatus, 'attempt'> & { attempt: number }, now: Date): Promise<void> {
   const at = new Date(Math.min(run.state === 'running' ? run.startedAt : (run.finishedAt ?? now.getTime()), now.getTime()));
   const event = { at: now, attempt: job.attempt };
   switch (run.state) {

@@ -23,6 +23,12 @@ export async function lockJob(q: Queryable, id: string): Promise<JobRow | undefi
   return q.selectFrom('jobs').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
 }
 
+/** Several jobs, row-locked in id order (so two such transactions never deadlock) until the transaction ends. */
+export async function lockJobs(q: Queryable, ids: readonly string[]): Promise<JobRow[]> {
+  if (ids.length === 0) return [];
+  return q.selectFrom('jobs').selectAll().where('id', 'in', [...ids]).orderBy('id').forUpdate().execute();
+}
+
 export interface JobListQuery {
   readonly orgId: string | null; // null: every org (admins)
   readonly states?: readonly JobState[];
@@ -301,7 +307,8 @@ export async function placeJobs(q: Queryable, placements: readonly NewPlacement[
     const values = sql.join(slice.map((p) => sql`(${p.jobId}::text, ${p.centerId}::text, ${p.poolId}::text, ${JSON.stringify(p.nodeIndices)}::jsonb)`));
     const moved = await sql<{ id: string; attempt: number }>`
       UPDATE jobs SET state = 'placed', center_id = v.center_id, pool_id = v.pool_id, node_indices = v.node_indices,
-             placed_at = ${at}, waiting_explanation = 'null'::jsonb, attempt = jobs.attempt + 1, updated_at = ${at}
+             placed_at = ${at}, waiting_explanation = 'null'::jsonb, attempt = jobs.attempt + 1, updated_at = ${at},
+             lease_seq = nextval('jobs_lease_seq')
       FROM (VALUES ${values}) AS v(id, center_id, pool_id, node_indices)
       WHERE jobs.id = v.id AND jobs.state = 'queued'
       RETURNING jobs.id, jobs.attempt`.execute(q);
@@ -330,4 +337,83 @@ export async function setWaitingExplanations(q: Queryable, rows: readonly { read
       FROM (VALUES ${values}) AS v(id, explanation)
       WHERE jobs.id = v.id AND jobs.state = 'queued'`.execute(q);
   }
+}
+
+/**
+ * A center's placed jobs with a lease number above `after`, in lease order, at most `limit`; with
+ * `after` 0, every placed job (also those placed before lease numbers existed).
+ */
+export async function placedJobsAfter(q: Queryable, centerId: string, after: number, limit: number): Promise<JobRow[]> {
+  let sel = q.selectFrom('jobs').selectAll().where('center_id', '=', centerId).where('state', '=', 'placed');
+  if (after > 0) sel = sel.where('lease_seq', '>', after);
+  const rows = await sel.orderBy(sql`lease_seq NULLS FIRST`).orderBy('id').limit(limit).execute();
+  return rows.map((r) => ({ ...r, lease_seq: r.lease_seq === null ? null : Number(r.lease_seq) }));
+}
+
+/** A center's running jobs with a cancel request (their runs must be stopped): ids and attempts only. */
+export async function runsToStop(q: Queryable, centerId: string): Promise<{ jobId: string; attempt: number }[]> {
+  const rows = await q
+    .selectFrom('jobs')
+    .select(['id', 'attempt'])
+    .where('center_id', '=', centerId)
+    .where('state', '=', 'running')
+    .where('cancel_requested_at', 'is not', null)
+    .execute();
+  return rows.map((r) => ({ jobId: r.id, attempt: r.attempt }));
+}
+
+/** The jobs of these ids (missing ones left out), in one query. */
+export async function jobsByIds(q: Queryable, ids: readonly string[]): Promise<JobRow[]> {
+  if (ids.length === 0) return [];
+  return q.selectFrom('jobs').selectAll().where('id', 'in', [...ids]).execute();
+}
+
+/**
+ * placed → running for many runs of one center at once (agents' batched reports): one UPDATE …
+ * FROM (VALUES …) guarded by state, attempt and center, with the start time clamped between the
+ * placement and `now`, then the events. Returns the ids that moved.
+ */
+export async function markRunning(q: Queryable, centerId: string, runs: readonly { readonly jobId: string; readonly attempt: number; readonly at: number }[], now: Date): Promise<Set<string>> {
+  const moved = new Set<string>();
+  for (const slice of chunks(runs)) {
+    const values = sql.join(slice.map((r) => sql`(${r.jobId}::text, ${r.attempt}::int, ${new Date(r.at)}::timestamptz)`));
+    const rows = await sql<{ id: string; attempt: number }>`
+      UPDATE jobs SET state = 'running', started_at = LEAST(GREATEST(v.at, jobs.placed_at), ${now}::timestamptz), updated_at = ${now}
+      FROM (VALUES ${values}) AS v(id, attempt, at)
+      WHERE jobs.id = v.id AND jobs.state = 'placed' AND jobs.attempt = v.attempt AND jobs.center_id = ${centerId}
+      RETURNING jobs.id, jobs.attempt`.execute(q);
+    if (rows.rows.length === 0) continue;
+    await q
+      .insertInto('job_events')
+      .values(rows.rows.map((r) => ({ job_id: r.id, at: now, attempt: r.attempt, from_state: 'placed', to_state: 'running', message: 'started' })))
+      .execute();
+    for (const r of rows.rows) moved.add(r.id);
+  }
+  return moved;
+}
+
+/**
+ * running → succeeded (exit 0) for many runs of one center at once, the finish time clamped between
+ * the start and `now`; then the events. Returns the ids that moved.
+ */
+export async function markSucceeded(q: Queryable, centerId: string, runs: readonly { readonly jobId: string; readonly attempt: number; readonly at: number }[], now: Date): Promise<Set<string>> {
+  const moved = new Set<string>();
+  for (const slice of chunks(runs)) {
+    const values = sql.join(slice.map((r) => sql`(${r.jobId}::text, ${r.attempt}::int, ${new Date(r.at)}::timestamptz)`));
+    const rows = await sql<{ id: string; attempt: number }>`
+      UPDATE jobs SET state = 'succeeded', exit_code = 0,
+             started_at = coalesce(jobs.started_at, LEAST(GREATEST(v.at, jobs.placed_at), ${now}::timestamptz)),
+             finished_at = LEAST(GREATEST(v.at, coalesce(jobs.started_at, jobs.placed_at)), ${now}::timestamptz),
+             updated_at = ${now}
+      FROM (VALUES ${values}) AS v(id, attempt, at)
+      WHERE jobs.id = v.id AND jobs.state = 'running' AND jobs.attempt = v.attempt AND jobs.center_id = ${centerId}
+      RETURNING jobs.id, jobs.attempt`.execute(q);
+    if (rows.rows.length === 0) continue;
+    await q
+      .insertInto('job_events')
+      .values(rows.rows.map((r) => ({ job_id: r.id, at: now, attempt: r.attempt, from_state: 'running', to_state: 'succeeded', message: 'exited with code 0' })))
+      .execute();
+    for (const r of rows.rows) moved.add(r.id);
+  }
+  return moved;
 }

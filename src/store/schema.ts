@@ -137,6 +137,8 @@ export interface JobsTable {
   array_index: ColumnType<number | null, number | null | undefined, number | null>;
   /** The first job of the batch this job came in (null when submitted alone). */
   batch_id: ColumnType<string | null, string | null | undefined, string | null>;
+  /** Set from jobs_lease_seq when placed: the order agents receive leases in (their poll cursor). */
+  lease_seq: ColumnType<number | null, number | null | undefined, number | null>;
   cancel_requested_at: Date | null;
   submitted_at: Date;
   placed_at: Date | null;

@@ -311,6 +311,14 @@ export const AgentLogReport = z
   })
   .meta({ id: 'AgentLogReport' });
 
+/** Many runs' output and state changes in one call; see ReportsRequest in src/core/agent-protocol.ts. */
+export const AgentReports = z
+  .strictObject({
+    logs: z.array(AgentLogReport.extend({ jobId: z.string().min(1).max(64) })).max(1000).default([]),
+    states: z.array(AgentStateReport.extend({ jobId: z.string().min(1).max(64) })).max(5000).default([]),
+  })
+  .meta({ id: 'AgentReports' });
+
 export const NewDataset = z
   .strictObject({
     name: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,127}$/, 'lowercase letters, digits and ._-'),

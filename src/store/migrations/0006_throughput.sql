@@ -15,3 +15,11 @@ CREATE INDEX jobs_submitted_by_id ON jobs (id) WHERE state = 'submitted';
 
 -- A key given to a batch answers with the whole batch (every job with batch_id = job_id).
 ALTER TABLE idempotency_keys ADD COLUMN batch boolean NOT NULL DEFAULT false;
+
+-- Leases by cursor: each placement takes the next `lease_seq`, and an agent's long poll asks for the
+-- placed jobs after the last one it got, so a center holding hundreds of placed jobs is not sent
+-- all of them again on every poll. Placements are made one pass at a time under the scheduler's
+-- advisory lock, so sequence order is commit order and a cursor never skips a placement.
+CREATE SEQUENCE jobs_lease_seq;
+ALTER TABLE jobs ADD COLUMN lease_seq bigint;
+CREATE INDEX jobs_placed_lease ON jobs (center_id, lease_seq) WHERE state = 'placed';
