@@ -58,12 +58,12 @@ export async function tick(ctx: EngineContext): Promise<TickReport> {
   return { lostCenters, admitted, ...result };
 }
 
-/** Submitted jobs admitted per statement; a larger backlog is admitted over the next passes. */
-const ADMIT_PER_PASS = 50_000;
+/** Submitted jobs of each org admitted per pass; a larger backlog is admitted over the next passes. */
+const ADMIT_PER_ORG_PER_PASS = 10_000;
 
 /** submitted → queued, in one statement. (Quota and budget checks will sit here.) */
 async function admit(ctx: EngineContext): Promise<number> {
-  return admitSubmitted(ctx.store.db, ctx.now(), ADMIT_PER_PASS, 'admitted to the global queue');
+  return admitSubmitted(ctx.store.db, ctx.now(), ADMIT_PER_ORG_PER_PASS, 'admitted to the global queue');
 }
 
 /**

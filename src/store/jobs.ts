@@ -181,14 +181,18 @@ export async function jobsOfBatch(q: Queryable, batchId: string): Promise<JobRow
 }
 
 /**
- * submitted → queued for the oldest `limit` submitted jobs, with their events, in one statement.
- * SKIP LOCKED: a job a concurrent transaction holds (a cancel) is left for the next pass instead of
- * waited for. Returns how many moved.
+ * submitted → queued for each org's oldest `perOrg` submitted jobs, with their events, in one
+ * statement: one org's burst of a million submissions never holds another org's jobs back from the
+ * queue. SKIP LOCKED: a job a concurrent transaction holds (a cancel) is left for the next pass
+ * instead of waited for. Returns how many moved.
  */
-export async function admitSubmitted(q: Queryable, at: Date, limit: number, message: string): Promise<number> {
+export async function admitSubmitted(q: Queryable, at: Date, perOrg: number, message: string): Promise<number> {
   const result = await sql<{ n: number }>`
     WITH picked AS (
-      SELECT id FROM jobs WHERE state = 'submitted' ORDER BY id LIMIT ${limit} FOR UPDATE SKIP LOCKED
+      SELECT j.id FROM orgs o
+      CROSS JOIN LATERAL (
+        SELECT id FROM jobs WHERE jobs.org_id = o.id AND jobs.state = 'submitted' ORDER BY id LIMIT ${perOrg} FOR UPDATE SKIP LOCKED
+      ) j
     ), moved AS (
       UPDATE jobs SET state = 'queued', updated_at = ${at}
       FROM picked WHERE jobs.id = picked.id AND jobs.state = 'submitted'

@@ -10,8 +10,8 @@ CREATE INDEX jobs_batch ON jobs (batch_id, id) WHERE batch_id IS NOT NULL;
 -- A pass picks each org's queued jobs by priority, then age, up to that org's fair quota; this index
 -- answers "the first k queued jobs of org o" without touching the others (a million of one org).
 CREATE INDEX jobs_queued_by_org ON jobs (org_id, priority DESC, id) WHERE state = 'queued';
--- Admission takes the oldest submitted jobs in bounded slices.
-CREATE INDEX jobs_submitted_by_id ON jobs (id) WHERE state = 'submitted';
+-- Admission takes each org's oldest submitted jobs in bounded slices.
+CREATE INDEX jobs_submitted_by_org ON jobs (org_id, id) WHERE state = 'submitted';
 
 -- A key given to a batch answers with the whole batch (every job with batch_id = job_id).
 ALTER TABLE idempotency_keys ADD COLUMN batch boolean NOT NULL DEFAULT false;
