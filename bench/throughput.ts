@@ -25,7 +25,9 @@ const STEADY_RATE = 100; // jobs/s offered in phase 2
 const STEADY_SECONDS = Number(process.env.BENCH_STEADY_SECONDS ?? (SMALL ? 5 : 20));
 const TARGETS = { acceptedPerSecond: 1000, completedPerSecond: 500, p99SubmitToRunningMs: 1000, slurmRatio: 2 };
 const ADMIN_URL = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-const POOLS = [{ name: 'cpu', accelerator: null, acceleratorsPerNode: 0, coresPerNode: 128, memoryMiBPerNode: 524_288, nodes: 4 }];
+// 128 one-core slots per center: small enough that placements spread over all three agents (equal
+// centers tie, and the scheduler fills one pool before the next), large enough for 500 jobs/s of `true`.
+const POOLS = [{ name: 'cpu', accelerator: null, acceleratorsPerNode: 0, coresPerNode: 64, memoryMiBPerNode: 524_288, nodes: 2 }];
 const TSX = ['--import', 'tsx'];
 const ENERGY = { priceFenPerKwh: Array(24).fill(40), pue: 1.2, carbonKgPerKwh: Array(24).fill(0.5), utcOffsetHours: 8 };
 
