@@ -54,6 +54,8 @@ class FakeControlPlane implements AgentTransport {
   pendingKills: RunRef[] = [];
   /** Jobs the control plane no longer wants: their state reports answer `kill`. */
   readonly unwanted = new Set<string>();
+  /** Jobs whose output the control plane refuses with a 4xx (a bad chunk, or over its cap). */
+  readonly refuseLogsOf = new Set<string>();
   #session: string | null = null;
   #sessions = 0;
   #leases: Lease[] = [];
@@ -151,6 +153,7 @@ class FakeControlPlane implements AgentTransport {
 
   async sendLogs(sessionId: string, jobId: string, report: LogReport): Promise<void> {
     this.#gate(sessionId);
+    if (this.refuseLogsOf.has(jobId)) throw new TransportError('fake control plane: output refused', { status: 413, code: 'output_limit_reached', retryable: false });
     for (const chunk of report.chunks) this.events.push({ kind: 'log', jobId, attempt: report.attempt, ...chunk });
   }
 
@@ -275,6 +278,19 @@ describe('agent runtime', { timeout: 60_000 }, () => {
       assert.ok(chunks.every((c) => Buffer.byteLength(c.data) <= 64 * 1024), 'no chunk over 64 KiB');
       assert.equal(server.output(l.jobId, 'stdout'), `${'x'.repeat(200_000)}\n`);
       assert.equal(server.output(l.jobId, 'stderr'), 'end\n');
+    }));
+
+  it('regression: output refused with a 4xx stops that run shipping, and blocks no report', () =>
+    withAgent(async ({ server }) => {
+      // The old agent retried a refused chunk forever, and every run of its center stopped reporting.
+      const bad = lease(['sh', '-c', 'printf "a\\000b"']);
+      const good = lease(['sh', '-c', 'echo fine']);
+      server.refuseLogsOf.add(bad.jobId);
+      server.offer(bad);
+      server.offer(good);
+      await waitFor(() => server.finals(bad.jobId).length > 0 && server.finals(good.jobId).length > 0, 10_000, 'both final states');
+      assert.deepEqual(server.states(bad.jobId).map((s) => s.state), ['running', 'succeeded']);
+      assert.equal(server.output(good.jobId, 'stdout'), 'fine\n');
     }));
 
   it('registers again when its session expires, with the runs it has', () =>

@@ -73,6 +73,8 @@ interface Session {
 interface Tracked {
   readonly offsets: Record<LogStream, number>;
   runningReported: boolean;
+  /** The server refused this run's output with a 4xx (a bad chunk, its output cap): ship no more of it. */
+  outputRefused?: boolean;
 }
 
 class AgentRuntime {
@@ -510,14 +512,16 @@ class AgentRuntime {
       const response = await this.#transport.reportState(sessionId, run.jobId, report, this.#abort.signal);
       return response.action !== 'kill';
     } catch (error) {
-      if (isRefusal(error)) return false;
+      // A 4xx (an unknown job, a report it finds inconsistent) cannot succeed by retrying; retrying
+      // it would stall every other run's reports.
+      if (isRefusal(error) || isClientError(error)) return false;
       throw error;
     }
   }
 
   /** Ships new output of both streams in chunks of at most CHUNK_BYTES, for up to `rounds` rounds (Infinity: until none is left). */
   async #shipOutput(sessionId: string, run: RunStatus, tracked: Tracked, rounds: number): Promise<void> {
-    for (let round = 0; round < rounds && !this.#stopped; round++) {
+    for (let round = 0; round < rounds && !this.#stopped && !tracked.outputRefused; round++) {
       const chunks: (LogChunk & { readonly nextOffset: number })[] = [];
       for (const stream of STREAMS) {
         const offset = tracked.offsets[stream];
@@ -533,8 +537,13 @@ class AgentRuntime {
           this.#abort.signal,
         );
       } catch (error) {
-        if (!isRefusal(error)) throw error;
-        return; // the server wants no output of this run; its final state will settle it
+        if (isRefusal(error)) return; // the server wants no output of this run; its final state will settle it
+        // Any other refusal of this run's output (a 4xx that retrying cannot fix) must not block the
+        // other runs' reports, nor this run's final state: stop shipping its output and go on.
+        if (!isClientError(error)) throw error;
+        tracked.outputRefused = true;
+        this.#say(`the control plane refused output of ${runKey(run)} (${(error as TransportError).code}): ${describe(error)}; shipping no more of it`);
+        return;
       }
       for (const chunk of chunks) tracked.offsets[chunk.stream] = chunk.nextOffset;
     }
@@ -591,6 +600,11 @@ function isRefusal(error: unknown): boolean {
     !error.retryable &&
     (error.status === 404 || error.status === 409 || error.status === 410)
   );
+}
+
+/** A 4xx other than an expired session that the same call cannot fix: retrying it forever would stall the agent. */
+function isClientError(error: unknown): boolean {
+  return error instanceof TransportError && !(error instanceof SessionExpiredError) && !error.retryable && error.status >= 400 && error.status < 500;
 }
 
 function describe(error: unknown): string {

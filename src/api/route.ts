@@ -54,6 +54,8 @@ export function route<B extends z.ZodType | undefined = undefined, Q extends z.Z
 export function mount(app: Hono, ctx: EngineContext, routes: readonly Route[]): void {
   for (const r of routes) {
     app.on(r.method.toUpperCase(), r.path, async (c) => {
+      refuseNul(c.req.param() as Record<string, string>, 'path');
+      refuseNul(c.req.query(), 'query');
       const principal = r.access === 'public' ? null : await authorize(ctx, c, r.access);
       const body = r.body ? parseOrThrow(r.body, await readJson(c)) : undefined;
       const query = r.query ? parseOrThrow(r.query, c.req.query(), 'query') : undefined;
@@ -62,6 +64,18 @@ export function mount(app: Hono, ctx: EngineContext, routes: readonly Route[]): 
       if (out instanceof HandlerResult) return c.json(out.body as object, out.status as 200);
       return c.json(out as object, r.response.status);
     });
+  }
+}
+
+/**
+ * Refuses a NUL byte in a path or query value (400 naming it): PostgreSQL cannot take one in text,
+ * so it would otherwise fail the query with a 500.
+ */
+function refuseNul(values: Readonly<Record<string, string>>, where: 'path' | 'query'): void {
+  for (const [name, value] of Object.entries(values)) {
+    if (value.includes('\u0000')) {
+      throw new SuanwangError('invalid_field', `the ${where} parameter ${name} contains a NUL byte`, { field: name, hint: 'remove control characters from it' });
+    }
   }
 }
 

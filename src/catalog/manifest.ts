@@ -34,6 +34,9 @@ const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /** Relative, `/`-separated, no `.` or `..` segment, no leading dot-dot tricks. */
 const FILE_PATH = /^(?!\.\.?(?:\/|$))[A-Za-z0-9_.-]+(?:\/(?!\.\.?(?:\/|$))[A-Za-z0-9_.-]+)*$/;
 const noNul = (s: string) => !s.includes('\0');
+// C0 and C1 control characters (ESC among them): a title shown in a terminal must not drive it.
+const noControl = (s: string) => !/[\u0000-\u001f\u007f-\u009f]/.test(s);
+const NO_CONTROL = 'must not contain control characters (C0, C1, ESC)';
 
 export const ADAPTATION_LEVELS = ['verified', 'community', 'untested'] as const;
 export type AdaptationLevel = (typeof ADAPTATION_LEVELS)[number];
@@ -154,8 +157,8 @@ const DatasetSection = z
 export const ManifestSchema = z
   .strictObject({
     name: z.string().min(2).max(64).regex(SLUG, 'a lowercase slug: letters and digits in words joined by single hyphens, e.g. md-lj').describe("the product's name, unique within the provider"),
-    title: z.string().min(1).max(128),
-    summary: z.string().min(1).max(280).describe('one or two sentences for search results'),
+    title: z.string().min(1).max(128).refine(noControl, NO_CONTROL),
+    summary: z.string().min(1).max(280).refine(noControl, NO_CONTROL).describe('one or two sentences for search results'),
     description: z.string().max(65_536).default('').describe('Markdown'),
     category: z.enum(PRODUCT_CATEGORIES),
     tags: z.array(z.string().min(1).max(32).regex(TAG, 'a tag is lowercase letters, digits or Chinese characters, joined by - + or .')).max(20).default([]),
@@ -281,7 +284,14 @@ function checkApp(app: AppSection, add: Add): void {
     }
     if (spec.type === 'string') {
       if (spec.minLength !== undefined && spec.maxLength !== undefined && spec.minLength > spec.maxLength) add([...at, 'minLength'], `${name}: minLength ${spec.minLength} is above maxLength ${spec.maxLength}`);
-      if (spec.pattern !== undefined && compilePattern(spec.pattern) === null) add([...at, 'pattern'], `${name}: pattern ${spec.pattern} is not a valid regular expression`, 'an ECMAScript (Unicode mode) regular expression, e.g. ^[a-z]+$');
+      const compiled = spec.pattern === undefined ? undefined : compilePattern(spec.pattern);
+      if (compiled !== undefined && !compiled.ok) {
+        add(
+          [...at, 'pattern'],
+          `${name}: pattern ${spec.pattern} is not a valid regular expression of the supported syntax: ${compiled.error.message} (at character ${compiled.error.index + 1} of the pattern)`,
+          'literals, ., classes, \\d \\w \\s, ^ $, groups, |, * + ? {n,m}; no backreferences, lookaround or \\b (patterns run in linear time), e.g. ^[a-z]+$',
+        );
+      }
     }
     if (spec.type !== 'boolean' && spec.enum !== undefined) {
       const values: readonly (string | number)[] = spec.enum;

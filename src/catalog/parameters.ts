@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { compileLinearPattern, MAX_PATTERN_LENGTH, type PatternResult } from './pattern.js';
 
 /**
  * An app's parameters: a subset of JSON Schema that the portal renders as a form and the CLI fills
@@ -23,7 +24,12 @@ const StringParameter = z.strictObject({
   enum: z.array(z.string().max(MAX_STRING_VALUE)).min(1).max(256).optional(),
   minLength: z.int().min(0).max(MAX_STRING_VALUE).optional(),
   maxLength: z.int().min(0).max(MAX_STRING_VALUE).optional(),
-  pattern: z.string().min(1).max(512).optional().describe('an ECMAScript regular expression (unanchored, as in JSON Schema)'),
+  pattern: z
+    .string()
+    .min(1)
+    .max(MAX_PATTERN_LENGTH)
+    .optional()
+    .describe('a regular expression, unanchored as in JSON Schema, in the linear-time subset of ECMAScript (Unicode mode) of src/catalog/pattern.ts: literals, ., classes, \\d \\w \\s, ^ $, groups, |, * + ? {n,m} (counts up to 100); no backreferences, lookaround or \\b'),
 });
 const IntegerParameter = z.strictObject({
   type: z.literal('integer'),
@@ -169,8 +175,8 @@ export function checkValue(
     if (spec.minLength !== undefined && length < spec.minLength) return fail('minLength', `is shorter than ${spec.minLength} character${spec.minLength === 1 ? '' : 's'}`);
     if (spec.maxLength !== undefined && length > spec.maxLength) return fail('maxLength', `is longer than ${spec.maxLength} character${spec.maxLength === 1 ? '' : 's'}`);
     if (spec.pattern !== undefined) {
-      const re = compilePattern(spec.pattern);
-      if (re !== null && !re.test(s)) return fail('pattern', `does not match the pattern ${spec.pattern}`);
+      const compiled = compilePattern(spec.pattern);
+      if (compiled.ok && !compiled.pattern.test(s)) return fail('pattern', `does not match the pattern ${spec.pattern}`);
     }
     return { ok: true, value: s };
   }
@@ -180,13 +186,12 @@ export function checkValue(
   return { ok: true, value: n };
 }
 
-/** The pattern as a RegExp (Unicode mode, as JSON Schema means it), or null when it does not compile. */
-export function compilePattern(pattern: string): RegExp | null {
-  try {
-    return new RegExp(pattern, 'u');
-  } catch {
-    return null;
-  }
+/**
+ * The pattern compiled for linear-time matching (never a backtracking RegExp: a provider's pattern
+ * must not be able to stall the control plane), or why it is refused and where.
+ */
+export function compilePattern(pattern: string): PatternResult {
+  return compileLinearPattern(pattern);
 }
 
 const INTEGER_TEXT = /^[+-]?\d+$/;

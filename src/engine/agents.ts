@@ -14,7 +14,7 @@ import type {
   StateReportResponse,
 } from '../core/agent-protocol.js';
 import { centersDegradedSince, centersSilentSince, getCenter, listPools, lockCenter, syncPools, updateCenter } from '../store/centers.js';
-import { activeJobs, addJobEvent, getJob, jobsByIds, lockJob, placedJobsAfter, runsToStop, transitionJob } from '../store/jobs.js';
+import { activeJobs, addJobEvent, getJob, jobsByIds, lockJob, placedJobsAfter, runsPlacedAt, runsToStop, transitionJob } from '../store/jobs.js';
 import { appendLogChunk } from '../store/job-logs.js';
 import type { CenterRow, JobRow, PoolRow } from '../store/schema.js';
 import { pickVariant } from '../catalog/index.js';
@@ -54,7 +54,7 @@ export async function registerAgent(ctx: EngineContext, centerId: string, req: R
       if (job && isWanted(job, centerId, run.attempt)) await applyRunStatus(trx, job, run, now);
       else if (run.state === 'running') {
         kill.push({ jobId: run.jobId, attempt: run.attempt });
-        if (job) await addJobEvent(trx, job.id, run.attempt, now, `stale run of attempt ${run.attempt} found at ${center.name}; stopping it`);
+        if (job && (await placedHere(trx, centerId, run))) await addJobEvent(trx, job.id, run.attempt, now, `stale run of attempt ${run.attempt} found at ${center.name}; stopping it`);
       }
     }
     for (const job of await activeJobs(trx, centerId)) {
@@ -74,6 +74,11 @@ export async function registerAgent(ctx: EngineContext, centerId: string, req: R
     deadlineMs: ctx.config.agentDeadlineMs,
     kill: result.kill,
   };
+}
+
+/** The run was placed at this center once: only then may its agent leave an event on the job. */
+async function placedHere(q: Queryable, centerId: string, run: RunRef): Promise<boolean> {
+  return (await runsPlacedAt(q, centerId, [run])).has(`${run.jobId}.${run.attempt}`);
 }
 
 /** The run (jobId, attempt) is the one the store wants at this center. */
@@ -105,7 +110,7 @@ export async function heartbeat(ctx: EngineContext, centerId: string, sessionId:
     const job = jobs.get(run.jobId);
     if (!job || !isWanted(job, centerId, run.attempt) || job.cancel_requested_at) {
       kill.push({ jobId: run.jobId, attempt: run.attempt });
-      if (job && !isWanted(job, centerId, run.attempt)) await noteStaleRun(ctx, job, run.attempt, center.name, now);
+      if (job && !isWanted(job, centerId, run.attempt) && (await placedHere(ctx.store.db, centerId, run))) await noteStaleRun(ctx, job, run.attempt, center.name, now);
     }
   }
   return { kill };
@@ -223,7 +228,7 @@ export async function reportState(
   const action = await inTransaction(ctx.store.db, async (trx) => {
     const job = await lockJob(trx, jobId);
     if (!job || !isWanted(job, centerId, report.attempt)) {
-      if (job && report.state === 'running') {
+      if (job && report.state === 'running' && (await placedHere(trx, centerId, { jobId, attempt: report.attempt }))) {
         await addJobEvent(trx, jobId, report.attempt, now, `a stale run (attempt ${report.attempt}) reported running at ${center.name}; stopping it`);
       }
       return 'kill' as const;
@@ -283,6 +288,14 @@ export async function appendLogs(ctx: EngineContext, centerId: string, sessionId
   // Output of a run the store does not want (a stale attempt) is dropped, not mixed in.
   if (!job || job.center_id !== centerId || job.attempt !== report.attempt) return;
   const now = ctx.now();
+  // The agent ships a run's tail before its final state, so output after the end is a late re-send
+  // at most; past a short grace it is refused (the agent then stops shipping it).
+  if (job.finished_at && now.getTime() - job.finished_at.getTime() > ctx.config.endedOutputGraceMs) {
+    throw new SuanwangError('job_already_finished', `job ${jobId} ended at ${job.finished_at.toISOString()}; output is accepted until ${ctx.config.endedOutputGraceMs / 1000} s after the end`, {
+      field: 'id',
+      hint: 'ship a run\'s output before its final state',
+    });
+  }
   await inTransaction(ctx.store.db, async (trx) => {
     for (const chunk of report.chunks) {
       await appendLogChunk(trx, { jobId, attempt: report.attempt, stream: chunk.stream, offset: chunk.offset, data: chunk.data, at: now });

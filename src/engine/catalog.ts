@@ -16,7 +16,7 @@ import {
   type SearchQuery,
 } from '../store/products.js';
 import type { JobRow } from '../store/schema.js';
-import { inTransaction } from '../store/transaction.js';
+import { inTransaction, type Queryable } from '../store/transaction.js';
 import type { Principal } from './accounts.js';
 import type { EngineContext } from './context.js';
 import { submitJob, type JobSpec } from './jobs.js';
@@ -56,7 +56,9 @@ export async function publishManifest(ctx: EngineContext, user: User, yamlText: 
     if (!product) {
       await insertProduct(trx, { id: ctx.newId('product'), providerOrgId: user.orgId, name: m.name, at: now, ...fields });
       product = (await findProductByName(trx, m.name))!;
-    } else {
+    } else if (!product.listed) {
+      // A listed product shows its listed version's fields: a new draft or a version in review must
+      // not retitle it before review (they are taken when that version is listed).
       await updateProduct(trx, product.id, fields, now);
     }
     const existing = await findVersion(trx, product.id, m.version);
@@ -108,8 +110,16 @@ export async function changeVersionStatus(ctx: EngineContext, user: User, name: 
       throw new SuanwangError('conflict', `${name}@${version} changed meanwhile; try again`);
     }
     await refreshListed(trx, product.id);
+    await showNewestListed(trx, product.id, now);
     return { product: name, version, status: next.status };
   });
+}
+
+/** Sets a product's shown fields from its newest listed version, when it has one. */
+async function showNewestListed(q: Queryable, productId: string, now: Date): Promise<void> {
+  const listed = (await listVersions(q, productId)).filter((v) => v.status === 'listed' && v.listed_at);
+  const newest = listed.sort((a, b) => b.listed_at!.getTime() - a.listed_at!.getTime())[0];
+  if (newest) await updateProduct(q, productId, productFields(newest.manifest as AppManifest), now);
 }
 
 /** Listed products the caller may see, matching the query, with facet counts. */

@@ -16,6 +16,8 @@ export interface EngineConfig {
   readonly tickMs: number;
   /** The longest an agent's lease poll or a log follow is held open. */
   readonly maxWaitMs: number;
+  /** Output of a run is accepted until this long after its job ended (the agent ships the tail before the end). */
+  readonly endedOutputGraceMs: number;
 }
 
 export const DEFAULT_ENGINE_CONFIG: EngineConfig = {
@@ -23,6 +25,7 @@ export const DEFAULT_ENGINE_CONFIG: EngineConfig = {
   agentDeadlineMs: 15_000,
   tickMs: 1_000,
   maxWaitMs: 25_000,
+  endedOutputGraceMs: 120_000,
 };
 
 /** What every engine operation works with: the store, time, ids, wake-ups and configuration. */

@@ -284,8 +284,15 @@ export async function quoteJob(ctx: EngineContext, user: User, spec: JobSpec): P
   const id = ctx.newId('job');
   const row = asRow(await newJobRow(ctx, user, spec, id, now));
   await assertRunnableSomewhere(ctx, row);
-  const { snapshot } = await loadSnapshot(ctx.store.db, now.getTime());
-  const result = schedule({ ...snapshot, jobs: [...snapshot.jobs, pendingJob(queuedRow(row))] }, DEFAULT_POLICY);
+  const [{ snapshot }, inputs, centers] = await Promise.all([
+    loadSnapshot(ctx.store.db, now.getTime()),
+    listDatasets(ctx.store.db, row.inputs),
+    listCenters(ctx.store.db),
+  ]);
+  // The snapshot holds the datasets of queued jobs only: add this job's own inputs.
+  const known = new Set(snapshot.datasets.map((d) => d.id));
+  const datasets = [...snapshot.datasets, ...datasetViews(inputs.filter((d) => !known.has(d.id)), centers)];
+  const result = schedule({ ...snapshot, datasets, jobs: [...snapshot.jobs, pendingJob(queuedRow(row))] }, DEFAULT_POLICY);
   const placed = result.placements.find((p) => p.jobId === id);
   return placed ? placed.explanation : result.waiting.find((w) => w.jobId === id)!.explanation;
 }
@@ -334,7 +341,8 @@ async function checkReferences(ctx: EngineContext, user: User, spec: JobSpec, no
 
 function defaultName(command: readonly string[]): string {
   const program = (command[0] ?? 'job').split('/').pop() ?? 'job';
-  return program.slice(0, 64);
+  // A name is shown in terminals: control characters (ESC…) from the program's path become '?'.
+  return program.slice(0, 64).replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
 }
 
 /** The network as a submission checks it against: centers, their pools as empty views, links. */
@@ -392,13 +400,30 @@ async function assertRunnableSomewhere(ctx: EngineContext, job: JobRow): Promise
   if (check.infeasible.length > 0 && check.infeasible.every((r) => r.reason === 'command-not-found')) {
     throw new SuanwangError('command_not_found', `program "${pending.program}" is not installed at any center`, {
       field: 'command[0]',
-      hint: `check the spelling, or give its absolute path; centers searched: ${centers.map((c) => c.name).join(', ')}`,
+      hint: `check the spelling, install "${pending.program}" at a center, or give a path to it (absolute, or relative to the job's folder like ./run.sh); centers searched: ${centers.map((c) => c.name).join(', ')}`,
     });
   }
   const reasons = [...new Set(check.infeasible.map((r) => `${r.centerName}${r.poolName ? '/' + r.poolName : ''}: ${r.detail}`))];
   throw new SuanwangError('unsatisfiable', `no center can ever run this job as asked: ${reasons.slice(0, 6).join('; ')}`, {
-    hint: 'ask for fewer resources per node, fewer nodes, or other accelerator models (`suanwang centers` lists what exists)',
+    hint: unsatisfiableHint(new Set(check.infeasible.map((r) => r.reason)), pending.program),
   });
+}
+
+/** What to change, for the causes that kept every pool from the job (most specific first). */
+function unsatisfiableHint(reasons: ReadonlySet<string>, program: string): string {
+  const hints: string[] = [];
+  if (reasons.has('command-not-found')) hints.push(`install "${program}" at a center, or give a path to it (absolute, or relative to the job's folder like ./run.sh)`);
+  if (reasons.has('exceeds-walltime')) hints.push('raise --time (walltime) above the expected run time, or lower --runtime');
+  if (reasons.has('misses-deadline')) hints.push('move --deadline later or ask for faster chips');
+  if (reasons.has('over-budget')) hints.push('raise --budget or choose --objective cheapest');
+  if (reasons.has('residency-forbids')) hints.push('allow more --region values (`suanwang centers` lists the regions)');
+  if (reasons.has('data-unreachable')) hints.push('add a replica of the input where it can be read (`suanwang datasets`)');
+  if (reasons.has('no-adapted-accelerator') || reasons.has('forbidden-accelerator')) {
+    hints.push('allow other accelerator models');
+  }
+  if (reasons.has('node-too-small') || reasons.has('gang-does-not-fit')) hints.push('ask for fewer resources per node or fewer nodes');
+  if (hints.length === 0) hints.push('`suanwang centers` lists what exists');
+  return hints.join('; ');
 }
 
 /** A job of the caller's org (admins see every org), or `job_not_found` (also for other orgs' jobs). */

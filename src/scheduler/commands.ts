@@ -1,13 +1,12 @@
 import type { CenterView } from './types.js';
 
 /**
- * The name a center's command list is checked against: the basename of a path, or null for an
- * absolute path, which names its own file and is always accepted.
+ * The name a center's command list is checked against: a bare program name, or null for a path
+ * (absolute, or relative like `./train.sh` or `bin/run`, resolved against the job's working
+ * directory at the center), which names its own file and is always accepted.
  */
 export function programKey(program: string): string | null {
-  if (program.startsWith('/')) return null;
-  const slash = program.lastIndexOf('/');
-  return slash < 0 ? program : program.slice(slash + 1);
+  return program.includes('/') ? null : program;
 }
 
 /** True when `center` can start `program`: it did not list its commands, or the list has it. */

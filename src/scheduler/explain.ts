@@ -1,7 +1,6 @@
 import type { NodeRequest } from '../core/resources.js';
 import { formatFen } from '../core/money.js';
 import { FEWER_THAN_NEEDED } from './capacity.js';
-import { programKey } from './commands.js';
 import type { Estimate } from './estimate.js';
 import { isPermanentReason } from './reasons.js';
 import { secondsToFinish } from './score.js';
@@ -111,9 +110,7 @@ export function infeasibleDetail(
         return `the app is not adapted to ${pool.accelerator} (adapted: ${adapted.length > 0 ? adapted.join(', ') : 'none'})`;
       }
     case 'command-not-found': {
-      const key = programKey(job.program) ?? job.program;
-      const shown = key === job.program ? `"${key}"` : `"${key}" (from "${job.program}")`;
-      return `program ${shown} is not on the PATH at center ${center.name}`;
+      return `program "${job.program}" is not on the PATH at center ${center.name}`;
     }
     case 'node-too-small': {
       const short: string[] = [];

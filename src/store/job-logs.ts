@@ -1,9 +1,24 @@
+import { SuanwangError } from '../core/errors.js';
 import type { Queryable } from './transaction.js';
+
+/** What a NUL byte of output is stored and shown as: PostgreSQL text cannot hold U+0000. */
+export const NUL_SHOWN_AS = '\u2400'; // ␀ SYMBOL FOR NULL
+
+/**
+ * Output text as PostgreSQL `text` can hold it: NUL becomes ␀ (U+2400) and lone surrogates U+FFFD
+ * (the UTF-8 round trip replaces them). Everything else is kept as it is.
+ */
+export function storableText(bytes: Uint8Array): string {
+  const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('utf8');
+  return text.includes('\0') ? text.replaceAll('\0', NUL_SHOWN_AS) : text;
+}
 
 /**
  * Job output as agents ship it: chunks keyed by byte offset per (job, attempt, stream). An agent that
  * restarts re-sends from offset 0 with other chunk boundaries, so a chunk is trimmed to the bytes
- * past what is stored before it is kept; bytes already stored are never stored twice.
+ * past what is stored before it is kept; bytes already stored are never stored twice. `byte_length`
+ * counts the bytes the agent sent (its offsets), even where the stored text maps NUL to ␀; a chunk
+ * that would leave a gap is refused (409 `log_gap`), and nothing of the report is written.
  */
 export async function appendLogChunk(
   q: Queryable,
@@ -21,8 +36,11 @@ export async function appendLogChunk(
   let offset = chunk.offset;
   if (offset + bytes.length <= storedEnd) return 0;
   if (offset > storedEnd) {
-    // A gap would garble the output; the agent re-sends from what we have once it hears of it.
-    throw new RangeError(`log chunk at byte ${offset} leaves a gap after byte ${storedEnd}`);
+    // A gap would garble the output; only an agent that lost track of its offsets sends one.
+    throw new SuanwangError('log_gap', `the ${chunk.stream} chunk at byte ${offset} leaves a gap after byte ${storedEnd}`, {
+      field: 'chunks.offset',
+      hint: `send ${chunk.stream} from byte ${storedEnd} (re-sending stored bytes is harmless)`,
+    });
   }
   if (offset < storedEnd) {
     // Cut at the stored end, then past the rest of a character that the cut splits (continuation
@@ -41,7 +59,7 @@ export async function appendLogChunk(
       stream: chunk.stream,
       byte_offset: offset,
       byte_length: bytes.length,
-      data: bytes.toString('utf8'),
+      data: storableText(bytes),
       at: chunk.at,
     })
     .onConflict((oc) => oc.columns(['job_id', 'attempt', 'stream', 'byte_offset']).doNothing())

@@ -137,6 +137,22 @@ export async function insertPlacement(
     .execute();
 }
 
+/**
+ * Which of these runs (job, attempt) were placed at `centerId`: an agent may only speak of runs its
+ * own center was given (a report about any other job is not its business, not even as an event).
+ * Returns keys `jobId.attempt`.
+ */
+export async function runsPlacedAt(q: Queryable, centerId: string, runs: readonly { jobId: string; attempt: number }[]): Promise<Set<string>> {
+  if (runs.length === 0) return new Set();
+  const rows = await q
+    .selectFrom('placements')
+    .select(['job_id', 'attempt'])
+    .where('center_id', '=', centerId)
+    .where('job_id', 'in', [...new Set(runs.map((r) => r.jobId))])
+    .execute();
+  return new Set(rows.map((r) => `${r.job_id}.${r.attempt}`));
+}
+
 export async function listPlacements(q: Queryable, jobId: string) {
   return q.selectFrom('placements').selectAll().where('job_id', '=', jobId).orderBy('attempt').execute();
 }

@@ -116,6 +116,30 @@ for (const database of await testDatabases()) {
       });
     }
 
+    it('names the real cause in the hint of a job no center can ever run', async () => {
+      const cases: readonly [body: unknown, hint: RegExp][] = [
+        [{ command: ['torchrun'] }, /install "torchrun" at a center/],
+        [{ command: ['echo'], acceleratorsPerNode: 1, walltimeSeconds: 60, runtimeSeconds: 7200, referenceAccelerator: 'ascend-910b' }, /raise --time/],
+        [{ command: ['echo'], regions: ['guangdong'] }, /--region/],
+        [{ command: ['echo'], nodes: 3, acceleratorsPerNode: 1 }, /fewer nodes/],
+      ];
+      for (const [body, hint] of cases) {
+        const error = await refused(() => post('/v1/jobs', body, alice), 422, body === cases[0]![0] ? 'command_not_found' : 'unsatisfiable');
+        assert.match(error.hint ?? '', hint, JSON.stringify(body));
+      }
+    });
+    it('accepts a program given by a path relative to the job folder, which no PATH lists', async () => {
+      const res = await post('/v1/quote', { command: ['./train.sh'] }, alice);
+      assert.equal(res.status, 200, await res.clone().text());
+    });
+    it('quotes a job with an input dataset as submit would take it', async () => {
+      const created = await post('/v1/datasets', { name: 'corpus', bytes: 1_000_000_000, centers: ['west'] }, alice);
+      assert.equal(created.status, 201, await created.clone().text());
+      const res = await post('/v1/quote', { command: ['echo'], acceleratorsPerNode: 1, inputs: ['corpus'] }, alice);
+      const body = (await res.json()) as { now: { placed?: boolean; summary: string } };
+      assert.equal(res.status, 200);
+      assert.doesNotMatch(body.now.summary, /not a known dataset|can never run/, body.now.summary);
+    });
     it('refuses a 10 MB payload with 413', async () => {
       const big = JSON.stringify({ command: ['echo', 'x'.repeat(10 * 1024 * 1024)] });
       await refused(() => post('/v1/jobs', big, alice), 413, 'payload_too_large');

@@ -17,6 +17,9 @@ export const Objective = z.union([
   }),
 ]);
 const noNul = (s: string) => !s.includes('\0');
+/** C0 and C1 control characters, ESC among them: a name with them could rewrite a terminal that shows it. */
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+const noControl = (s: string) => !CONTROL.test(s);
 
 export const JobSubmission = z
   .strictObject({
@@ -263,6 +266,9 @@ export const ErrorBody = z
 export type ErrorBody = z.infer<typeof ErrorBody>;
 
 // The agent protocol's bodies (types in agent-protocol.ts; these validate them on the server).
+// A reason comes from the center's scheduler (any text); PostgreSQL text cannot hold NUL, so it is
+// replaced rather than refused (a refused report would be retried forever).
+const withoutNul = (s: string): string => s.replace(/\u0000/g, '\uFFFD');
 const AgentPoolSchema = z.strictObject({
   name: z.string().min(1).max(64),
   accelerator: z.string().nullable(),
@@ -276,7 +282,7 @@ const RunStatusSchema = z.strictObject({
   attempt: z.int().min(0),
   state: z.enum(['running', 'succeeded', 'failed', 'cancelled']),
   exitCode: z.int().nullable(),
-  reason: z.string().nullable(),
+  reason: z.string().transform(withoutNul).nullable(),
   startedAt: z.number(),
   finishedAt: z.number().nullable(),
 });
@@ -292,7 +298,7 @@ export const AgentRegister = z
 export const AgentHeartbeat = z
   .strictObject({
     runs: z.array(RunStatusSchema).max(100_000),
-    health: z.strictObject({ degraded: z.boolean(), reason: z.string().max(1000).nullable().optional(), since: z.number().nullable().optional() }).optional(),
+    health: z.strictObject({ degraded: z.boolean(), reason: z.string().max(1000).transform(withoutNul).nullable().optional(), since: z.number().nullable().optional() }).optional(),
   })
   .meta({ id: 'AgentHeartbeat' });
 export const AgentStateReport = z
@@ -300,7 +306,7 @@ export const AgentStateReport = z
     attempt: z.int().min(0),
     state: z.enum(['running', 'succeeded', 'failed', 'cancelled']),
     exitCode: z.int().nullable(),
-    reason: z.string().max(1000).nullable(),
+    reason: z.string().max(1000).transform(withoutNul).nullable(),
     at: z.number(),
   })
   .meta({ id: 'AgentStateReport' });
@@ -399,7 +405,7 @@ export const LaunchRequest = z
       .optional()
       .describe("overrides of the app's defaults, within its limits"),
     accelerators: z.array(z.string()).max(64).optional().describe("narrow the chips to some of the app's adapted ones"),
-    name: z.string().min(1).max(128).optional(),
+    name: z.string().min(1).max(128).refine(noControl, 'must not contain control characters (C0, C1, ESC)').optional(),
     objective: Objective.default('balanced'),
     priority: z.int().min(-1000).max(1000).default(0),
     maxAttempts: z.int().min(1).max(10).default(3),

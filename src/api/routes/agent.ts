@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import type { RunState } from '../../core/agent-protocol.js';
+import { SuanwangError } from '../../core/errors.js';
 import { requireAgent } from '../../engine/accounts.js';
 import { appendLogs, heartbeat, pollLeases, registerAgent, reportState } from '../../engine/agents.js';
 import { AgentHeartbeat, AgentLogReport, AgentRegister, AgentReports, AgentStateReport } from '../client/schemas.js';
@@ -6,6 +8,25 @@ import { applyReports } from '../../engine/agent-reports.js';
 import { route } from '../route.js';
 
 const session = 'X-Agent-Session';
+
+/**
+ * Refuses (422 `invalid_report`) a final state its exit code contradicts: `succeeded` needs exit 0,
+ * and `failed` with exit 0 needs a reason (a walltime stop may end a program that exits 0).
+ */
+export function assertConsistentOutcome(run: { state: RunState; exitCode: number | null; reason: string | null }, field: string): void {
+  const contradiction =
+    run.state === 'succeeded' && run.exitCode !== 0
+      ? `succeeded with exit code ${run.exitCode}`
+      : run.state === 'failed' && run.exitCode === 0 && run.reason === null
+        ? 'failed with exit code 0 and no reason'
+        : null;
+  if (contradiction) {
+    throw new SuanwangError('invalid_report', `a run cannot have ${contradiction}`, {
+      field: `${field}exitCode`,
+      hint: 'report succeeded only for exit code 0; a non-zero exit code is failed',
+    });
+  }
+}
 const ok = z.object({ ok: z.literal(true) });
 
 /** The agent protocol's endpoints; see src/core/agent-protocol.ts for the conversation. */
@@ -19,6 +40,7 @@ export const agentRoutes = [
     body: AgentRegister,
     response: { status: 200, schema: null },
     async handle({ ctx, principal, body }) {
+      body.runs.forEach((run, i) => assertConsistentOutcome(run, `runs[${i}].`));
       return registerAgent(ctx, requireAgent(principal!).centerId, body);
     },
   }),
@@ -61,6 +83,7 @@ export const agentRoutes = [
     headers: { [session]: 'required' },
     response: { status: 200, schema: null },
     async handle({ ctx, c, principal, params, body }) {
+      assertConsistentOutcome(body, '');
       return reportState(ctx, requireAgent(principal!).centerId, c.req.header(session), params.id!, body);
     },
   }),

@@ -1,0 +1,404 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { testDatabases } from '../support/databases.js';
+import { changedTables, fingerprint } from '../support/fingerprint.js';
+import { ATTACKERS, buildWorld, EAST_POOLS, victimManifest, type Attacker, type World } from '../support/world.js';
+
+/**
+ * The tenant isolation matrix: every route of the OpenAPI document × every attacker role × each
+ * foreign object (the victim org's job, dataset, draft product version, another center, another
+ * center's agent session). Every cell checks the status (and error code) against the table of
+ * expected outcomes by access level, and that the whole database — every table's row count and
+ * checksum — did not change (or changed only in the tables the cell names, for an allowed write).
+ *
+ * The routes come from GET /v1/openapi.json: a route without an entry in FIXTURES fails the run with
+ * "no fixture for route X"; adding one is one entry below.
+ */
+
+type Access = 'public' | 'user' | 'admin' | 'agent';
+
+interface Expect {
+  /** Accepted statuses. */
+  readonly status: number | readonly number[];
+  readonly code?: string;
+  /** Tables an allowed write may change ('*': any; admins acting as admins). Default: none. */
+  readonly mayChange?: readonly string[] | '*';
+  /** Further checks of an allowed answer (e.g. that a list does not show the victim's objects). */
+  readonly check?: (body: unknown, w: World) => void;
+  /** Updates the world after an allowed answer (e.g. east's new session after it registers). */
+  readonly then?: (body: unknown, w: World) => void;
+}
+
+interface Probe {
+  readonly path: string;
+  readonly body?: unknown;
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+interface Case {
+  /** The foreign object the request aims at ('none' for routes without one). */
+  readonly object: string;
+  readonly request: (w: World, role: Attacker) => Probe;
+  /** What another tenant gets: users of other orgs on user routes, another center's agent on agent routes. */
+  readonly foreign?: Expect;
+  /** What the platform admin gets on user and admin routes. */
+  readonly admin?: Expect;
+}
+
+interface Fixture {
+  readonly access: Access;
+  readonly cases: readonly Case[];
+}
+
+const ok200: Expect = { status: 200 };
+const jobNotFound: Expect = { status: 404, code: 'job_not_found' };
+const session = (s: string) => ({ 'x-agent-session': s });
+const ids = (body: unknown) => ((body as { items: { id: string }[] }).items ?? []).map((i) => i.id);
+const notShown = (what: string, pick: (w: World) => string) => (body: unknown, w: World) =>
+  assert.ok(!JSON.stringify(body).includes(pick(w)), `the answer shows the victim's ${what}`);
+/** A well-formed report's exit code for each state, so a cell tests ownership, not the body's shape. */
+const exitCodeOf = (state: 'running' | 'succeeded' | 'failed' | 'cancelled') => (state === 'running' ? null : state === 'succeeded' ? 0 : 1);
+const runOf = (w: World, state: 'running' | 'succeeded' | 'failed' | 'cancelled') => ({
+  jobId: w.victimJob,
+  attempt: 1,
+  state,
+  exitCode: exitCodeOf(state),
+  reason: null,
+  startedAt: w.ctx.now().getTime(),
+  finishedAt: state === 'running' ? null : w.ctx.now().getTime(),
+});
+/** What another center's agent may get for a foreign run: told to kill it, or refused; never a change. */
+const agentForeign = (extra: Partial<Expect> = {}): Expect => ({ status: [200, 403, 404, 409], ...extra });
+const expired: Expect = { status: 409, code: 'agent_session_expired' };
+
+/** One entry per route of the OpenAPI document: `METHOD /path/{param}` → access and cases. */
+const FIXTURES: Readonly<Record<string, Fixture>> = {
+  'GET /v1/health': { access: 'public', cases: [{ object: 'none', request: () => ({ path: '/v1/health' }) }] },
+  'GET /v1/accelerators': { access: 'public', cases: [{ object: 'none', request: () => ({ path: '/v1/accelerators' }) }] },
+  'GET /v1/openapi.json': { access: 'public', cases: [{ object: 'none', request: () => ({ path: '/v1/openapi.json' }) }] },
+  'GET /v1/whoami': {
+    access: 'user',
+    cases: [{ object: 'none', request: () => ({ path: '/v1/whoami' }), foreign: { status: 200, check: (b) => assert.notEqual((b as { org: string }).org, 'victim') } }],
+  },
+  'POST /v1/users': {
+    access: 'admin',
+    cases: [{ object: 'victim org', request: (_w, role) => ({ path: '/v1/users', body: { org: 'victim', name: `intruder-${role.toLowerCase()}`, role: 'admin' } }), admin: { status: 201, mayChange: ['api_tokens', 'users'] } }],
+  },
+  'GET /v1/centers': {
+    access: 'user',
+    cases: [{ object: 'west agent session', request: () => ({ path: '/v1/centers' }), foreign: { status: 200, check: notShown('agent session', (w) => w.westSession) } }],
+  },
+  'POST /v1/centers': {
+    access: 'admin',
+    cases: [
+      {
+        object: 'none',
+        request: (_w, role) => ({ path: '/v1/centers', body: { name: `c-${role.toLowerCase()}`, displayName: 'X', region: 'x', energy: { priceFenPerKwh: Array(24).fill(1), pue: 1.1, carbonKgPerKwh: Array(24).fill(0.1) } } }),
+        admin: { status: 201, mayChange: '*' },
+      },
+    ],
+  },
+  'POST /v1/centers/{name}/tokens': {
+    access: 'admin',
+    cases: [{ object: 'west', request: () => ({ path: '/v1/centers/west/tokens' }), admin: { status: 201, mayChange: ['api_tokens'] } }],
+  },
+  'POST /v1/datasets': {
+    access: 'user',
+    cases: [
+      {
+        object: "victim dataset's name",
+        // Names are per org: the same name makes a dataset of the caller's own, leaving the victim's alone.
+        request: (w) => ({ path: '/v1/datasets', body: { name: w.victimDataset.name, bytes: 1, centers: ['east'] } }),
+        foreign: { status: 201, mayChange: ['dataset_replicas', 'datasets'], check: (b, w) => assert.notEqual((b as { id: string }).id, w.victimDataset.id) },
+        admin: { status: 201, mayChange: ['dataset_replicas', 'datasets'] },
+      },
+    ],
+  },
+  'GET /v1/datasets': {
+    access: 'user',
+    cases: [
+      {
+        object: 'victim dataset',
+        request: () => ({ path: '/v1/datasets' }),
+        foreign: { status: 200, check: (b, w) => assert.ok(!ids(b).includes(w.victimDataset.id), 'lists the victim dataset') },
+        admin: { status: 200, check: (b, w) => assert.ok(ids(b).includes(w.victimDataset.id), 'admins see every org') },
+      },
+    ],
+  },
+  'POST /v1/jobs': {
+    access: 'user',
+    cases: [
+      {
+        object: 'victim dataset as input',
+        request: (w) => ({ path: '/v1/jobs', body: { command: ['echo'], inputs: [w.victimDataset.name] } }),
+        // Callers who made a same-named dataset of their own above may use theirs; nobody reaches the victim's.
+        foreign: { status: [201, 400], mayChange: ['job_events', 'jobs'], check: (b, w) => assert.ok(!JSON.stringify(b).includes(w.victimDataset.id)) },
+        admin: { status: 201, mayChange: '*' },
+      },
+    ],
+  },
+  'POST /v1/jobs/batch': {
+    access: 'user',
+    cases: [
+      {
+        object: 'victim dataset as input',
+        request: (w) => ({ path: '/v1/jobs/batch', body: { jobs: [{ command: ['echo'], inputs: [w.victimDataset.name] }] } }),
+        foreign: { status: [201, 400], mayChange: ['job_events', 'jobs'], check: (b, w) => assert.ok(!JSON.stringify(b).includes(w.victimDataset.id)) },
+        admin: { status: 201, mayChange: '*' },
+      },
+    ],
+  },
+  'POST /v1/quote': {
+    access: 'user',
+    cases: [{ object: 'victim dataset as input', request: (w) => ({ path: '/v1/quote', body: { command: ['echo'], inputs: [w.victimDataset.name] } }), foreign: { status: [200, 400], check: (b, w) => assert.ok(!JSON.stringify(b).includes(w.victimDataset.id)) }, admin: ok200 }],
+  },
+  'GET /v1/jobs': {
+    access: 'user',
+    cases: [
+      {
+        object: 'victim job (all=true)',
+        request: () => ({ path: '/v1/jobs?all=true' }),
+        foreign: { status: 200, check: (b, w) => assert.ok(!ids(b).includes(w.victimJob), "lists the victim's job") },
+        admin: { status: 200, check: (b, w) => assert.ok(ids(b).includes(w.victimJob)) },
+      },
+    ],
+  },
+  'GET /v1/jobs/{id}': {
+    access: 'user',
+    cases: [{ object: 'victim job', request: (w) => ({ path: `/v1/jobs/${w.victimJob}` }), foreign: jobNotFound, admin: ok200 }],
+  },
+  'GET /v1/jobs/{id}/logs': {
+    access: 'user',
+    cases: [{ object: 'victim job', request: (w) => ({ path: `/v1/jobs/${w.victimJob}/logs` }), foreign: jobNotFound, admin: { status: 200, check: (b) => assert.match(JSON.stringify(b), /victim secret/) } }],
+  },
+  'POST /v1/jobs/{id}/cancel': {
+    access: 'user',
+    cases: [{ object: 'victim job', request: (w) => ({ path: `/v1/jobs/${w.victimJob}/cancel` }), foreign: jobNotFound, admin: { status: 202, mayChange: '*' } }],
+  },
+  'GET /v1/products': {
+    access: 'user',
+    cases: [
+      {
+        object: 'draft versions',
+        request: () => ({ path: '/v1/products?limit=100' }),
+        foreign: {
+          status: 200,
+          check: (b) => {
+            const items = (b as { items: { name: string; title: string }[] }).items;
+            assert.ok(!items.some((i) => i.name === 'vsecret'), 'a never-listed draft shows in search');
+            assert.equal(items.find((i) => i.name === 'vapp')?.title, 'vapp title of 1.0.0', "the listed product shows its listed version's title, not the draft's");
+          },
+        },
+        admin: ok200,
+      },
+    ],
+  },
+  'GET /v1/products/{name}': {
+    access: 'user',
+    cases: [
+      { object: 'draft-only product', request: () => ({ path: '/v1/products/vsecret' }), foreign: { status: 404, code: 'product_not_found' }, admin: ok200 },
+      {
+        object: 'draft version of a listed product',
+        request: () => ({ path: '/v1/products/vapp' }),
+        foreign: {
+          status: 200,
+          check: (b) => {
+            const d = b as { product: { title: string }; versions: { version: string }[] };
+            assert.deepEqual(d.versions.map((v) => v.version), ['1.0.0'], 'the draft version is shown');
+            assert.equal(d.product.title, 'vapp title of 1.0.0', "the draft's title is shown");
+          },
+        },
+        admin: ok200,
+      },
+    ],
+  },
+  'POST /v1/products': {
+    access: 'user',
+    cases: [
+      { object: "victim provider's product", request: () => ({ path: '/v1/products', body: { manifest: victimManifest('vapp', '3.0.0'), draft: true } }), foreign: { status: 403, code: 'forbidden' }, admin: { status: 201, mayChange: '*' } },
+    ],
+  },
+  'POST /v1/products/{name}/versions/{version}/review': {
+    access: 'user',
+    cases: [
+      {
+        object: 'draft version',
+        request: (_w, role) => ({ path: '/v1/products/vsecret/versions/1.0.0/review', body: { action: role === 'provider' ? 'submit' : 'approve' } }),
+        foreign: { status: [403, 404] },
+        admin: { status: [200, 409], mayChange: '*' },
+      },
+      { object: 'listed version', request: () => ({ path: '/v1/products/vapp/versions/1.0.0/review', body: { action: 'delist' } }), foreign: { status: [403, 404] }, admin: { status: 200, mayChange: '*' } },
+    ],
+  },
+  'POST /v1/apps/{name}/launch': {
+    access: 'user',
+    cases: [
+      { object: 'draft-only product', request: () => ({ path: '/v1/apps/vsecret/launch', body: {} }), foreign: { status: 404, code: 'product_not_found' }, admin: { status: 404, code: 'product_not_found' } },
+      { object: 'draft version of a listed product', request: () => ({ path: '/v1/apps/vapp/launch', body: { version: '2.0.0' } }), foreign: { status: 404, code: 'product_not_found' }, admin: { status: 404, code: 'product_not_found' } },
+    ],
+  },
+  'POST /v1/agent/register': {
+    access: 'agent',
+    cases: [
+      {
+        object: 'victim job as its run',
+        request: (w) => ({ path: '/v1/agent/register', body: { connector: 'local', agentVersion: 'test', pools: EAST_POOLS, commands: ['sh', 'echo', 'sleep', 'python3'], runs: [runOf(w, 'running')] } }),
+        // Registering renews east's own session (centers); the victim's job and its events stay as they are.
+        foreign: { status: 200, mayChange: ['centers'], then: (b, w) => (w.eastSession = (b as { sessionId: string }).sessionId) },
+      },
+    ],
+  },
+  'POST /v1/agent/heartbeat': {
+    access: 'agent',
+    cases: [
+      { object: 'victim job as its run', request: (w) => ({ path: '/v1/agent/heartbeat', body: { runs: [runOf(w, 'running')] }, headers: session(w.eastSession) }), foreign: agentForeign() },
+      { object: "west's session", request: (w) => ({ path: '/v1/agent/heartbeat', body: { runs: [] }, headers: session(w.westSession) }), foreign: expired },
+    ],
+  },
+  'GET /v1/agent/leases': {
+    access: 'agent',
+    cases: [
+      { object: 'victim job lease', request: (w) => ({ path: '/v1/agent/leases?waitMs=0', headers: session(w.eastSession) }), foreign: agentForeign({ check: notShown('job', (w) => w.victimJob) }) },
+      { object: "west's session", request: (w) => ({ path: '/v1/agent/leases?waitMs=0', headers: session(w.westSession) }), foreign: expired },
+    ],
+  },
+  'POST /v1/agent/jobs/{id}/state': {
+    access: 'agent',
+    cases: [
+      ...(['running', 'succeeded', 'failed', 'cancelled'] as const).map(
+        (state): Case => ({
+          object: `victim job (${state})`,
+          request: (w) => ({ path: `/v1/agent/jobs/${w.victimJob}/state`, body: { attempt: 1, state, exitCode: exitCodeOf(state), reason: null, at: w.ctx.now().getTime() }, headers: session(w.eastSession) }),
+          foreign: agentForeign(),
+        }),
+      ),
+      { object: "west's session", request: (w) => ({ path: `/v1/agent/jobs/${w.victimJob}/state`, body: { attempt: 1, state: 'succeeded', exitCode: 0, reason: null, at: 0 }, headers: session(w.westSession) }), foreign: expired },
+    ],
+  },
+  'POST /v1/agent/reports': {
+    access: 'agent',
+    cases: [
+      ...(['running', 'succeeded', 'failed', 'cancelled'] as const).map(
+        (state): Case => ({
+          object: `victim job (${state}, with output)`,
+          request: (w) => ({
+            path: '/v1/agent/reports',
+            body: {
+              logs: [{ jobId: w.victimJob, attempt: 1, chunks: [{ stream: 'stdout', offset: 14, data: 'forged\n' }] }],
+              states: [{ jobId: w.victimJob, attempt: 1, state, exitCode: exitCodeOf(state), reason: null, at: w.ctx.now().getTime() }],
+            },
+            headers: session(w.eastSession),
+          }),
+          foreign: agentForeign(),
+        }),
+      ),
+      { object: "west's session", request: (w) => ({ path: '/v1/agent/reports', body: { logs: [], states: [] }, headers: session(w.westSession) }), foreign: expired },
+    ],
+  },
+  'POST /v1/agent/jobs/{id}/logs': {
+    access: 'agent',
+    cases: [
+      { object: 'victim job', request: (w) => ({ path: `/v1/agent/jobs/${w.victimJob}/logs`, body: { attempt: 1, chunks: [{ stream: 'stdout', offset: 14, data: 'forged\n' }] }, headers: session(w.eastSession) }), foreign: agentForeign() },
+      { object: "west's session", request: (w) => ({ path: `/v1/agent/jobs/${w.victimJob}/logs`, body: { attempt: 1, chunks: [{ stream: 'stdout', offset: 14, data: 'forged\n' }] }, headers: session(w.westSession) }), foreign: expired },
+    ],
+  },
+};
+
+const unauthenticated: Expect = { status: 401, code: 'unauthenticated' };
+const forbidden: Expect = { status: 403, code: 'forbidden' };
+
+/** The expected outcome of a cell, by the route's access level and the attacker's role. */
+function expected(fixture: Fixture, c: Case, role: Attacker, key: string): Expect {
+  if (fixture.access === 'public') return ok200;
+  if (role === 'anonymous') return unauthenticated;
+  const need = (e: Expect | undefined, what: string) => e ?? assert.fail(`fixture for ${key} (${c.object}) has no '${what}' outcome`);
+  switch (fixture.access) {
+    case 'agent':
+      return role === 'otherAgent' ? need(c.foreign, 'foreign') : forbidden;
+    case 'admin':
+      return role === 'admin' ? need(c.admin, 'admin') : forbidden;
+    case 'user':
+      if (role === 'otherAgent') return forbidden;
+      return role === 'admin' ? need(c.admin ?? c.foreign, 'admin') : need(c.foreign, 'foreign');
+  }
+}
+
+interface OpenApi {
+  readonly paths: Record<string, Record<string, unknown>>;
+}
+
+/** `METHOD /path` of every operation of the document. */
+function operations(doc: OpenApi): string[] {
+  return Object.entries(doc.paths).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`)).sort();
+}
+
+// Admins act last: their allowed writes (a cancel, a delist) must not change what the others probe.
+const ORDER: readonly Attacker[] = [...ATTACKERS.filter((a) => a !== 'admin'), 'admin'];
+
+for (const database of await testDatabases()) {
+  describe(`tenant isolation matrix (${database.name})`, { skip: database.skip, timeout: 180_000 }, () => {
+    let w: World;
+    let routes: string[] = [];
+    before(async () => {
+      w = await buildWorld(database);
+      routes = operations((await (await w.app.request('/v1/openapi.json')).json()) as OpenApi);
+    });
+    after(async () => {
+      await w?.drop();
+    });
+
+    it('has a fixture for every route of the OpenAPI document, and none for a route it lacks', () => {
+      const missing = routes.filter((r) => !(r in FIXTURES));
+      assert.deepEqual(missing, [], `no fixture for route ${missing.join(', ')}: add an entry to FIXTURES in test/api/isolation-matrix.test.ts`);
+      const stale = Object.keys(FIXTURES).filter((r) => !routes.includes(r));
+      assert.deepEqual(stale, [], `fixtures for routes the API no longer has: ${stale.join(', ')}`);
+    });
+
+    for (const role of ORDER) {
+      it(`every route × foreign object as ${role}`, async () => {
+        const failures: string[] = [];
+        let cells = 0;
+        for (const key of routes) {
+          const fixture = FIXTURES[key];
+          if (!fixture) continue; // reported by the coverage test above
+          const [method] = key.split(' ') as [string];
+          for (const c of fixture.cases) {
+            const want = expected(fixture, c, role, key);
+            const probe = c.request(w, role);
+            const token = role === 'anonymous' ? undefined : w.tokens[role];
+            const before = await fingerprint(w.store);
+            const res = await w.app.request(probe.path, {
+              method,
+              headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(probe.body !== undefined ? { 'content-type': 'application/json' } : {}), ...probe.headers },
+              ...(probe.body !== undefined ? { body: JSON.stringify(probe.body) } : {}),
+            });
+            const text = await res.text();
+            const body = text ? (JSON.parse(text) as unknown) : null;
+            const afterPrint = await fingerprint(w.store);
+            cells++;
+            const where = `${role} → ${key} [${c.object}]`;
+            const statuses = typeof want.status === 'number' ? [want.status] : want.status;
+            if (!statuses.includes(res.status)) {
+              failures.push(`${where}: status ${res.status}, expected ${statuses.join('|')}: ${text.slice(0, 300)}`);
+              continue;
+            }
+            const code = (body as { error?: { code: string } } | null)?.error?.code;
+            if (want.code && res.status >= 400 && code !== want.code) failures.push(`${where}: code ${code}, expected ${want.code}`);
+            const changed = changedTables(before, afterPrint).filter((t) => want.mayChange !== '*' && !(res.status < 300 && want.mayChange?.includes(t)));
+            if (changed.length > 0) failures.push(`${where}: status ${res.status} but changed ${changed.join(', ')}`);
+            if (res.status < 300) {
+              try {
+                want.check?.(body, w);
+                want.then?.(body, w);
+              } catch (error) {
+                failures.push(`${where}: ${(error as Error).message.split('\n')[0]}`);
+              }
+            }
+          }
+        }
+        assert.ok(cells > 0);
+        assert.equal(failures.length, 0, `${failures.length} of ${cells} cells failed:\n${failures.join('\n')}`);
+      });
+    }
+  });
+}
