@@ -1,6 +1,6 @@
 import type { AgentTransport } from '../api/client/agent-client.js';
 import { SessionExpiredError, TransportError } from '../api/client/agent-client.js';
-import type { Lease, LogChunk, LogStream, RunRef, RunStatus, StateReport } from '../core/agent-protocol.js';
+import type { Lease, LogChunk, LogReport, LogStream, RunRef, RunStatus, StateReport } from '../core/agent-protocol.js';
 import type { Connector } from './connector.js';
 
 /*
@@ -9,7 +9,8 @@ import type { Connector } from './connector.js';
  *   heartbeat  every heartbeatIntervalMs: the runs as the connector sees them; applies `kill`.
  *   leases     long poll; starts each new lease; applies `kill`.
  *   status     every statusIntervalMs: ships new output, reports `running` once per run, and for a run
- *              that ended ships the rest of its output, then its final state, then forgets it.
+ *              that ended ships the rest of its output, then its final state, then forgets it; all
+ *              of a pass in one call (POST /v1/agent/reports) when the transport has it.
  *
  * Everything the agent must not lose lives in the connector's state (runs and their output), not in
  * this process: a restarted agent re-registers with the runs it finds, re-ships output from offset 0
@@ -28,7 +29,7 @@ export interface AgentOptions {
   readonly log?: (line: string) => void;
   /** How long a lease long poll may wait on the server. Default 20 s. */
   readonly pollWaitMs?: number;
-  /** How often output and states are shipped. Default 300 ms. */
+  /** How often output and states are shipped. Default 100 ms: a trivial job's end reaches the control plane fast. */
   readonly statusIntervalMs?: number;
   readonly agentVersion?: string;
 }
@@ -44,8 +45,14 @@ export interface AgentHandle {
 const CHUNK_BYTES = 64 * 1024;
 /** Chunk rounds per running run per status pass, so one chatty run cannot starve the others. */
 const ROUNDS_PER_PASS = 8;
+/** Output bytes one batched report carries at most (the server takes 8 MiB bodies; JSON escapes grow text). */
+const REPORT_BYTES = 3 * 1024 * 1024;
 const BACKOFF_START_MS = 200;
 const BACKOFF_CAP_MS = 2000;
+/** Runs whose output one batched status pass reads at once. */
+const READ_CONCURRENCY = 32;
+/** Leases started at once. */
+const START_CONCURRENCY = 16;
 /** Run keys remembered as started, so a lease delivered twice is not run twice. */
 const SEEN_LIMIT = 10_000;
 const STREAMS: readonly LogStream[] = ['stdout', 'stderr'];
@@ -99,7 +106,7 @@ class AgentRuntime {
     this.#name = options.name ?? options.connector.kind;
     this.#log = options.log ?? ((line) => process.stderr.write(`${line}\n`));
     this.#pollWaitMs = options.pollWaitMs ?? 20_000;
-    this.#statusIntervalMs = options.statusIntervalMs ?? 300;
+    this.#statusIntervalMs = options.statusIntervalMs ?? 100;
     this.#agentVersion = options.agentVersion ?? AGENT_VERSION;
     this.registered = new Promise<void>((resolve, reject) => {
       this.#resolveRegistered = resolve;
@@ -153,6 +160,7 @@ class AgentRuntime {
         );
         const interval = response.heartbeatIntervalMs;
         this.#session = { id: response.sessionId, heartbeatIntervalMs: Number.isFinite(interval) && interval > 0 ? interval : 5000 };
+        for (const run of runs) this.#remember(runKey(run)); // leases of these are delivered again: never start them twice
         this.#recovered('register');
         this.#say(`registered as ${response.centerName} (${response.centerId}) with ${runs.length} run(s)`);
         if (!this.#everRegistered) {
@@ -210,20 +218,24 @@ class AgentRuntime {
 
   async #leaseLoop(): Promise<void> {
     let delay = BACKOFF_START_MS;
+    // The server's cursor: the next poll asks only for leases placed since. A new session starts
+    // from nothing, so whatever is placed is delivered again (and deduplicated against #seen).
+    let cursor: { session: string; after: string } | null = null;
     for (let sessionId = await this.#sessionId(); sessionId !== null; sessionId = await this.#sessionId()) {
       try {
-        const response = await this.#transport.leases(sessionId, this.#pollWaitMs, this.#abort.signal);
+        const after = cursor?.session === sessionId ? cursor.after : undefined;
+        const response = await this.#transport.leases(sessionId, this.#pollWaitMs, this.#abort.signal, after);
         this.#recovered('leases');
         delay = BACKOFF_START_MS;
         await this.#applyKills(response.kill);
-        if (response.leases.length > 0) {
-          // A lease the connector already runs (delivered again after a restart of either side) is not started twice.
-          const known = new Set((await this.#connector.runs().catch(() => [] as RunStatus[])).map(runKey));
-          for (const lease of response.leases) {
-            if (this.#stopped) return;
-            await this.#startLease(lease, known);
-          }
-        }
+        // Several starts at once: a start is mostly waiting on the file system and on fork.
+        const queue = response.leases.filter((lease) => !this.#seen.has(runKey(lease)));
+        await Promise.all(
+          Array.from({ length: Math.min(START_CONCURRENCY, queue.length) }, async () => {
+            for (let lease = queue.shift(); lease && !this.#stopped; lease = queue.shift()) await this.#startLease(lease);
+          }),
+        );
+        if (response.cursor !== undefined) cursor = { session: sessionId, after: response.cursor };
       } catch (error) {
         if (this.#failed('leases', sessionId, error)) {
           await this.#sleep(delay);
@@ -264,14 +276,18 @@ class AgentRuntime {
 
   // ---- work ------------------------------------------------------------------------------------
 
-  async #startLease(lease: Lease, known: ReadonlySet<string>): Promise<void> {
+  async #startLease(lease: Lease): Promise<void> {
     const key = runKey(lease);
-    if (this.#seen.has(key) || known.has(key)) return;
+    if (this.#seen.has(key)) return;
     this.#remember(key);
     try {
       await this.#connector.start(lease);
       this.#say(`started ${key} (${lease.name}): ${lease.command.join(' ')}`);
     } catch (error) {
+      // A lease the connector already runs (delivered again after a restart of either side, beyond
+      // what #seen remembers) is not a failed start.
+      const runs = await this.#connector.runs().catch(() => [] as RunStatus[]);
+      if (runs.some((run) => runKey(run) === key)) return;
       const reason = describe(error);
       this.#say(`could not start ${key}: ${reason}`);
       this.#startFailures.set(key, {
@@ -309,6 +325,7 @@ class AgentRuntime {
    * the next run. The server refusing one run is not a failure (see isRefusal).
    */
   async #statusPass(sessionId: string): Promise<void> {
+    if (this.#transport.reports) return this.#batchedStatusPass(sessionId, this.#transport.reports.bind(this.#transport));
     for (const [key, failure] of this.#startFailures) {
       if (this.#stopped) return;
       await this.#transport.reportState(sessionId, failure.jobId, failure.report, this.#abort.signal).catch((error: unknown) => {
@@ -328,6 +345,129 @@ class AgentRuntime {
       } catch (error) {
         if (error instanceof TransportError || this.#stopped) throw error;
         this.#problem(`run ${runKey(run)}`, `run ${runKey(run)}: ${describe(error)}; retrying`);
+      }
+    }
+  }
+
+  /**
+   * One status pass in one call (POST /v1/agent/reports): start failures, each run's `running`, its
+   * new output and, for a run that ended with all its output read, its final state. What the call
+   * carries is applied locally (offsets, forgetting ended runs, kills) only once the server has it,
+   * so a failed call is simply made again next pass. At most REPORT_BYTES of output go in one call;
+   * the rest (and the end of a run whose output did not fit) waits for the next pass.
+   */
+  async #batchedStatusPass(sessionId: string, send: NonNullable<AgentTransport['reports']>): Promise<void> {
+    const logs: (LogReport & { jobId: string })[] = [];
+    const states: (StateReport & { jobId: string })[] = [];
+    const after: ((action: 'ok' | 'kill') => Promise<void> | void)[] = []; // one per state, in order
+    const afterSend: (() => void)[] = [];
+    for (const [key, failure] of this.#startFailures) {
+      states.push({ jobId: failure.jobId, ...failure.report });
+      after.push(() => void this.#startFailures.delete(key));
+    }
+
+    const runs = await this.#connector.runs();
+    const present = new Set(runs.map(runKey));
+    for (const key of this.#tracked.keys()) if (!present.has(key)) this.#tracked.delete(key);
+
+    let bytes = 0;
+    // Runs are read several at a time (reading output is file I/O), and their reports go into the
+    // call in the order of `runs`.
+    type Part = { states: (StateReport & { jobId: string })[]; after: ((action: 'ok' | 'kill') => Promise<void> | void)[]; log?: LogReport & { jobId: string }; afterSend?: () => void };
+    const collect = async (run: RunStatus): Promise<Part | null> => {
+      const key = runKey(run);
+      let tracked = this.#tracked.get(key);
+      if (!tracked) {
+        tracked = { offsets: { stdout: 0, stderr: 0 }, runningReported: false };
+        this.#tracked.set(key, tracked);
+      }
+      const t = tracked;
+      const part: Part = { states: [], after: [] };
+      try {
+        // Output first (read before any state is queued, so a connector error leaves this run out whole).
+        const offsets = { ...t.offsets };
+        const chunks: LogChunk[] = [];
+        let drained = false;
+        if (t.outputRefused) drained = true;
+        for (let round = 0; round < (run.state === 'running' ? ROUNDS_PER_PASS : Infinity) && bytes < REPORT_BYTES && !t.outputRefused; round++) {
+          let got = 0;
+          for (const stream of STREAMS) {
+            const { data, nextOffset } = await this.#connector.readOutput(run, stream, offsets[stream], CHUNK_BYTES);
+            if (data === '') continue;
+            chunks.push({ stream, offset: offsets[stream], data });
+            offsets[stream] = nextOffset;
+            bytes += data.length;
+            got++;
+          }
+          if (got === 0) {
+            drained = true;
+            break;
+          }
+        }
+        if (!t.runningReported) {
+          part.states.push({ jobId: run.jobId, attempt: run.attempt, state: 'running', exitCode: null, reason: null, at: run.startedAt });
+          part.after.push(async (action) => {
+            t.runningReported = true;
+            if (action === 'kill' && run.state === 'running') {
+              this.#say(`the control plane no longer wants ${key}; stopping it`);
+              await this.#connector.cancel(run);
+            }
+          });
+        }
+        if (chunks.length > 0) {
+          part.log = { jobId: run.jobId, attempt: run.attempt, chunks };
+          part.afterSend = () => Object.assign(t.offsets, offsets);
+        }
+        if (run.state !== 'running' && drained) {
+          part.states.push({ jobId: run.jobId, attempt: run.attempt, state: run.state, exitCode: run.exitCode, reason: run.reason, at: run.finishedAt ?? Date.now() });
+          // Accepted or refused, the server has had its say on this run: it is done here.
+          part.after.push(async () => {
+            await this.#connector.forget(run);
+            this.#tracked.delete(key);
+            this.#problems.delete(`run ${key}`);
+            this.#say(`${key} ${run.state}${run.exitCode === null ? '' : ` (exit ${run.exitCode})`}${run.reason ? `: ${run.reason}` : ''}`);
+          });
+        }
+        return part;
+      } catch (error) {
+        if (this.#stopped) throw error;
+        this.#problem(`run ${key}`, `run ${key}: ${describe(error)}; retrying`);
+        return null;
+      }
+    };
+    const parts: (Part | null)[] = new Array<Part | null>(runs.length).fill(null);
+    let nextRun = 0;
+    await Promise.all(
+      Array.from({ length: Math.min(READ_CONCURRENCY, runs.length) }, async () => {
+        while (nextRun < runs.length && bytes < REPORT_BYTES && !this.#stopped) {
+          const i = nextRun++;
+          parts[i] = await collect(runs[i]!);
+        }
+      }),
+    );
+    if (this.#stopped) return;
+    for (const part of parts) {
+      if (!part) continue;
+      states.push(...part.states);
+      after.push(...part.after);
+      if (part.log) logs.push(part.log);
+      if (part.afterSend) afterSend.push(part.afterSend);
+    }
+    if (logs.length === 0 && states.length === 0) return;
+    const response = await send(sessionId, { logs, states }, this.#abort.signal);
+    for (const apply of afterSend) apply();
+    for (const refused of response.refusedLogs ?? []) {
+      const t = this.#tracked.get(runKey(refused));
+      if (t && !t.outputRefused) {
+        t.outputRefused = true;
+        this.#say(`the control plane refused output of ${runKey(refused)} (${refused.code}); shipping no more of it`);
+      }
+    }
+    for (const [i, apply] of after.entries()) {
+      try {
+        await apply(response.states[i]?.action ?? 'ok');
+      } catch (error) {
+        this.#problem(`report ${i}`, `after a report: ${describe(error)}`);
       }
     }
   }

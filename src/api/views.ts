@@ -47,6 +47,8 @@ export function jobResource(job: JobRow, names: Names): JobResource {
     startedAt: iso(job.started_at),
     finishedAt: iso(job.finished_at),
     waiting: job.state === 'queued' || job.state === 'submitted' ? ((job.waiting_explanation as ExplanationResource | null) ?? null) : null,
+    arrayId: job.array_id ?? null,
+    arrayIndex: job.array_index ?? null,
   };
 }
 

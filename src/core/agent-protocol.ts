@@ -4,9 +4,11 @@
  *
  *   POST /v1/agent/register      RegisterRequest  → RegisterResponse   (start and every reconnect)
  *   POST /v1/agent/heartbeat     HeartbeatRequest → HeartbeatResponse  (every heartbeatIntervalMs)
- *   GET  /v1/agent/leases?waitMs=N                → LeasesResponse     (long poll, returns early on work)
+ *   GET  /v1/agent/leases?waitMs=N&after=C        → LeasesResponse     (long poll, returns early on work;
+ *                                                                      C: the previous answer's cursor)
  *   POST /v1/agent/jobs/{jobId}/state  StateReport → StateReportResponse
  *   POST /v1/agent/jobs/{jobId}/logs   LogReport   → { ok: true }
+ *   POST /v1/agent/reports       ReportsRequest   → ReportsResponse   (many runs' logs and states in one call)
  *
  * Every call carries `Authorization: Bearer <center token>`; all but register also carry
  * `X-Agent-Session: <sessionId>`. A call with an expired session gets HTTP 409 with error code
@@ -108,6 +110,8 @@ export interface Lease {
 export interface LeasesResponse {
   readonly leases: readonly Lease[];
   readonly kill: readonly RunRef[];
+  /** Pass as `after` to the next poll to get only leases placed since (absent from older servers). */
+  readonly cursor?: string;
 }
 
 export interface StateReport {
@@ -135,4 +139,21 @@ export interface LogChunk {
 export interface LogReport {
   readonly attempt: number;
   readonly chunks: readonly LogChunk[];
+}
+
+/**
+ * Many runs' output and state changes in one call (the agent's status pass sends one). The server
+ * applies every log report first, then the states in order, so a run's last output lands before it
+ * is marked ended, and `running` before its end when both come in one call.
+ */
+export interface ReportsRequest {
+  readonly logs: readonly (LogReport & { readonly jobId: string })[];
+  readonly states: readonly (StateReport & { readonly jobId: string })[];
+}
+
+export interface ReportsResponse {
+  /** One answer per entry of `states`, in its order. */
+  readonly states: readonly (StateReportResponse & { readonly jobId: string; readonly attempt: number })[];
+  /** Log reports refused with a 4xx (output cap, long-ended job, a gap): ship no more of those runs' output. */
+  readonly refusedLogs?: readonly { readonly jobId: string; readonly attempt: number; readonly code: string }[];
 }

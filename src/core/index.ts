@@ -3,6 +3,7 @@ export * from './clock.js';
 export * from './errors.js';
 export * from './ids.js';
 export * from './job-state.js';
+export * from './job-array.js';
 export * from './money.js';
 export * from './resources.js';
 export * from './rng.js';

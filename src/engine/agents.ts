@@ -14,7 +14,7 @@ import type {
   StateReportResponse,
 } from '../core/agent-protocol.js';
 import { centersDegradedSince, centersSilentSince, getCenter, listPools, lockCenter, syncPools, updateCenter } from '../store/centers.js';
-import { activeJobs, addJobEvent, getJob, getJobs, lockJob, lockJobs, runsPlacedAt, transitionJob } from '../store/jobs.js';
+import { activeJobs, addJobEvent, getJob, getJobs, lockJob, lockJobs, placedJobsAfter, runsPlacedAt, runsToStop, transitionJob } from '../store/jobs.js';
 import { appendLogChunk, storedOutputBytes } from '../store/job-logs.js';
 import { orgNamesById } from '../store/accounts.js';
 import type { CenterRow, JobRow, PoolRow } from '../store/schema.js';
@@ -23,6 +23,7 @@ import type { Queryable } from '../store/transaction.js';
 import { inTransaction } from '../store/transaction.js';
 import type { EngineContext } from './context.js';
 import { isInfrastructureFailure, requeueOrFail } from './run-outcomes.js';
+import { invalidateNetworkView } from './jobs.js';
 
 /**
  * The control plane's side of the agent protocol (src/core/agent-protocol.ts). An agent's
@@ -85,6 +86,7 @@ export async function registerAgent(ctx: EngineContext, centerId: string, req: R
   });
   // Runs that ended (or were lost) while nobody listened were just settled: wake their followers.
   for (const id of settled) ctx.signals.wake(`job:${id}`);
+  invalidateNetworkView(ctx); // its pools and programs may have changed
   ctx.signals.wake('tick');
   return {
     sessionId,
@@ -102,11 +104,12 @@ async function placedHere(q: Queryable, centerId: string, run: RunRef): Promise<
 }
 
 /** The run (jobId, attempt) is the one the store wants at this center. */
-function isWanted(job: JobRow, centerId: string, attempt: number): boolean {
+export function isWanted(job: JobRow, centerId: string, attempt: number): boolean {
   return job.center_id === centerId && job.attempt === attempt && (job.state === 'placed' || job.state === 'running');
 }
 
-async function assertSession(q: Queryable, centerId: string, sessionId: string | undefined) {
+/** The agent's center, when `sessionId` is its current session; else `agent_session_expired` (register again). */
+export async function assertSession(q: Queryable, centerId: string, sessionId: string | undefined) {
   const center = await getCenter(q, centerId);
   if (!center || !sessionId || center.agent_session !== sessionId) {
     throw new SuanwangError('agent_session_expired', 'this agent session is no longer valid', {
@@ -182,13 +185,21 @@ export async function requeueFromDegradedCenters(ctx: EngineContext): Promise<st
   return names;
 }
 
-/** Placed jobs for this center (its leases) and runs to stop; waits up to `waitMs` when there are none. */
+/** The most leases one poll answers with; the agent polls again at once for the rest. */
+const LEASES_PER_POLL = 1000;
+
+/**
+ * Placed jobs for this center (its leases) after the agent's cursor `after` (the `cursor` of its
+ * previous answer; 0 for all), and runs to stop; waits up to `waitMs` when there are none. A lost
+ * answer costs nothing: the agent asks again from its old cursor.
+ */
 export async function pollLeases(
   ctx: EngineContext,
   centerId: string,
   sessionId: string | undefined,
   waitMs: number,
   signal?: AbortSignal,
+  after = 0,
 ): Promise<LeasesResponse> {
   const deadline = Date.now() + Math.min(Math.max(0, waitMs), ctx.config.maxWaitMs);
   let killsHeld = false;
@@ -197,18 +208,17 @@ export async function pollLeases(
     const wake = ctx.signals.arm(`center:${centerId}`, Math.max(0, deadline - Date.now()), signal);
     try {
       const center = await assertSession(ctx.store.db, centerId, sessionId);
-      const active = await activeJobs(ctx.store.db, centerId);
-      const pools = new Map((await listPools(ctx.store.db, centerId)).map((p) => [p.id, p]));
-      const placed = active.filter((j) => j.state === 'placed');
-      const orgNames = await orgNamesById(ctx.store.db, placed.map((j) => j.org_id));
+      const [placed, kill] = await Promise.all([placedJobsAfter(ctx.store.db, centerId, after, LEASES_PER_POLL), runsToStop(ctx.store.db, centerId)]);
+      const pools = placed.length > 0 ? new Map((await listPools(ctx.store.db, centerId)).map((p) => [p.id, p])) : new Map<string, PoolRow>();
+      const orgNames = placed.length > 0 ? await orgNamesById(ctx.store.db, placed.map((j) => j.org_id)) : new Map<string, string>();
       const leases = placed.map((j) => toLease(j, pools.get(j.pool_id ?? ''), orgNames.get(j.org_id) ?? j.org_id));
-      const kill = active.filter((j) => j.state === 'running' && j.cancel_requested_at).map((j) => ({ jobId: j.id, attempt: j.attempt }));
+      const cursor = String(placed.reduce((m, j) => Math.max(m, j.lease_seq ?? 0), after));
       const left = deadline - Date.now();
-      if (leases.length > 0 || left <= 0 || signal?.aborted || center.state === 'offline') return { leases, kill };
+      if (leases.length > 0 || left <= 0 || signal?.aborted || center.state === 'offline') return { leases, kill, cursor };
       // Runs to stop are repeated until they end; an agent that already got them need not spin on
       // them, so they wait out one short beat unless new work arrives first.
       if (kill.length > 0) {
-        if (killsHeld) return { leases, kill };
+        if (killsHeld) return { leases, kill, cursor };
         killsHeld = true;
         let beat: NodeJS.Timeout | undefined;
         await Promise.race([wake.woken, new Promise<void>((r) => (beat = setTimeout(r, Math.min(left, 500))))]);
@@ -276,7 +286,7 @@ export async function reportState(
 }
 
 /** Applies what an agent says of a run the store wants at its center. */
-async function applyRunStatus(q: Queryable, job: JobRow, run: Omit<RunStatus, 'attempt'> & { attempt: number }, now: Date): Promise<void> {
+export async function applyRunStatus(q: Queryable, job: JobRow, run: Omit<RunStatus, 'attempt'> & { attempt: number }, now: Date): Promise<void> {
   // Times are the server's: what the agent reports (its own clock) is clamped between the
   // placement (or the start already recorded) and now, so a run never ends before it started.
   const placedAt = job.placed_at?.getTime() ?? now.getTime();

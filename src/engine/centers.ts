@@ -1,3 +1,4 @@
+import { invalidateNetworkView } from './jobs.js';
 import { SuanwangError } from '../core/errors.js';
 import type { EnergyJson } from '../store/schema.js';
 import { findCenterByName, insertCenter, setPoolPrice, syncPools, type PoolSpec } from '../store/centers.js';
@@ -33,6 +34,7 @@ export async function createCenter(ctx: EngineContext, def: CenterDefinition): P
     if (def.pools) await syncPools(trx, centerId, def.pools, () => ctx.newId('pool'), now);
     for (const [pool, price] of Object.entries(def.prices)) await setPoolPrice(trx, centerId, pool, price);
   });
+  invalidateNetworkView(ctx);
   return { centerId, agentToken: await createCenterToken(ctx, centerId, `agent of ${def.name}`) };
 }
 

@@ -71,9 +71,22 @@ export interface EngineContext {
 /** The wall clock, for the running control plane (pure modules get a Clock passed in instead). */
 export const systemClock: Clock = { now: () => Date.now() };
 
+/** Random bytes drawn from the OS in blocks: one syscall per 1,024 draws, not one per draw (a batch of jobs needs thousands). */
+const POOL_BYTES = 4096;
+let pool = randomBytes(POOL_BYTES);
+let used = 0;
+
 /** Cryptographic randomness for ids, so ids from several processes never collide. */
 export const cryptoRng: Rng = {
-  next: () => randomBytes(4).readUInt32BE(0) / 4294967296,
+  next: () => {
+    if (used + 4 > POOL_BYTES) {
+      pool = randomBytes(POOL_BYTES);
+      used = 0;
+    }
+    const value = pool.readUInt32BE(used) / 4294967296;
+    used += 4;
+    return value;
+  },
 };
 
 export function createContext(store: Store, config: Partial<EngineConfig> = {}, clock: Clock = systemClock): EngineContext {

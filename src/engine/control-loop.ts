@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import { schedule } from '../scheduler/index.js';
 import { DEFAULT_POLICY } from '../scheduler/types.js';
-import { insertPlacement, jobsInStates, transitionJob, updateJob } from '../store/jobs.js';
+import { admitSubmitted, placeJobs, setWaitingExplanations } from '../store/jobs.js';
 import { inTransaction } from '../store/transaction.js';
 import { expireSilentAgents, requeueFromDegradedCenters } from './agents.js';
 import type { EngineContext } from './context.js';
@@ -9,7 +9,7 @@ import { withinRunningQuota } from './quotas.js';
 import { sweepOutputRetention } from './retention.js';
 import type { Leadership } from './leadership.js';
 import { measuredPass } from './metrics.js';
-import { loadSnapshot, MAX_JOBS_PER_PASS } from './snapshot.js';
+import { loadSnapshot } from './snapshot.js';
 
 // Only one control-plane process schedules at a time (they share one PostgreSQL).
 const SCHEDULER_LOCK = 7261002;
@@ -38,47 +38,38 @@ export async function tick(ctx: EngineContext): Promise<TickReport> {
     const { snapshot, waitingSummaries } = await loadSnapshot(trx, now.getTime());
     if (snapshot.jobs.length === 0) return { placed: 0, waiting: 0 };
     const outcome = schedule(snapshot, DEFAULT_POLICY);
-    let placed = 0;
+    // Multi-row statements: a pass that places thousands of jobs costs a handful of round trips.
     // Per-org quota of placed-or-running jobs: the excess stays queued for a later pass.
-    for (const p of await withinRunningQuota(ctx, trx, outcome.placements)) {
-            const row = await transitionJob(
-        trx,
-        p.jobId,
-        'placed',
-        {
-          center_id: p.centerId,
-          pool_id: p.poolId,
-          node_indices: JSON.stringify(p.nodeIndices),
-          placed_at: now,
-          waiting_explanation: JSON.stringify(null),
-          attempt: sql<number>`attempt + 1` as unknown as number,
-        },
-        { at: now, message: `placed on ${p.option.centerName}/${p.option.poolName}: ${p.explanation.summary}` },
-      );
-      if (!row) continue;
-      await insertPlacement(trx, { id: ctx.newId('placement'), jobId: p.jobId, attempt: row.attempt, centerId: p.centerId, poolId: p.poolId, at: now, explanation: p.explanation });
-      woken.add(p.centerId);
-      placed++;
-    }
-    for (const w of outcome.waiting) {
-      if (waitingSummaries.get(w.jobId) === w.explanation.summary) continue; // unchanged: spare the write
-      await updateJob(trx, w.jobId, { waiting_explanation: JSON.stringify(w.explanation) }, now);
-    }
-    return { placed, waiting: outcome.waiting.length };
+    const allowed = await withinRunningQuota(ctx, trx, outcome.placements);
+    const placed = await placeJobs(
+      trx,
+      allowed.map((p) => ({
+        id: ctx.newId('placement'),
+        jobId: p.jobId,
+        centerId: p.centerId,
+        poolId: p.poolId,
+        nodeIndices: p.nodeIndices,
+        explanation: p.explanation,
+        message: `placed on ${p.option.centerName}/${p.option.poolName}: ${p.explanation.summary}`,
+      })),
+      now,
+    );
+    for (const p of allowed) if (placed.has(p.jobId)) woken.add(p.centerId);
+    // Only explanations that changed are written: a long queue that waits for the same reason costs nothing.
+    const changed = outcome.waiting.filter((w) => waitingSummaries.get(w.jobId) !== w.explanation.summary);
+    await setWaitingExplanations(trx, changed.map((w) => ({ jobId: w.jobId, explanation: w.explanation })), now);
+    return { placed: placed.size, waiting: outcome.waiting.length };
   });
   for (const centerId of woken) ctx.signals.wake(`center:${centerId}`);
   return { lostCenters, admitted, ...result };
 }
 
-/** submitted → queued. (Quota and budget checks will sit here.) */
+/** Submitted jobs of each org admitted per pass; a larger backlog is admitted over the next passes. */
+const ADMIT_PER_ORG_PER_PASS = 10_000;
+
+/** submitted → queued, in one statement. (Quota and budget checks will sit here.) */
 async function admit(ctx: EngineContext): Promise<number> {
-  const submitted = await jobsInStates(ctx.store.db, ['submitted'], MAX_JOBS_PER_PASS);
-  const now = ctx.now();
-  let n = 0;
-  for (const job of submitted) {
-    if (await transitionJob(ctx.store.db, job.id, 'queued', {}, { at: now, message: 'admitted to the global queue' })) n++;
-  }
-  return n;
+  return admitSubmitted(ctx.store.db, ctx.now(), ADMIT_PER_ORG_PER_PASS, 'admitted to the global queue');
 }
 
 /**

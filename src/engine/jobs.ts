@@ -1,17 +1,20 @@
 import { createHash } from 'node:crypto';
 import { acceleratorByKey } from '../core/accelerators.js';
 import { SuanwangError } from '../core/errors.js';
+import { MAX_ARRAY_ELEMENTS, parseArraySpec } from '../core/job-array.js';
 import { isTerminal } from '../core/job-state.js';
 import type { Objective } from '../scheduler/types.js';
 import { checkFeasible, schedule } from '../scheduler/index.js';
 import { DEFAULT_POLICY, type Explanation } from '../scheduler/types.js';
 import { listCenters, listPools } from '../store/centers.js';
-import type { JobRow } from '../store/schema.js';
+import type { CenterRow, JobRow } from '../store/schema.js';
 import {
   findIdempotentJob,
   getJob,
   insertIdempotencyKey,
   insertJob,
+  insertJobs,
+  jobsOfBatch,
   listJobEvents,
   listJobs,
   listPlacements,
@@ -24,7 +27,7 @@ import { listDatasets, listLinks } from '../store/datasets.js';
 import { inTransaction } from '../store/transaction.js';
 import type { Principal } from './accounts.js';
 import type { EngineContext } from './context.js';
-import { centerViews, datasetViews, loadSnapshot, pendingJob } from './snapshot.js';
+import { centerViews, datasetViews, loadSnapshot, pendingJob, queuedRow } from './snapshot.js';
 import { visibleDatasets } from './datasets.js';
 
 /** A job as submitted: the API validates the shape; this module checks it against the network. */
@@ -74,6 +77,12 @@ export interface ObjectiveWeights {
 
 type User = Extract<Principal, { kind: 'user' }>;
 
+/** A spec of a batch may carry a job array (`"1-1000"`, `"0-99:2"`): one job per index. */
+export type BatchJobSpec = JobSpec & { readonly array?: string | undefined };
+
+/** The most jobs one batch may create, counting every array element. */
+export const MAX_BATCH_JOBS = MAX_ARRAY_ELEMENTS;
+
 /**
  * Accepts a job: checks that some center could ever run it (else 422 with every center's reason),
  * records it `submitted` and wakes the control loop. With an idempotency key, a retried request
@@ -106,7 +115,104 @@ export async function submitJob(
     throw error;
   }
   ctx.signals.wake('tick');
-  return { job: (await getJob(ctx.store.db, id))!, created: true };
+  // The row as written (no read back): nothing else can have changed it yet that the caller needs.
+  return { job: asRow(row), created: true };
+}
+
+/**
+ * Accepts a batch of jobs, all or nothing: every spec is checked (names, array, feasibility) before
+ * anything is written, and an error names `jobs[i].field`. Array specs expand to one job per index,
+ * with SUANWANG_ARRAY_INDEX and SUANWANG_ARRAY_ID (the first element's id) in their environment. The
+ * jobs are written with multi-row statements in one transaction. With an idempotency key, a retry
+ * answers with the same jobs (`created: false`).
+ */
+export async function submitBatch(
+  ctx: EngineContext,
+  user: User,
+  specs: readonly BatchJobSpec[],
+  idempotencyKey?: string,
+): Promise<{ jobs: JobRow[]; created: boolean }> {
+  const requestHash = createHash('sha256').update(JSON.stringify({ batch: specs })).digest('hex');
+  if (idempotencyKey) {
+    const earlier = await findIdempotentJob(ctx.store.db, user.orgId, idempotencyKey);
+    if (earlier) return { jobs: await sameBatch(ctx, earlier, requestHash, idempotencyKey), created: false };
+  }
+  const expanded = specs.map((spec, i) => ({ spec, indices: arrayIndices(spec, i) }));
+  const total = expanded.reduce((n, e) => n + (e.indices?.length ?? 1), 0);
+  if (total > MAX_BATCH_JOBS) {
+    throw new SuanwangError('invalid_field', `this batch would create ${total} jobs, more than ${MAX_BATCH_JOBS}`, {
+      field: 'jobs',
+      hint: `split it into batches of at most ${MAX_BATCH_JOBS} jobs (array elements count one each)`,
+    });
+  }
+  const now = ctx.now();
+  // Ids sorted so that id order (the queue's age order, and list order) is the batch's order.
+  const ids = Array.from({ length: total }, () => ctx.newId('job')).sort();
+  const rows: NewRow[] = [];
+  for (const [i, { spec, indices }] of expanded.entries()) {
+    const base = await inField(`jobs[${i}]`, () => newJobRow(ctx, user, spec, '', now));
+    await inField(`jobs[${i}]`, () => assertRunnableSomewhere(ctx, asRow(base)));
+    if (!indices) {
+      rows.push({ ...base, id: ids[rows.length]! });
+      continue;
+    }
+    const arrayId = ids[rows.length]!;
+    for (const index of indices) {
+      const env = { ...spec.env, SUANWANG_ARRAY_ID: arrayId, SUANWANG_ARRAY_INDEX: String(index) };
+      rows.push({ ...base, id: ids[rows.length]!, name: `${base.name}[${index}]`.slice(0, 128), env: JSON.stringify(env), array_id: arrayId, array_index: index });
+    }
+  }
+  const batchId = ids[0]!;
+  for (const row of rows) row.batch_id = batchId;
+
+  try {
+    await inTransaction(ctx.store.db, async (trx) => {
+      await insertJobs(trx, rows, `submitted by ${user.name}`);
+      if (idempotencyKey) await insertIdempotencyKey(trx, { orgId: user.orgId, key: idempotencyKey, requestHash, jobId: batchId, at: now, batch: true });
+    });
+  } catch (error) {
+    const earlier = idempotencyKey ? await findIdempotentJob(ctx.store.db, user.orgId, idempotencyKey) : undefined;
+    if (earlier) return { jobs: await sameBatch(ctx, earlier, requestHash, idempotencyKey!), created: false };
+    throw error;
+  }
+  ctx.signals.wake('tick');
+  return { jobs: rows.map((r) => asRow(r)), created: true };
+}
+
+type NewRow = Awaited<ReturnType<typeof newJobRow>>;
+
+/** The indices of a spec's array, or undefined for a plain job; a bad array is a 400 naming `jobs[i].array`. */
+function arrayIndices(spec: BatchJobSpec, i: number): readonly number[] | undefined {
+  if (spec.array === undefined) return undefined;
+  const parsed = parseArraySpec(spec.array);
+  if ('error' in parsed) {
+    throw new SuanwangError('invalid_field', `jobs[${i}].array "${spec.array.slice(0, 40)}" ${parsed.error}`, {
+      field: `jobs[${i}].array`,
+      hint: 'give indices as sbatch --array does: "1-1000", "0-99:2" or "1,3,5-7"',
+    });
+  }
+  return parsed.indices;
+}
+
+/** Runs `fn`; an error it throws that names a field gets `prefix.` in front (or `prefix` when none). */
+async function inField<T>(prefix: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (error) {
+    if (!(error instanceof SuanwangError)) throw error;
+    const field = error.field ? `${prefix}.${error.field}` : prefix;
+    throw new SuanwangError(error.code, `${prefix}: ${error.message}`, { field, ...(error.hint ? { hint: error.hint } : {}) });
+  }
+}
+
+async function sameBatch(ctx: EngineContext, earlier: { job_id: string; request_hash: string; batch: boolean }, requestHash: string, key: string): Promise<JobRow[]> {
+  if (!earlier.batch || earlier.request_hash !== requestHash) {
+    throw new SuanwangError('idempotency_key_reused', `Idempotency-Key "${key}" was used for a different request (${earlier.job_id})`, {
+      field: 'Idempotency-Key',
+      hint: 'use a new key for a new batch; reuse a key only to retry the very same request',
+    });
+  }
+  return jobsOfBatch(ctx.store.db, earlier.job_id);
 }
 
 async function sameRequest(
@@ -161,6 +267,9 @@ async function newJobRow(ctx: EngineContext, user: User, spec: JobSpec, id: stri
     max_attempts: spec.maxAttempts,
     node_indices: JSON.stringify(null),
     waiting_explanation: JSON.stringify(null),
+    array_id: null as string | null,
+    array_index: null as number | null,
+    batch_id: null as string | null,
     submitted_at: now,
     updated_at: now,
   };
@@ -183,7 +292,7 @@ export async function quoteJob(ctx: EngineContext, user: User, spec: JobSpec): P
   // The snapshot holds the datasets of queued jobs only: add this job's own inputs.
   const known = new Set(snapshot.datasets.map((d) => d.id));
   const datasets = [...snapshot.datasets, ...datasetViews(inputs.filter((d) => !known.has(d.id)), centers)];
-  const result = schedule({ ...snapshot, datasets, jobs: [...snapshot.jobs, pendingJob(row)] }, DEFAULT_POLICY);
+  const result = schedule({ ...snapshot, datasets, jobs: [...snapshot.jobs, pendingJob(queuedRow(row))] }, DEFAULT_POLICY);
   const placed = result.placements.find((p) => p.jobId === id);
   return placed ? placed.explanation : result.waiting.find((w) => w.jobId === id)!.explanation;
 }
@@ -236,21 +345,56 @@ function defaultName(command: readonly string[]): string {
   return program.slice(0, 64).replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
 }
 
+/** The network as a submission checks it against: centers, their pools as empty views, links. */
+interface NetworkView {
+  readonly at: number;
+  readonly centers: CenterRow[];
+  readonly views: ReturnType<typeof centerViews>;
+  readonly links: Awaited<ReturnType<typeof listLinks>>;
+}
+
+/** How long a cached network view answers submissions before it is read again. */
+const NETWORK_VIEW_TTL_MS = 2_000;
+const networkViews = new WeakMap<EngineContext, Promise<NetworkView>>();
+
+/**
+ * The network view of this control plane, read at most every NETWORK_VIEW_TTL_MS (or when `fresh`):
+ * a stream of submissions costs no whole-network reads. A stale view can only wrongly *accept* a job
+ * (the scheduler then explains why it waits); a rejection is always re-checked on a fresh view.
+ */
+async function networkView(ctx: EngineContext, fresh: boolean): Promise<NetworkView> {
+  const cached = networkViews.get(ctx);
+  if (cached && !fresh) {
+    const view = await cached.catch(() => undefined);
+    if (view && ctx.clock.now() - view.at < NETWORK_VIEW_TTL_MS) return view;
+  }
+  const loading = (async () => {
+    const at = ctx.clock.now();
+    const [centers, pools, links] = await Promise.all([listCenters(ctx.store.db), listPools(ctx.store.db), listLinks(ctx.store.db)]);
+    return { at, centers, views: centerViews(centers, pools, []), links };
+  })();
+  networkViews.set(ctx, loading);
+  return loading;
+}
+
+/** Drops the cached network view (a center joined, changed its pools or left), so the next submission reads it again. */
+export function invalidateNetworkView(ctx: EngineContext): void {
+  networkViews.delete(ctx);
+}
+
 /** Rejects a job that no center could run even when empty, naming each center's reason. */
 async function assertRunnableSomewhere(ctx: EngineContext, job: JobRow): Promise<void> {
-  const [centers, pools, links, datasets] = await Promise.all([
-    listCenters(ctx.store.db),
-    listPools(ctx.store.db),
-    listLinks(ctx.store.db),
-    listDatasets(ctx.store.db, job.inputs),
-  ]);
+  const datasets = job.inputs.length > 0 ? await listDatasets(ctx.store.db, job.inputs) : [];
+  const pending = pendingJob(queuedRow(job));
+  const cached = await networkView(ctx, false);
+  const quick = checkFeasible(pending, cached.views, { now: ctx.clock.now(), links: cached.links, datasets: datasetViews(datasets, cached.centers) });
+  if (quick.feasible) return;
+  const { centers, views, links } = await networkView(ctx, true);
   if (centers.length === 0) {
     throw new SuanwangError('unsatisfiable', 'no compute center has joined this network yet', {
       hint: 'start one with `suanwang up` (embedded) or connect an agent',
     });
   }
-  const views = centerViews(centers, pools, []);
-  const pending = pendingJob(job);
   const check = checkFeasible(pending, views, { now: ctx.clock.now(), links, datasets: datasetViews(datasets, centers) });
   if (check.feasible) return;
   if (check.infeasible.length > 0 && check.infeasible.every((r) => r.reason === 'command-not-found')) {

@@ -2,29 +2,41 @@ import type { NodeRequest } from '../core/resources.js';
 import type { CenterView, DatasetView, Objective, PendingJob, PoolView, RunningJob, Snapshot } from '../scheduler/types.js';
 import type { CenterRow, JobRow, PoolRow } from '../store/schema.js';
 import { listCenters, listPools } from '../store/centers.js';
-import { activeJobs, jobsInStates } from '../store/jobs.js';
+import { activeJobCapacity, queuedCountsByOrg, queuedJobsByQuota, type ActiveJobRow, type QueuedJobRow } from '../store/jobs.js';
 import type { Queryable } from '../store/transaction.js';
 import { listDatasets, listLinks, type DatasetWithReplicas } from '../store/datasets.js';
-
-/** The most pending jobs one scheduling pass looks at; the rest wait for the next pass. */
-export const MAX_JOBS_PER_PASS = 10_000;
+import { fairQuotas } from '../scheduler/index.js';
 
 /**
- * Reads the network and the pending jobs into the scheduler's snapshot, with each queued job's last
- * waiting summary (so a pass rewrites an explanation only when it changed).
+ * The most queued jobs one scheduling pass looks at (a pass over 10,000 takes about 0.2 s). The
+ * budget is shared among the orgs by their weights (`fairQuotas`), so no org's backlog crowds
+ * another org out of a pass; the rest wait for the next pass.
  */
-export async function loadSnapshot(q: Queryable, now: number): Promise<{ snapshot: Snapshot; waitingSummaries: Map<string, string | null> }> {
-  const [centers, pools, active, queued, links, orgs] = await Promise.all([
+export const JOBS_PER_PASS = 10_000;
+
+/**
+ * Reads the network and each org's fair slice of the queue into the scheduler's snapshot, with each
+ * queued job's last waiting summary (so a pass rewrites an explanation only when it changed). Reads
+ * narrow rows: no job's env, files or explanation body.
+ */
+export async function loadSnapshot(
+  q: Queryable,
+  now: number,
+  budget = JOBS_PER_PASS,
+): Promise<{ snapshot: Snapshot; waitingSummaries: Map<string, string | null> }> {
+  const [centers, pools, active, counts, links, orgs] = await Promise.all([
     listCenters(q),
     listPools(q),
-    activeJobs(q),
-    jobsInStates(q, ['queued'], MAX_JOBS_PER_PASS),
+    activeJobCapacity(q),
+    queuedCountsByOrg(q, budget),
     listLinks(q),
     q.selectFrom('orgs').select(['id', 'share_weight']).execute(),
   ]);
+  const orgWeights = Object.fromEntries(orgs.map((o) => [o.id, o.share_weight]));
+  const queued = await queuedJobsByQuota(q, fairQuotas(counts, orgWeights, budget));
   const inputIds = [...new Set(queued.flatMap((j) => j.inputs))];
-  const datasets = await listDatasets(q, inputIds);
-  const waitingSummaries = new Map(queued.map((j) => [j.id, (j.waiting_explanation as { summary?: string } | null)?.summary ?? null]));
+  const datasets = inputIds.length > 0 ? await listDatasets(q, inputIds) : [];
+  const waitingSummaries = new Map(queued.map((j) => [j.id, j.waiting_summary]));
   return {
     snapshot: {
       now,
@@ -33,14 +45,14 @@ export async function loadSnapshot(q: Queryable, now: number): Promise<{ snapsho
       links,
       datasets: datasetViews(datasets, centers),
       running: active.filter((j) => j.pool_id && j.node_indices).map(runningJob),
-      orgWeights: Object.fromEntries(orgs.map((o) => [o.id, o.share_weight])),
+      orgWeights,
     },
     waitingSummaries,
   };
 }
 
 /** Centers with their pools and what is free on every node, given the jobs that hold capacity. */
-export function centerViews(centers: readonly CenterRow[], pools: readonly PoolRow[], active: readonly JobRow[]): CenterView[] {
+export function centerViews(centers: readonly CenterRow[], pools: readonly PoolRow[], active: readonly ActiveJobRow[]): CenterView[] {
   const used = new Map<string, NodeRequest[]>(); // pool id → use per node
   for (const job of active) {
     if (!job.pool_id || !job.node_indices) continue;
@@ -90,8 +102,13 @@ function poolView(p: PoolRow, usedByNode: readonly (NodeRequest | undefined)[]):
   };
 }
 
-/** A job row as the scheduler sees it. */
-export function pendingJob(job: JobRow): PendingJob {
+/** The scheduler's columns of a full job row (for a job not yet written, or read whole). */
+export function queuedRow(job: JobRow): QueuedJobRow {
+  return { ...job, program: job.command[0] ?? '', waiting_summary: (job.waiting_explanation as { summary?: string } | null)?.summary ?? null };
+}
+
+/** A queued job as the scheduler sees it. */
+export function pendingJob(job: QueuedJobRow): PendingJob {
   return {
     id: job.id,
     orgId: job.org_id,
@@ -108,7 +125,7 @@ export function pendingJob(job: JobRow): PendingJob {
     deadline: job.deadline ? job.deadline.getTime() : null,
     budgetFen: job.budget_fen,
     inputs: job.inputs.map((datasetId) => ({ datasetId })),
-    program: job.command[0] ?? '',
+    program: job.program,
     objective: job.objective === 'weights' && job.objective_weights ? { weights: job.objective_weights } : (job.objective as Objective),
     priority: job.priority,
     submittedAt: job.submitted_at.getTime(),
@@ -116,7 +133,7 @@ export function pendingJob(job: JobRow): PendingJob {
 }
 
 /** A job holding capacity, with when it gives its nodes back at the latest (start + walltime). */
-function runningJob(job: JobRow): RunningJob {
+function runningJob(job: ActiveJobRow): RunningJob {
   const startedAt = (job.started_at ?? job.placed_at ?? job.updated_at).getTime();
   return {
     jobId: job.id,

@@ -3,6 +3,7 @@
  *
  *   order.ts        the order of one org's jobs (priority, age, id)
  *   fairshare.ts    weighted DRF across orgs: which org's job comes next
+ *   candidates.ts   how many queued jobs of each org a pass looks at (weighted water-filling)
  *   network.ts      the fixed order of pools that breaks every tie; per-pool facts of a pass
  *   runtime.ts      run time on a chip: reference time, chip speed, adaptation efficiency
  *   data.ts         stage-in time and egress price of a job's inputs, from the nearest replica
@@ -31,6 +32,7 @@ export {
 } from './reasons.js';
 export { compareJobs, orderJobs } from './order.js';
 export { FairQueue, dominantShare, networkCapacity, weightOf, type Usage } from './fairshare.js';
+export { fairQuotas } from './candidates.js';
 export { Network, rankPools, type PoolRef } from './network.js';
 export { PoolCapacity, FEWER_THAN_NEEDED } from './capacity.js';
 export { PoolState, WOULD_DELAY_RESERVATION, type EarliestFit, type PoolReservation } from './pool-state.js';

@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { Queryable } from './transaction.js';
 import type { JobRow, NewJob } from './schema.js';
 import type { JobState } from '../core/job-state.js';
@@ -172,10 +173,277 @@ export async function findIdempotentJob(q: Queryable, orgId: string, key: string
 
 export async function insertIdempotencyKey(
   q: Queryable,
-  k: { orgId: string; key: string; requestHash: string; jobId: string; at: Date },
+  k: { orgId: string; key: string; requestHash: string; jobId: string; at: Date; batch?: boolean },
 ): Promise<void> {
   await q
     .insertInto('idempotency_keys')
-    .values({ org_id: k.orgId, key: k.key, request_hash: k.requestHash, job_id: k.jobId, created_at: k.at })
+    .values({ org_id: k.orgId, key: k.key, request_hash: k.requestHash, job_id: k.jobId, created_at: k.at, batch: k.batch ?? false })
     .execute();
+}
+
+/** Rows per multi-row statement: well under PostgreSQL's 65,535 bind parameters for a jobs row (~45 columns). */
+const ROWS_PER_STATEMENT = 500;
+
+function chunks<T>(items: readonly T[], size = ROWS_PER_STATEMENT): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+/** Inserts many new jobs and their first events with multi-row statements (call inside a transaction). */
+export async function insertJobs(q: Queryable, jobs: readonly NewJob[], message: string): Promise<void> {
+  for (const slice of chunks(jobs)) {
+    await q.insertInto('jobs').values(slice).execute();
+    await q
+      .insertInto('job_events')
+      .values(slice.map((job) => ({ job_id: job.id, at: job.submitted_at, attempt: 0, from_state: null, to_state: job.state, message })))
+      .execute();
+  }
+}
+
+/** The jobs of one batch (its first job's id), in submission order. */
+export async function jobsOfBatch(q: Queryable, batchId: string): Promise<JobRow[]> {
+  return q.selectFrom('jobs').selectAll().where('batch_id', '=', batchId).orderBy('id').execute();
+}
+
+/**
+ * submitted → queued for each org's oldest `perOrg` submitted jobs, with their events, in one
+ * statement: one org's burst of a million submissions never holds another org's jobs back from the
+ * queue. SKIP LOCKED: a job a concurrent transaction holds (a cancel) is left for the next pass
+ * instead of waited for. Returns how many moved.
+ */
+export async function admitSubmitted(q: Queryable, at: Date, perOrg: number, message: string): Promise<number> {
+  const result = await sql<{ n: number }>`
+    WITH picked AS (
+      SELECT j.id FROM orgs o
+      CROSS JOIN LATERAL (
+        SELECT id FROM jobs WHERE jobs.org_id = o.id AND jobs.state = 'submitted' ORDER BY id LIMIT ${perOrg} FOR UPDATE SKIP LOCKED
+      ) j
+    ), moved AS (
+      UPDATE jobs SET state = 'queued', updated_at = ${at}
+      FROM picked WHERE jobs.id = picked.id AND jobs.state = 'submitted'
+      RETURNING jobs.id, jobs.attempt
+    ), events AS (
+      INSERT INTO job_events (job_id, at, attempt, from_state, to_state, message)
+      SELECT id, ${at}, attempt, 'submitted', 'queued', ${message} FROM moved
+    )
+    SELECT count(*)::int AS n FROM moved`.execute(q);
+  return Number(result.rows[0]?.n ?? 0);
+}
+
+/**
+ * How many jobs each org has queued, each count capped at `cap`: enough to share a pass's budget
+ * fairly, without counting a million jobs of one org (each count reads at most `cap` index entries).
+ */
+export async function queuedCountsByOrg(q: Queryable, cap: number): Promise<Map<string, number>> {
+  const result = await sql<{ org_id: string; n: number }>`
+    SELECT o.id AS org_id,
+           (SELECT count(*)::int FROM (SELECT 1 FROM jobs j WHERE j.org_id = o.id AND j.state = 'queued' LIMIT ${cap}) x) AS n
+    FROM orgs o`.execute(q);
+  return new Map(result.rows.filter((r) => Number(r.n) > 0).map((r) => [r.org_id, Number(r.n)]));
+}
+
+/** The columns the scheduler reads of a queued job (not its env, files or app parameters). */
+export interface QueuedJobRow {
+  readonly id: string;
+  readonly org_id: string;
+  readonly program: string;
+  readonly nodes: number;
+  readonly accelerators_per_node: number;
+  readonly cores_per_node: number;
+  readonly memory_mib_per_node: number;
+  readonly walltime_seconds: number;
+  readonly runtime_seconds: number | null;
+  readonly reference_accelerator: string | null;
+  readonly speed_metric: 'fp16' | 'fp32';
+  readonly adaptation: Record<string, number> | null;
+  readonly allowed_accelerators: string[];
+  readonly forbidden_accelerators: string[];
+  readonly allowed_regions: string[];
+  readonly deadline: Date | null;
+  readonly budget_fen: number | null;
+  readonly inputs: string[];
+  readonly objective: string;
+  readonly objective_weights: { cost: number; time: number; carbon: number } | null;
+  readonly priority: number;
+  readonly submitted_at: Date;
+  readonly waiting_summary: string | null;
+}
+
+/**
+ * Each org's first queued jobs by priority then age, at most `quota.get(org)` of each (one index
+ * range per org: `jobs_queued_by_org`).
+ */
+export async function queuedJobsByQuota(q: Queryable, quota: ReadonlyMap<string, number>): Promise<QueuedJobRow[]> {
+  const orgs = [...quota].filter(([, n]) => n > 0);
+  if (orgs.length === 0) return [];
+  const wanted = sql.join(orgs.map(([org, n]) => sql`(${org}::text, ${n}::int)`));
+  const result = await sql<QueuedJobRow>`
+    SELECT j.id, j.org_id, coalesce(j.command->>0, '') AS program, j.nodes, j.accelerators_per_node, j.cores_per_node,
+           j.memory_mib_per_node, j.walltime_seconds, j.runtime_seconds, j.reference_accelerator, j.speed_metric,
+           j.adaptation, j.allowed_accelerators, j.forbidden_accelerators, j.allowed_regions, j.deadline, j.budget_fen,
+           j.inputs, j.objective, j.objective_weights, j.priority, j.submitted_at,
+           j.waiting_explanation->>'summary' AS waiting_summary
+    FROM (VALUES ${wanted}) AS w(org_id, n)
+    CROSS JOIN LATERAL (
+      SELECT * FROM jobs WHERE jobs.org_id = w.org_id AND jobs.state = 'queued' ORDER BY priority DESC, id LIMIT w.n
+    ) j`.execute(q);
+  return result.rows.map((r) => ({ ...r, memory_mib_per_node: Number(r.memory_mib_per_node), budget_fen: r.budget_fen === null ? null : Number(r.budget_fen) }));
+}
+
+/** The columns a capacity view needs of a job holding capacity (placed or running). */
+export interface ActiveJobRow {
+  readonly id: string;
+  readonly org_id: string;
+  readonly center_id: string | null;
+  readonly pool_id: string | null;
+  readonly node_indices: number[] | null;
+  readonly accelerators_per_node: number;
+  readonly cores_per_node: number;
+  readonly memory_mib_per_node: number;
+  readonly walltime_seconds: number;
+  readonly started_at: Date | null;
+  readonly placed_at: Date | null;
+  readonly updated_at: Date;
+}
+
+/** Every job holding capacity, narrow rows (no commands, env or explanations). */
+export async function activeJobCapacity(q: Queryable): Promise<ActiveJobRow[]> {
+  return q
+    .selectFrom('jobs')
+    .select(['id', 'org_id', 'center_id', 'pool_id', 'node_indices', 'accelerators_per_node', 'cores_per_node', 'memory_mib_per_node', 'walltime_seconds', 'started_at', 'placed_at', 'updated_at'])
+    .where('state', 'in', ['placed', 'running'])
+    .execute();
+}
+
+export interface NewPlacement {
+  readonly id: string;
+  readonly jobId: string;
+  readonly centerId: string;
+  readonly poolId: string;
+  readonly nodeIndices: readonly number[];
+  readonly explanation: unknown;
+  readonly message: string;
+}
+
+/**
+ * queued → placed for many jobs at once: one UPDATE … FROM (VALUES …) guarded by `state = 'queued'`
+ * (a job cancelled meanwhile is skipped), then the events and placement rows of those that moved.
+ * Returns the ids placed.
+ */
+export async function placeJobs(q: Queryable, placements: readonly NewPlacement[], at: Date): Promise<Set<string>> {
+  const placed = new Set<string>();
+  for (const slice of chunks(placements, 300)) {
+    const values = sql.join(slice.map((p) => sql`(${p.jobId}::text, ${p.centerId}::text, ${p.poolId}::text, ${JSON.stringify(p.nodeIndices)}::jsonb)`));
+    const moved = await sql<{ id: string; attempt: number }>`
+      UPDATE jobs SET state = 'placed', center_id = v.center_id, pool_id = v.pool_id, node_indices = v.node_indices,
+             placed_at = ${at}, waiting_explanation = 'null'::jsonb, attempt = jobs.attempt + 1, updated_at = ${at},
+             lease_seq = nextval('jobs_lease_seq')
+      FROM (VALUES ${values}) AS v(id, center_id, pool_id, node_indices)
+      WHERE jobs.id = v.id AND jobs.state = 'queued'
+      RETURNING jobs.id, jobs.attempt`.execute(q);
+    if (moved.rows.length === 0) continue;
+    const attempts = new Map(moved.rows.map((r) => [r.id, r.attempt]));
+    const done = slice.filter((p) => attempts.has(p.jobId));
+    await q
+      .insertInto('job_events')
+      .values(done.map((p) => ({ job_id: p.jobId, at, attempt: attempts.get(p.jobId)!, from_state: 'queued', to_state: 'placed', message: p.message })))
+      .execute();
+    await q
+      .insertInto('placements')
+      .values(done.map((p) => ({ id: p.id, job_id: p.jobId, attempt: attempts.get(p.jobId)!, center_id: p.centerId, pool_id: p.poolId, decided_at: at, explanation: JSON.stringify(p.explanation) })))
+      .execute();
+    for (const p of done) placed.add(p.jobId);
+  }
+  return placed;
+}
+
+/** Sets the waiting explanation of many queued jobs in one statement per slice (not a state change). */
+export async function setWaitingExplanations(q: Queryable, rows: readonly { readonly jobId: string; readonly explanation: unknown }[], at: Date): Promise<void> {
+  for (const slice of chunks(rows)) {
+    const values = sql.join(slice.map((r) => sql`(${r.jobId}::text, ${JSON.stringify(r.explanation)}::jsonb)`));
+    await sql`
+      UPDATE jobs SET waiting_explanation = v.explanation, updated_at = ${at}
+      FROM (VALUES ${values}) AS v(id, explanation)
+      WHERE jobs.id = v.id AND jobs.state = 'queued'`.execute(q);
+  }
+}
+
+/**
+ * A center's placed jobs with a lease number above `after`, in lease order, at most `limit`; with
+ * `after` 0, every placed job (also those placed before lease numbers existed).
+ */
+export async function placedJobsAfter(q: Queryable, centerId: string, after: number, limit: number): Promise<JobRow[]> {
+  let sel = q.selectFrom('jobs').selectAll().where('center_id', '=', centerId).where('state', '=', 'placed');
+  if (after > 0) sel = sel.where('lease_seq', '>', after);
+  const rows = await sel.orderBy(sql`lease_seq NULLS FIRST`).orderBy('id').limit(limit).execute();
+  return rows.map((r) => ({ ...r, lease_seq: r.lease_seq === null ? null : Number(r.lease_seq) }));
+}
+
+/** A center's running jobs with a cancel request (their runs must be stopped): ids and attempts only. */
+export async function runsToStop(q: Queryable, centerId: string): Promise<{ jobId: string; attempt: number }[]> {
+  const rows = await q
+    .selectFrom('jobs')
+    .select(['id', 'attempt'])
+    .where('center_id', '=', centerId)
+    .where('state', '=', 'running')
+    .where('cancel_requested_at', 'is not', null)
+    .execute();
+  return rows.map((r) => ({ jobId: r.id, attempt: r.attempt }));
+}
+
+/** The jobs of these ids (missing ones left out), in one query. */
+export async function jobsByIds(q: Queryable, ids: readonly string[]): Promise<JobRow[]> {
+  if (ids.length === 0) return [];
+  return q.selectFrom('jobs').selectAll().where('id', 'in', [...ids]).execute();
+}
+
+/**
+ * placed → running for many runs of one center at once (agents' batched reports): one UPDATE …
+ * FROM (VALUES …) guarded by state, attempt and center, with the start time clamped between the
+ * placement and `now`, then the events. Returns the ids that moved.
+ */
+export async function markRunning(q: Queryable, centerId: string, runs: readonly { readonly jobId: string; readonly attempt: number; readonly at: number }[], now: Date): Promise<Set<string>> {
+  const moved = new Set<string>();
+  for (const slice of chunks(runs)) {
+    const values = sql.join(slice.map((r) => sql`(${r.jobId}::text, ${r.attempt}::int, ${new Date(r.at)}::timestamptz)`));
+    const rows = await sql<{ id: string; attempt: number }>`
+      UPDATE jobs SET state = 'running', started_at = LEAST(GREATEST(v.at, jobs.placed_at), ${now}::timestamptz), updated_at = ${now}
+      FROM (VALUES ${values}) AS v(id, attempt, at)
+      WHERE jobs.id = v.id AND jobs.state = 'placed' AND jobs.attempt = v.attempt AND jobs.center_id = ${centerId}
+      RETURNING jobs.id, jobs.attempt`.execute(q);
+    if (rows.rows.length === 0) continue;
+    await q
+      .insertInto('job_events')
+      .values(rows.rows.map((r) => ({ job_id: r.id, at: now, attempt: r.attempt, from_state: 'placed', to_state: 'running', message: 'started' })))
+      .execute();
+    for (const r of rows.rows) moved.add(r.id);
+  }
+  return moved;
+}
+
+/**
+ * running → succeeded (exit 0) for many runs of one center at once, the finish time clamped between
+ * the start and `now`; then the events. Returns the ids that moved.
+ */
+export async function markSucceeded(q: Queryable, centerId: string, runs: readonly { readonly jobId: string; readonly attempt: number; readonly at: number }[], now: Date): Promise<Set<string>> {
+  const moved = new Set<string>();
+  for (const slice of chunks(runs)) {
+    const values = sql.join(slice.map((r) => sql`(${r.jobId}::text, ${r.attempt}::int, ${new Date(r.at)}::timestamptz)`));
+    const rows = await sql<{ id: string; attempt: number }>`
+      UPDATE jobs SET state = 'succeeded', exit_code = 0,
+             started_at = coalesce(jobs.started_at, LEAST(GREATEST(v.at, jobs.placed_at), ${now}::timestamptz)),
+             finished_at = LEAST(GREATEST(v.at, coalesce(jobs.started_at, jobs.placed_at)), ${now}::timestamptz),
+             updated_at = ${now}
+      FROM (VALUES ${values}) AS v(id, attempt, at)
+      WHERE jobs.id = v.id AND jobs.state = 'running' AND jobs.attempt = v.attempt AND jobs.center_id = ${centerId}
+      RETURNING jobs.id, jobs.attempt`.execute(q);
+    if (rows.rows.length === 0) continue;
+    await q
+      .insertInto('job_events')
+      .values(rows.rows.map((r) => ({ job_id: r.id, at: now, attempt: r.attempt, from_state: 'running', to_state: 'succeeded', message: 'exited with code 0' })))
+      .execute();
+    for (const r of rows.rows) moved.add(r.id);
+  }
+  return moved;
 }

@@ -145,6 +145,13 @@ export interface JobsTable {
   app_params: ColumnType<Record<string, unknown> | null, string | undefined, string>;
   command_variants: ColumnType<Record<string, { command: string[]; env: Record<string, string> }> | null, string | undefined, string>;
   files: ColumnType<Record<string, string>, string | undefined, string>;
+  /** A job array's first element's id, and this element's index (null for plain jobs). */
+  array_id: ColumnType<string | null, string | null | undefined, string | null>;
+  array_index: ColumnType<number | null, number | null | undefined, number | null>;
+  /** The first job of the batch this job came in (null when submitted alone). */
+  batch_id: ColumnType<string | null, string | null | undefined, string | null>;
+  /** Set from jobs_lease_seq when placed: the order agents receive leases in (their poll cursor). */
+  lease_seq: ColumnType<number | null, number | null | undefined, number | null>;
   cancel_requested_at: Date | null;
   submitted_at: Date;
   placed_at: Date | null;
@@ -190,6 +197,8 @@ export interface IdempotencyKeysTable {
   request_hash: string;
   job_id: string;
   created_at: Date;
+  /** The key was given to a batch: `job_id` is its first job, whose id is every job's batch_id. */
+  batch: ColumnType<boolean, boolean | undefined, boolean>;
 }
 
 export type JobRow = Selectable<JobsTable>;

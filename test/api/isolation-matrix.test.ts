@@ -137,6 +137,17 @@ const FIXTURES: Readonly<Record<string, Fixture>> = {
       },
     ],
   },
+  'POST /v1/jobs/batch': {
+    access: 'user',
+    cases: [
+      {
+        object: 'victim dataset as input',
+        request: (w) => ({ path: '/v1/jobs/batch', body: { jobs: [{ command: ['echo'], inputs: [w.victimDataset.name] }] } }),
+        foreign: { status: [201, 400], mayChange: ['job_events', 'jobs'], check: (b, w) => assert.ok(!JSON.stringify(b).includes(w.victimDataset.id)) },
+        admin: { status: 201, mayChange: '*' },
+      },
+    ],
+  },
   'POST /v1/quote': {
     access: 'user',
     cases: [{ object: 'victim dataset as input', request: (w) => ({ path: '/v1/quote', body: { command: ['echo'], inputs: [w.victimDataset.name] } }), foreign: { status: [200, 400], check: (b, w) => assert.ok(!JSON.stringify(b).includes(w.victimDataset.id)) }, admin: ok200 }],
@@ -262,6 +273,26 @@ const FIXTURES: Readonly<Record<string, Fixture>> = {
         }),
       ),
       { object: "west's session", request: (w) => ({ path: `/v1/agent/jobs/${w.victimJob}/state`, body: { attempt: 1, state: 'succeeded', exitCode: 0, reason: null, at: 0 }, headers: session(w.westSession) }), foreign: expired },
+    ],
+  },
+  'POST /v1/agent/reports': {
+    access: 'agent',
+    cases: [
+      ...(['running', 'succeeded', 'failed', 'cancelled'] as const).map(
+        (state): Case => ({
+          object: `victim job (${state}, with output)`,
+          request: (w) => ({
+            path: '/v1/agent/reports',
+            body: {
+              logs: [{ jobId: w.victimJob, attempt: 1, chunks: [{ stream: 'stdout', offset: 14, data: 'forged\n' }] }],
+              states: [{ jobId: w.victimJob, attempt: 1, state, exitCode: exitCodeOf(state), reason: null, at: w.ctx.now().getTime() }],
+            },
+            headers: session(w.eastSession),
+          }),
+          foreign: agentForeign(),
+        }),
+      ),
+      { object: "west's session", request: (w) => ({ path: '/v1/agent/reports', body: { logs: [], states: [] }, headers: session(w.westSession) }), foreign: expired },
     ],
   },
   'POST /v1/agent/jobs/{id}/logs': {

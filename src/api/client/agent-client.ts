@@ -5,6 +5,8 @@ import type {
   LogReport,
   RegisterRequest,
   RegisterResponse,
+  ReportsRequest,
+  ReportsResponse,
   StateReport,
   StateReportResponse,
 } from '../../core/agent-protocol.js';
@@ -17,10 +19,12 @@ import type {
 export interface AgentTransport {
   register(req: RegisterRequest, signal?: AbortSignal): Promise<RegisterResponse>;
   heartbeat(sessionId: string, req: HeartbeatRequest, signal?: AbortSignal): Promise<HeartbeatResponse>;
-  /** Long poll: resolves when there is work, or with nothing after about `waitMs`. */
-  leases(sessionId: string, waitMs: number, signal?: AbortSignal): Promise<LeasesResponse>;
+  /** Long poll: resolves when there is work, or with nothing after about `waitMs`; `after` is the previous answer's cursor. */
+  leases(sessionId: string, waitMs: number, signal?: AbortSignal, after?: string): Promise<LeasesResponse>;
   reportState(sessionId: string, jobId: string, report: StateReport, signal?: AbortSignal): Promise<StateReportResponse>;
   sendLogs(sessionId: string, jobId: string, report: LogReport, signal?: AbortSignal): Promise<void>;
+  /** Many runs' logs and states in one call; optional, so a transport without it makes the agent send them one by one. */
+  reports?(sessionId: string, req: ReportsRequest, signal?: AbortSignal): Promise<ReportsResponse>;
 }
 
 export interface TransportErrorDetails {
@@ -98,10 +102,11 @@ export class HttpAgentTransport implements AgentTransport {
     return this.#call<HeartbeatResponse>('POST', '/v1/agent/heartbeat', sessionId, req, signal);
   }
 
-  /** GET /v1/agent/leases?waitMs=N; the timeout allows for the wait. */
-  leases(sessionId: string, waitMs: number, signal?: AbortSignal): Promise<LeasesResponse> {
+  /** GET /v1/agent/leases?waitMs=N[&after=C]; the timeout allows for the wait. */
+  leases(sessionId: string, waitMs: number, signal?: AbortSignal, after?: string): Promise<LeasesResponse> {
     const wait = Math.max(0, Math.round(waitMs));
-    return this.#call<LeasesResponse>('GET', `/v1/agent/leases?waitMs=${wait}`, sessionId, undefined, signal, wait + this.#timeoutMs);
+    const cursor = after !== undefined && /^\d+$/.test(after) ? `&after=${after}` : '';
+    return this.#call<LeasesResponse>('GET', `/v1/agent/leases?waitMs=${wait}${cursor}`, sessionId, undefined, signal, wait + this.#timeoutMs);
   }
 
   /** POST /v1/agent/jobs/{jobId}/state. */
@@ -112,6 +117,11 @@ export class HttpAgentTransport implements AgentTransport {
   /** POST /v1/agent/jobs/{jobId}/logs. */
   async sendLogs(sessionId: string, jobId: string, report: LogReport, signal?: AbortSignal): Promise<void> {
     await this.#call<unknown>('POST', `/v1/agent/jobs/${encodeURIComponent(jobId)}/logs`, sessionId, report, signal);
+  }
+
+  /** POST /v1/agent/reports. */
+  reports(sessionId: string, req: ReportsRequest, signal?: AbortSignal): Promise<ReportsResponse> {
+    return this.#call<ReportsResponse>('POST', '/v1/agent/reports', sessionId, req, signal);
   }
 
   async #call<T>(

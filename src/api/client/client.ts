@@ -1,4 +1,4 @@
-import type { ApiTokenCreated, ApiTokenResource, CenterCreated, EnrollmentTokenCreated, OrgResource, UserResource, CenterResource, DatasetResource, ErrorBody, LaunchRequestInput, ProductDetail, QuoteResource, SearchResult, JobDetailResource, JobList, JobResource, JobSubmissionInput, LogPage } from './schemas.js';
+import type { BatchJobSubmissionInput, JobBatchResult, ApiTokenCreated, ApiTokenResource, CenterCreated, EnrollmentTokenCreated, OrgResource, UserResource, CenterResource, DatasetResource, ErrorBody, LaunchRequestInput, ProductDetail, QuoteResource, SearchResult, JobDetailResource, JobList, JobResource, JobSubmissionInput, LogPage } from './schemas.js';
 
 /** An error answer from the API, with its stable code (see src/core/errors.ts). */
 export class ApiError extends Error {
@@ -47,6 +47,10 @@ export class SuanwangClient {
 
   submit(job: JobSubmissionInput, idempotencyKey?: string): Promise<JobResource> {
     return this.request('POST', '/v1/jobs', job, idempotencyKey ? { 'idempotency-key': idempotencyKey } : {});
+  }
+  /** Many jobs (and job arrays) in one request, all or nothing; answers with each job's id and state. */
+  submitBatch(jobs: BatchJobSubmissionInput[], idempotencyKey?: string): Promise<JobBatchResult> {
+    return this.request('POST', '/v1/jobs/batch', { jobs }, idempotencyKey ? { 'idempotency-key': idempotencyKey } : {});
   }
   listJobs(query: { state?: string; limit?: number; cursor?: string; all?: boolean } = {}): Promise<JobList> {
     const q = new URLSearchParams();

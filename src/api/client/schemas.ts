@@ -54,6 +54,39 @@ export const JobSubmission = z
   .meta({ id: 'JobSubmission', description: 'A job to run: a program and its arguments (argv, no shell), and what it needs.' });
 export type JobSubmissionInput = z.input<typeof JobSubmission>;
 
+/** A job of a batch: a JobSubmission, optionally a job array (one job per index, as `sbatch --array`). */
+export const BatchJobSubmission = JobSubmission.extend({
+  array: z
+    .string()
+    .min(1)
+    .max(1000)
+    .optional()
+    .describe('job array indices, as sbatch --array: "1-1000", "0-99:2", "1,3,5-7"; each element gets SUANWANG_ARRAY_INDEX and SUANWANG_ARRAY_ID'),
+}).meta({ id: 'BatchJobSubmission' });
+export type BatchJobSubmissionInput = z.input<typeof BatchJobSubmission>;
+
+export const JobBatch = z
+  .strictObject({
+    jobs: z.array(BatchJobSubmission).min(1).max(1000).describe('at most 1,000 specs and 10,000 jobs in all (array elements count one each)'),
+  })
+  .meta({ id: 'JobBatch', description: 'Jobs submitted together, all or nothing.' });
+export type JobBatchInput = z.input<typeof JobBatch>;
+
+/** The short form of a job a batch answers with (GET /v1/jobs/{id} has the rest). */
+export const JobBrief = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    state: z.enum(JOB_STATES),
+    arrayId: z.string().nullable(),
+    arrayIndex: z.int().nullable(),
+  })
+  .meta({ id: 'JobBrief' });
+export const JobBatchResult = z
+  .object({ items: z.array(JobBrief), created: z.boolean().describe('false when an Idempotency-Key retry found the batch already submitted') })
+  .meta({ id: 'JobBatchResult' });
+export type JobBatchResult = z.infer<typeof JobBatchResult>;
+
 const Estimates = z.object({
   centerId: z.string(),
   centerName: z.string(),
@@ -138,6 +171,8 @@ export const JobResource = z
     startedAt: z.iso.datetime().nullable(),
     finishedAt: z.iso.datetime().nullable(),
     waiting: ExplanationSchema.nullable().describe('why a queued job waits (the latest scheduling pass)'),
+    arrayId: z.string().nullable().describe("the job array's id (its first element's job id), or null"),
+    arrayIndex: z.int().nullable(),
   })
   .meta({ id: 'Job' });
 export type JobResource = z.infer<typeof JobResource>;
@@ -357,6 +392,14 @@ export const AgentLogReport = z
     chunks: z.array(z.strictObject({ stream: z.enum(['stdout', 'stderr']), offset: z.int().min(0), data: z.string() })).max(1000),
   })
   .meta({ id: 'AgentLogReport' });
+
+/** Many runs' output and state changes in one call; see ReportsRequest in src/core/agent-protocol.ts. */
+export const AgentReports = z
+  .strictObject({
+    logs: z.array(AgentLogReport.extend({ jobId: z.string().min(1).max(64) })).max(1000).default([]),
+    states: z.array(AgentStateReport.extend({ jobId: z.string().min(1).max(64) })).max(5000).default([]),
+  })
+  .meta({ id: 'AgentReports' });
 
 export const NewDataset = z
   .strictObject({

@@ -3,7 +3,8 @@ import type { RunState } from '../../core/agent-protocol.js';
 import { SuanwangError } from '../../core/errors.js';
 import { enrollAgent, requireAgent } from '../../engine/accounts.js';
 import { appendLogs, heartbeat, pollLeases, registerAgent, reportState } from '../../engine/agents.js';
-import { AgentEnroll, AgentEnrolled, AgentHeartbeat, AgentLogReport, AgentRegister, AgentStateReport } from '../client/schemas.js';
+import { AgentEnroll, AgentEnrolled, AgentHeartbeat, AgentLogReport, AgentRegister, AgentReports, AgentStateReport } from '../client/schemas.js';
+import { applyReports } from '../../engine/agent-reports.js';
 import { route } from '../route.js';
 
 const session = 'X-Agent-Session';
@@ -75,11 +76,14 @@ export const agentRoutes = [
     summary: 'Long poll for work: leases (jobs placed on this center) and runs to stop.',
     tag: 'agent',
     access: 'agent',
-    query: z.object({ waitMs: z.coerce.number().int().min(0).max(60_000).default(20_000) }),
+    query: z.object({
+      waitMs: z.coerce.number().int().min(0).max(60_000).default(20_000),
+      after: z.coerce.number().int().min(0).default(0).describe('the `cursor` of the previous answer: only leases placed since'),
+    }),
     headers: { [session]: 'required' },
     response: { status: 200, schema: null },
     async handle({ ctx, c, principal, query }) {
-      return pollLeases(ctx, requireAgent(principal!).centerId, c.req.header(session), query.waitMs, c.req.raw.signal);
+      return pollLeases(ctx, requireAgent(principal!).centerId, c.req.header(session), query.waitMs, c.req.raw.signal, query.after);
     },
   }),
   route({
@@ -94,6 +98,19 @@ export const agentRoutes = [
     async handle({ ctx, c, principal, params, body }) {
       assertConsistentOutcome(body, '');
       return reportState(ctx, requireAgent(principal!).centerId, c.req.header(session), params.id!, body);
+    },
+  }),
+  route({
+    method: 'post',
+    path: '/v1/agent/reports',
+    summary: "Many runs' output chunks and state changes in one call: logs first, then states in order; one answer per state (`ok` or `kill`).",
+    tag: 'agent',
+    access: 'agent',
+    body: AgentReports,
+    headers: { [session]: 'required' },
+    response: { status: 200, schema: null },
+    async handle({ ctx, c, principal, body }) {
+      return applyReports(ctx, requireAgent(principal!).centerId, c.req.header(session), body);
     },
   }),
   route({

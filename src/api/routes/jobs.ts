@@ -2,9 +2,9 @@ import { z } from 'zod';
 import { JOB_STATES } from '../../core/job-state.js';
 import { requireUser } from '../../engine/accounts.js';
 import type { EngineContext } from '../../engine/context.js';
-import { cancelJob, jobDetail, listVisibleJobs, quoteJob, readJobLogs, submitJob } from '../../engine/jobs.js';
+import { cancelJob, jobDetail, listVisibleJobs, quoteJob, readJobLogs, submitBatch, submitJob } from '../../engine/jobs.js';
 import { listCenters, listPools } from '../../store/centers.js';
-import { JobDetailResource, JobList, JobResource, JobSubmission, LogPage, QuoteResource } from '../client/schemas.js';
+import { BatchJobSubmission, JobBatch, JobBatchResult, JobDetailResource, JobList, JobResource, JobSubmission, LogPage, QuoteResource } from '../client/schemas.js';
 import { HandlerResult, route } from '../route.js';
 import type { Names } from '../views.js';
 import { jobResource } from '../views.js';
@@ -30,6 +30,19 @@ export async function jobRoutesNames(ctx: EngineContext): Promise<Names> {
 
 const IdempotencyKey = /^[\w.:-]{1,128}$/;
 
+function checkKey(key: string | undefined): string | undefined {
+  if (key !== undefined && !IdempotencyKey.test(key)) {
+    throw new SuanwangError('invalid_field', `Idempotency-Key "${key.slice(0, 40)}" is not 1–128 letters, digits or _.:-`, { field: 'Idempotency-Key' });
+  }
+  return key;
+}
+
+/** Names for a job just submitted: its org and user (it has no center yet); two rows, not four tables. */
+async function submitterNames(ctx: EngineContext, user: { orgId: string; userId: string; name: string }): Promise<Names> {
+  const org = await ctx.store.db.selectFrom('orgs').select('name').where('id', '=', user.orgId).executeTakeFirst();
+  return { centers: new Map(), pools: new Map(), orgs: new Map([[user.orgId, org?.name ?? user.orgId]]), users: new Map([[user.userId, user.name]]) };
+}
+
 export const jobRoutes = [
   route({
     method: 'post',
@@ -37,18 +50,42 @@ export const jobRoutes = [
     summary: 'Submit a job. Returns at once; the scheduler places it. Send `Idempotency-Key` to make retries safe.',
     tag: 'jobs',
     access: 'user',
-    body: JobSubmission,
+    body: BatchJobSubmission,
     headers: { 'Idempotency-Key': 'optional; a retry with the same key and body returns the same job (200)' },
     response: { status: 201, schema: JobResource },
     rate: 'submit',
     async handle({ ctx, c, principal, body }) {
       const key = c.req.header('idempotency-key');
-      if (key !== undefined && !IdempotencyKey.test(key)) {
-        throw new SuanwangError('invalid_field', `Idempotency-Key "${key.slice(0, 40)}" is not 1–128 letters, digits or _.:-`, { field: 'Idempotency-Key' });
+      if (body.array !== undefined) {
+        throw new SuanwangError('invalid_field', 'a job array is submitted with POST /v1/jobs/batch, not POST /v1/jobs', {
+          field: 'array',
+          hint: 'send { "jobs": [ <this job> ] } to /v1/jobs/batch (`suanwang submit --array` does)',
+        });
       }
+      const user = requireUser(principal!);
+      await assertQueueQuota(ctx, user.orgId);
+      const { job, created } = await submitJob(ctx, user, body, checkKey(key));
+      return new HandlerResult(created ? 201 : 200, jobResource(job, await submitterNames(ctx, user)));
+    },
+  }),
+  route({
+    method: 'post',
+    path: '/v1/jobs/batch',
+    summary:
+      'Submit many jobs in one request, all or nothing (an error names `jobs[i].field`); a spec with `array` ("1-1000", "0-99:2") becomes one job per index. Send `Idempotency-Key` to make retries safe.',
+    tag: 'jobs',
+    access: 'user',
+    body: JobBatch,
+    headers: { 'Idempotency-Key': 'optional; a retry with the same key and body returns the same jobs (200)' },
+    response: { status: 201, schema: JobBatchResult },
+    rate: 'submit',
+    async handle({ ctx, c, principal, body }) {
       await assertQueueQuota(ctx, requireUser(principal!).orgId);
-      const { job, created } = await submitJob(ctx, requireUser(principal!), body, key);
-      return new HandlerResult(created ? 201 : 200, jobResource(job, await jobRoutesNames(ctx)));
+      const { jobs, created } = await submitBatch(ctx, requireUser(principal!), body.jobs, checkKey(c.req.header('idempotency-key')));
+      return new HandlerResult(created ? 201 : 200, {
+        items: jobs.map((j) => ({ id: j.id, name: j.name, state: j.state, arrayId: j.array_id ?? null, arrayIndex: j.array_index ?? null })),
+        created,
+      });
     },
   }),
   route({

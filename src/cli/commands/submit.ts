@@ -31,6 +31,8 @@ suanwang submit [options] JOB.yaml        (fields as in POST /v1/jobs; flags ove
   --budget YUAN       the most it may cost, e.g. 50 or 12.50
   --input DATASET     a dataset to stage in first (name or id), repeatable
   --weights W         cost=1,time=1,carbon=2: explicit objective weights
+  --array SPEC        a job array, as sbatch --array: 1-1000, 0-99:2, 1,3,5-7; one job per
+                      index, with SUANWANG_ARRAY_INDEX and SUANWANG_ARRAY_ID in its environment
   --idempotency-key K retrying with the same key returns the same job
   -f, --follow        stream its output until it ends; exit with its exit code
   --dry-run           show where it would run and at what cost, submit nothing (= suanwang quote)
@@ -39,6 +41,19 @@ suanwang submit [options] JOB.yaml        (fields as in POST /v1/jobs; flags ove
     const { job, values } = jobFromArgs(argv);
     if (values['dry-run']) return printQuote(clientFor(values), job, values.json === true);
     const client = clientFor(values);
+    const array = values.array ?? (typeof (job as { array?: unknown }).array === 'string' ? ((job as { array?: string }).array as string) : undefined);
+    if (array !== undefined) {
+      if (values.follow) throw new UsageError('--follow follows one job; a job array is many (follow one element with suanwang logs -f ID)');
+      const batch = await client.submitBatch([{ ...job, array }], values['idempotency-key']);
+      if (values.json) {
+        printJson(batch);
+        return 0;
+      }
+      const first = batch.items[0]!;
+      process.stdout.write(`${first.arrayId ?? first.id}\n`);
+      process.stderr.write(`submitted job array ${first.arrayId ?? first.id}: ${batch.items.length} job(s), indices ${array}; \`suanwang jobs\` lists them\n`);
+      return 0;
+    }
     const created = await client.submit(job, values['idempotency-key']);
     if (values.json && !values.follow) {
       printJson(created);
@@ -90,6 +105,7 @@ export function jobFromArgs(argv: string[]) {
       name: { type: 'string' },
       'max-attempts': { type: 'string' },
       'idempotency-key': { type: 'string' },
+      array: { type: 'string' },
       runtime: { type: 'string' },
       reference: { type: 'string' },
       forbid: { type: 'string', multiple: true },

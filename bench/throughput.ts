@@ -1,0 +1,223 @@
+// npm run bench:throughput [-- --small] — end-to-end throughput and latency of the control plane.
+// PostgreSQL (a fresh database), the control plane and three agents (local connector) as separate OS
+// processes, and a load generator over HTTP (8 concurrent clients, POST /v1/jobs/batch) submitting
+// trivial jobs (`true`). Phase 1 submits N jobs as fast as the API takes them and waits until all
+// have succeeded: acceptedPerSecond = N / submission time, completedPerSecond = N / time from the
+// first submission to the last success. Phase 2 offers a steady 100 jobs/s, one POST /v1/jobs each,
+// and measures submit→running (the control plane's `running` event minus submittedAt): p50, p99.
+// With root and Slurm (scripts/slurm/clusters.sh), the same submission run goes to slurmrestd too.
+// Last line: JSON { acceptedPerSecond, completedPerSecond, p50SubmitToRunningMs, p99SubmitToRunningMs,
+// jobs, slurm?, targets, ok }. Exits 1 when a target is missed (--small: below a tenth of them).
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { performance } from 'node:perf_hooks';
+import pg from 'pg';
+import { measureSlurm, type SlurmFigures } from './support/slurm-throughput.js';
+
+const SMALL = process.argv.includes('--small');
+const JOBS = Number(process.env.BENCH_JOBS ?? (SMALL ? 3_000 : 20_000));
+const CLIENTS = 8;
+const BATCH = Number(process.env.BENCH_BATCH ?? 250);
+const STEADY_RATE = 100; // jobs/s offered in phase 2
+const STEADY_SECONDS = Number(process.env.BENCH_STEADY_SECONDS ?? (SMALL ? 5 : 20));
+const TARGETS = { acceptedPerSecond: 1000, completedPerSecond: 500, p99SubmitToRunningMs: 1000, slurmRatio: 2 };
+const ADMIN_URL = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+// 128 one-core slots per center: small enough that placements spread over all three agents (equal
+// centers tie, and the scheduler fills one pool before the next), large enough for 500 jobs/s of `true`.
+const POOLS = [{ name: 'cpu', accelerator: null, acceleratorsPerNode: 0, coresPerNode: 64, memoryMiBPerNode: 524_288, nodes: 2 }];
+const TSX = ['--import', 'tsx'];
+const ENERGY = { priceFenPerKwh: Array(24).fill(40), pue: 1.2, carbonKgPerKwh: Array(24).fill(0.5), utcOffsetHours: 8 };
+
+const children: ChildProcess[] = [];
+
+/**
+ * The control plane as its own process; resolves with its URL and admin token. Swap for
+ * `suanwang server` (+ `suanwang admin` for the admin token) once that command is on main.
+ */
+async function startControlPlane(home: string, databaseUrl: string): Promise<{ url: string; adminToken: string }> {
+  const child = spawn(process.execPath, [...TSX, 'bench/support/control-plane.ts', home], {
+    env: { ...process.env, DATABASE_URL: databaseUrl },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  children.push(child);
+  return JSON.parse(await firstLine(child)) as { url: string; adminToken: string };
+}
+
+/** One center's agent as its own process. Swap for `suanwang agent --config center.yaml` once on main. */
+async function startAgentProcess(url: string, tokenFile: string, stateDir: string): Promise<void> {
+  const child = spawn(process.execPath, [...TSX, 'bench/support/agent.ts', url, tokenFile, stateDir, JSON.stringify(POOLS)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  children.push(child);
+  await firstLine(child);
+}
+
+function firstLine(child: ChildProcess): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const lines = createInterface({ input: child.stdout! });
+    lines.once('line', (line) => resolve(line));
+    child.once('exit', (code) => reject(new Error(`a bench process exited (code ${code}) before it was ready`)));
+  });
+}
+
+async function api<T>(url: string, token: string, method: string, path: string, body?: unknown): Promise<T> {
+  const res = await fetch(url + path, {
+    method,
+    headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`${method} ${path}: HTTP ${res.status} ${text.slice(0, 300)}`);
+  return JSON.parse(text) as T;
+}
+
+function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function main(): Promise<void> {
+  const admin = new pg.Client({ connectionString: ADMIN_URL });
+  await admin.connect();
+  const dbName = `sw_bench_tp_${process.pid}`;
+  await admin.query(`CREATE DATABASE ${dbName}`);
+  const databaseUrl = ADMIN_URL.replace(/\/[^/]*$/, `/${dbName}`);
+  const home = mkdtempSync(join(tmpdir(), 'sw-bench-tp-'));
+  const db = new pg.Client({ connectionString: databaseUrl });
+  try {
+    const { url, adminToken } = await startControlPlane(home, databaseUrl);
+    await db.connect();
+    for (const name of ['bench-a', 'bench-b', 'bench-c']) {
+      const { agentToken } = await api<{ agentToken: string }>(url, adminToken, 'POST', '/v1/centers', {
+        name,
+        displayName: name,
+        region: 'ningxia',
+        energy: ENERGY,
+        prices: { cpu: { fenPerAcceleratorHour: 0, fenPerCoreHour: 10 } },
+      });
+      const tokenFile = join(home, `${name}.token`);
+      writeFileSync(tokenFile, agentToken + '\n', { mode: 0o600 });
+      await startAgentProcess(url, tokenFile, join(home, 'centers', name));
+    }
+    const user = await api<{ token: string }>(url, adminToken, 'POST', '/v1/users', { org: 'bench', name: 'loadgen', role: 'user' });
+
+    // ---- phase 1: as fast as it takes them -------------------------------------------------------
+    const spec = { command: ['true'], coresPerNode: 1, memoryMiBPerNode: 64, walltimeSeconds: 600 };
+    let next = 0;
+    const t0 = performance.now();
+    await Promise.all(
+      Array.from({ length: CLIENTS }, async () => {
+        for (;;) {
+          const n = Math.min(BATCH, JOBS - next);
+          if (n <= 0) return;
+          next += n;
+          await api(url, user.token, 'POST', '/v1/jobs/batch', { jobs: Array.from({ length: n }, () => spec) });
+        }
+      }),
+    );
+    const submitSeconds = (performance.now() - t0) / 1000;
+    const acceptedPerSecond = JOBS / submitSeconds;
+    process.stderr.write(`phase 1: ${JOBS} jobs accepted in ${submitSeconds.toFixed(2)} s (${acceptedPerSecond.toFixed(0)} jobs/s)\n`);
+    const waitLimitMs = Math.max(60_000, (JOBS / 20) * 1000);
+    let done = 0;
+    let failed = 0;
+    let lastProgress = performance.now();
+    for (;;) {
+      if (performance.now() - lastProgress > 5000) {
+        lastProgress = performance.now();
+        const r = await db.query<{ state: string; n: string }>(`SELECT state, count(*) AS n FROM jobs GROUP BY state ORDER BY state`);
+        process.stderr.write(`  ${((lastProgress - t0) / 1000).toFixed(0)} s: ${r.rows.map((x) => `${x.state} ${x.n}`).join(', ')}\n`);
+      }
+      const r = await db.query<{ ok: string; bad: string }>(
+        `SELECT count(*) FILTER (WHERE state = 'succeeded') AS ok, count(*) FILTER (WHERE state IN ('failed', 'cancelled')) AS bad FROM jobs`,
+      );
+      done = Number(r.rows[0]!.ok);
+      failed = Number(r.rows[0]!.bad);
+      if (done + failed >= JOBS || performance.now() - t0 > waitLimitMs) break;
+      await sleep(100);
+    }
+    const completeSeconds = (performance.now() - t0) / 1000;
+    const completedPerSecond = done / completeSeconds;
+    process.stderr.write(`phase 1: ${done} succeeded, ${failed} failed in ${completeSeconds.toFixed(2)} s (${completedPerSecond.toFixed(0)} jobs/s)\n`);
+
+    // ---- phase 2: a steady 100 jobs/s, one request each --------------------------------------------
+    const ids: string[] = [];
+    const total = STEADY_RATE * STEADY_SECONDS;
+    const start = performance.now();
+    const inflight: Promise<void>[] = [];
+    for (let i = 0; i < total; i++) {
+      const due = start + (i * 1000) / STEADY_RATE;
+      const wait = due - performance.now();
+      if (wait > 0) await sleep(wait);
+      inflight.push(api<{ id: string }>(url, user.token, 'POST', '/v1/jobs', { ...spec, name: 'steady' }).then((j) => void ids.push(j.id)));
+    }
+    await Promise.all(inflight);
+    const steadyDeadline = performance.now() + 60_000;
+    let latencies: number[] = [];
+    for (;;) {
+      const r = await db.query<{ ms: number | null }>(
+        `SELECT extract(epoch FROM (SELECT min(e.at) FROM job_events e WHERE e.job_id = j.id AND e.to_state = 'running') - j.submitted_at) * 1000 AS ms
+         FROM jobs j WHERE j.id = ANY($1)`,
+        [ids],
+      );
+      latencies = r.rows.filter((x) => x.ms !== null).map((x) => Number(x.ms));
+      if (latencies.length >= ids.length || performance.now() > steadyDeadline) break;
+      await sleep(250);
+    }
+    latencies.sort((a, b) => a - b);
+    const missing = ids.length - latencies.length;
+    const p50 = percentile(latencies, 50);
+    // A job that never ran counts as slower than any that did.
+    const p99 = missing > ids.length / 100 ? Infinity : percentile(latencies, 99);
+    process.stderr.write(`phase 2: ${ids.length} jobs at ${STEADY_RATE}/s: submit→running p50 ${p50.toFixed(0)} ms, p99 ${p99.toFixed(0)} ms (${missing} never ran)\n`);
+
+    let slurm: SlurmFigures | { skipped: string } = { skipped: 'not measured' };
+    if (process.env.BENCH_SLURM !== '0') slurm = await measureSlurm({ jobs: SMALL ? 500 : 2000, clients: CLIENTS });
+
+    const figures = {
+      acceptedPerSecond: Math.round(acceptedPerSecond),
+      completedPerSecond: Math.round(completedPerSecond),
+      p50SubmitToRunningMs: Math.round(p50),
+      p99SubmitToRunningMs: Number.isFinite(p99) ? Math.round(p99) : null,
+      jobs: JOBS,
+      failedJobs: failed,
+      steadyJobs: ids.length,
+      small: SMALL,
+      slurm,
+    };
+    const scale = SMALL ? 0.1 : 1;
+    const missed: string[] = [];
+    if (acceptedPerSecond < TARGETS.acceptedPerSecond * scale) missed.push(`accepted ${figures.acceptedPerSecond}/s < ${TARGETS.acceptedPerSecond * scale}/s`);
+    if (completedPerSecond < TARGETS.completedPerSecond * scale) missed.push(`completed ${figures.completedPerSecond}/s < ${TARGETS.completedPerSecond * scale}/s`);
+    if (!SMALL) {
+      if (!(p99 < TARGETS.p99SubmitToRunningMs)) missed.push(`p99 submit→running ${figures.p99SubmitToRunningMs ?? '∞'} ms ≥ ${TARGETS.p99SubmitToRunningMs} ms`);
+      if ('acceptedPerSecond' in slurm && acceptedPerSecond < TARGETS.slurmRatio * slurm.acceptedPerSecond) {
+        missed.push(`accepted ${figures.acceptedPerSecond}/s < ${TARGETS.slurmRatio}× Slurm's ${Math.round(slurm.acceptedPerSecond)}/s`);
+      }
+    }
+    if (failed > 0) missed.push(`${failed} jobs failed`);
+    for (const m of missed) process.stderr.write(`MISSED: ${m}\n`);
+    console.log(JSON.stringify({ ...figures, targets: TARGETS, missed, ok: missed.length === 0 }));
+    process.exitCode = missed.length === 0 ? 0 : 1;
+  } finally {
+    await db.end().catch(() => {});
+    for (const child of children.reverse()) {
+      if (child.exitCode === null) {
+        child.kill('SIGTERM');
+        await new Promise((r) => child.once('exit', r));
+      }
+    }
+    // The runs' process groups are gone (trivial jobs); their folders go with the bench home.
+    rmSync(home, { recursive: true, force: true });
+    if (process.env.BENCH_KEEP_DB !== "1") await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`).catch(() => {});
+    else process.stderr.write(`kept database ${dbName}\n`);
+    await admin.end();
+  }
+}
+
+await main();
