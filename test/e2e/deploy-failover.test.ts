@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -22,6 +22,11 @@ const postgres = (await testDatabases()).find((d) => d.name === 'postgres')!;
 describe('leader killed under load (postgres, separate processes)', { skip: postgres.skip, timeout: 600_000 }, () => {
   it('the follower leads within 5 s; every accepted job runs exactly once', { timeout: 540_000 }, async () => {
     const dir = await mkdtemp(join(tmpdir(), 'suanwang-failover-'));
+    // As root, jobs run as their org's own user: they must pass through this folder to their
+    // workdirs (o+x) and write their marks in a folder of their own (shared/, 0777).
+    await chmod(dir, 0o711);
+    await mkdir(join(dir, 'shared'));
+    await chmod(join(dir, 'shared'), 0o777);
     const fresh = await postgres.fresh();
     const procs: Proc[] = [];
     try {
@@ -43,7 +48,7 @@ describe('leader killed under load (postgres, separate processes)', { skip: post
         procs.push(await startAgent(dir, { server: b.url, center, enrollmentToken: created.enrollmentToken }));
       }
 
-      const marks = join(dir, 'marks');
+      const marks = join(dir, 'shared', 'marks');
       const accepted: JobResource[] = [];
       // Each run appends its tag to `marks` when it starts: a job run twice would leave two lines.
       const submit = async (i: number, preferA: boolean) => {

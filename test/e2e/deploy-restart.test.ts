@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -24,6 +24,11 @@ const postgres = (await testDatabases()).find((d) => d.name === 'postgres')!;
 describe('control plane down for 30 s while jobs run (postgres, separate processes)', { skip: postgres.skip, timeout: 600_000 }, () => {
   it('re-attaches every job after the restart: attempt 1, never requeued, each run once', { timeout: 540_000 }, async () => {
     const dir = await mkdtemp(join(tmpdir(), 'suanwang-restart-'));
+    // As root, jobs run as their org's own user: they must pass through this folder to their
+    // workdirs (o+x) and write their marks in a folder of their own (shared/, 0777).
+    await chmod(dir, 0o711);
+    await mkdir(join(dir, 'shared'));
+    await chmod(join(dir, 'shared'), 0o777);
     const fresh = await postgres.fresh();
     const procs: Proc[] = [];
     try {
@@ -40,8 +45,8 @@ describe('control plane down for 30 s while jobs run (postgres, separate process
 
       // Each run appends its name to `marks` when it starts (twice would show), then waits for the
       // test's `release` file: the jobs outlive the downtime, and the test decides when they end.
-      const marks = join(dir, 'marks');
-      const release = join(dir, 'release');
+      const marks = join(dir, 'shared', 'marks');
+      const release = join(dir, 'shared', 'release');
       const jobs: JobResource[] = [];
       for (let i = 0; i < JOBS; i++) {
         jobs.push(await client.submit({ name: `long-${i}`, coresPerNode: 1, command: ['sh', '-c', `echo long-${i} >> ${marks}; until [ -e ${release} ]; do sleep 0.2; done; echo done`] }));
