@@ -43,6 +43,8 @@ interface Case {
   readonly foreign?: Expect;
   /** What the platform admin gets on user and admin routes. */
   readonly admin?: Expect;
+  /** What every caller gets on a public route (default: 200, no change). */
+  readonly anyone?: Expect;
 }
 
 interface Fixture {
@@ -70,12 +72,81 @@ const runOf = (w: World, state: 'running' | 'succeeded' | 'failed' | 'cancelled'
 /** What another center's agent may get for a foreign run: told to kill it, or refused; never a change. */
 const agentForeign = (extra: Partial<Expect> = {}): Expect => ({ status: [200, 403, 404, 409], ...extra });
 const expired: Expect = { status: 409, code: 'agent_session_expired' };
+/** Each attacker's own user name (agents and anonymous callers have none: they aim at mallory). */
+const SELF: Readonly<Record<Attacker, string>> = { anonymous: 'mallory', otherUser: 'mallory', provider: 'mike', operator: 'oscar', otherAgent: 'mallory', admin: 'root' };
+/** An enrollment token nobody created (well-formed, so the exchange itself refuses it). */
+const BOGUS_ENROLLMENT = `swe_${'A'.repeat(32)}`;
+const enrollRefused: Expect = { status: 401, code: 'unauthenticated' };
 
 /** One entry per route of the OpenAPI document: `METHOD /path/{param}` → access and cases. */
 const FIXTURES: Readonly<Record<string, Fixture>> = {
   'GET /v1/health': { access: 'public', cases: [{ object: 'none', request: () => ({ path: '/v1/health' }) }] },
   'GET /v1/accelerators': { access: 'public', cases: [{ object: 'none', request: () => ({ path: '/v1/accelerators' }) }] },
   'GET /v1/openapi.json': { access: 'public', cases: [{ object: 'none', request: () => ({ path: '/v1/openapi.json' }) }] },
+  'GET /healthz': { access: 'public', cases: [{ object: 'none', request: () => ({ path: '/healthz' }) }] },
+  'GET /readyz': { access: 'public', cases: [{ object: 'none', request: () => ({ path: '/readyz' }), anyone: { status: 200, check: (b) => assert.equal((b as { ok: boolean }).ok, true) } }] },
+  'GET /metrics': {
+    access: 'public',
+    cases: [
+      {
+        object: "victim job and token",
+        request: () => ({ path: '/metrics' }),
+        anyone: {
+          status: 200,
+          check: (b, w) => {
+            notShown('job', (x) => x.victimJob)(b, w);
+            notShown('token', (x) => x.tokens.victim)(b, w);
+            notShown('token id', (x) => x.victimTokenId)(b, w);
+          },
+        },
+      },
+    ],
+  },
+  'POST /v1/agent/enroll': {
+    access: 'public',
+    cases: [
+      { object: 'bogus enrollment token', request: () => ({ path: '/v1/agent/enroll', body: { enrollmentToken: BOGUS_ENROLLMENT } }), anyone: enrollRefused },
+      { object: "west's used enrollment token", request: (w) => ({ path: '/v1/agent/enroll', body: { enrollmentToken: w.usedEnrollmentToken } }), anyone: enrollRefused },
+      // Not an enrollment token at all: refused by its shape (400) or as unknown (401).
+      { object: "west's agent token", request: (w) => ({ path: '/v1/agent/enroll', body: { enrollmentToken: w.tokens.westAgent } }), anyone: { status: [400, 401] } },
+    ],
+  },
+  'GET /v1/orgs': { access: 'admin', cases: [{ object: 'victim org', request: () => ({ path: '/v1/orgs' }), admin: { status: 200, check: (b) => assert.ok(JSON.stringify(b).includes('"victim"'), 'admins see every org') } }] },
+  'POST /v1/orgs': {
+    access: 'admin',
+    cases: [{ object: 'none', request: (_w, role) => ({ path: '/v1/orgs', body: { name: `o-${role.toLowerCase()}` } }), admin: { status: 201, mayChange: ['orgs'] } }],
+  },
+  'GET /v1/users': {
+    access: 'admin',
+    cases: [{ object: 'victim org users', request: () => ({ path: '/v1/users?org=victim' }), admin: { status: 200, check: (b) => assert.ok(JSON.stringify(b).includes('"alice"'), 'admins see the victim org') } }],
+  },
+  'POST /v1/users/{name}/role': {
+    access: 'admin',
+    cases: [
+      { object: "victim org's user", request: () => ({ path: '/v1/users/alice/role', body: { role: 'admin' } }), admin: { status: 200, mayChange: ['users'] } },
+      // An attacker making themselves admin (the admin's own cell changes nothing).
+      { object: 'self (to admin)', request: (_w, role) => ({ path: `/v1/users/${SELF[role]}/role`, body: { role: 'admin' } }), admin: { status: 200, mayChange: ['users'] } },
+    ],
+  },
+  'GET /v1/tokens': {
+    access: 'admin',
+    cases: [
+      {
+        object: "victim's token",
+        request: () => ({ path: '/v1/tokens?user=alice&revoked=true' }),
+        admin: { status: 200, check: (b, w) => (assert.ok(ids(b).includes(w.victimTokenId), "admins see the victim's token"), notShown('token secret', (x) => x.tokens.victim)(b, w)) },
+      },
+    ],
+  },
+  'POST /v1/tokens': {
+    access: 'admin',
+    cases: [{ object: "victim org's user", request: (_w, role) => ({ path: '/v1/tokens', body: { user: 'alice', label: `by ${role}`, expiresInSeconds: 3600 } }), admin: { status: 201, mayChange: ['api_tokens'] } }],
+  },
+  'DELETE /v1/tokens/{id}': {
+    access: 'admin',
+    // Non-admins: 403 (by access) and nothing changes; the admin (last) revokes it.
+    cases: [{ object: "victim's token", request: (w) => ({ path: `/v1/tokens/${w.victimTokenId}` }), admin: { status: 200, mayChange: ['api_tokens'] } }],
+  },
   'GET /v1/whoami': {
     access: 'user',
     cases: [{ object: 'none', request: () => ({ path: '/v1/whoami' }), foreign: { status: 200, check: (b) => assert.notEqual((b as { org: string }).org, 'victim') } }],
@@ -97,6 +168,10 @@ const FIXTURES: Readonly<Record<string, Fixture>> = {
         admin: { status: 201, mayChange: '*' },
       },
     ],
+  },
+  'POST /v1/centers/{name}/enrollment-tokens': {
+    access: 'admin',
+    cases: [{ object: 'west', request: () => ({ path: '/v1/centers/west/enrollment-tokens', body: {} }), admin: { status: 201, mayChange: ['enrollment_tokens'] } }],
   },
   'POST /v1/centers/{name}/tokens': {
     access: 'admin',
@@ -309,7 +384,7 @@ const forbidden: Expect = { status: 403, code: 'forbidden' };
 
 /** The expected outcome of a cell, by the route's access level and the attacker's role. */
 function expected(fixture: Fixture, c: Case, role: Attacker, key: string): Expect {
-  if (fixture.access === 'public') return ok200;
+  if (fixture.access === 'public') return c.anyone ?? ok200;
   if (role === 'anonymous') return unauthenticated;
   const need = (e: Expect | undefined, what: string) => e ?? assert.fail(`fixture for ${key} (${c.object}) has no '${what}' outcome`);
   switch (fixture.access) {
@@ -373,7 +448,8 @@ for (const database of await testDatabases()) {
               ...(probe.body !== undefined ? { body: JSON.stringify(probe.body) } : {}),
             });
             const text = await res.text();
-            const body = text ? (JSON.parse(text) as unknown) : null;
+            // JSON answers are parsed; others (Prometheus text from /metrics) are checked as text.
+            const body = text ? (/json/i.test(res.headers.get('content-type') ?? '') ? (JSON.parse(text) as unknown) : text) : null;
             const afterPrint = await fingerprint(w.store);
             cells++;
             const where = `${role} → ${key} [${c.object}]`;

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import type { Hono } from 'hono';
 import { createApp } from '../../src/api/app.js';
 import { ManualClock } from '../../src/core/clock.js';
-import { createUser } from '../../src/engine/accounts.js';
+import { createEnrollmentToken, createUser, enrollAgent } from '../../src/engine/accounts.js';
 import { registerAgent, reportState, appendLogs } from '../../src/engine/agents.js';
 import { createCenter } from '../../src/engine/centers.js';
 import { createContext, type EngineContext } from '../../src/engine/context.js';
@@ -29,6 +29,10 @@ export interface World {
   readonly tokens: Readonly<Record<Exclude<Attacker, 'anonymous'> | 'victim' | 'victimProvider' | 'westAgent', string>>;
   readonly victimJob: string;
   readonly victimDataset: { readonly id: string; readonly name: string };
+  /** The id of the victim's (alice's) API token, what DELETE /v1/tokens/{id} takes. */
+  readonly victimTokenId: string;
+  /** An enrollment token of west that its agent has exchanged already (works once). */
+  readonly usedEnrollmentToken: string;
   readonly westSession: string;
   /** east's session; a re-registration in a test replaces it. */
   eastSession: string;
@@ -96,6 +100,10 @@ export async function buildWorld(database: TestDatabase): Promise<World> {
   await call('POST', '/v1/products', victimProvider, { manifest: victimManifest('vapp', '2.0.0'), draft: true });
   await call('POST', '/v1/products', victimProvider, { manifest: victimManifest('vsecret', '1.0.0'), draft: true });
 
+  const victimToken = await store.db.selectFrom('api_tokens').innerJoin('users', 'users.id', 'api_tokens.user_id').select('api_tokens.id').where('users.name', '=', 'alice').executeTakeFirstOrThrow();
+  const enrollment = await createEnrollmentToken(ctx, 'west');
+  await enrollAgent(ctx, enrollment.token);
+
   // The attackers' center comes last, so the victim's job was placed at west.
   const east = await createCenter(ctx, { name: 'east', displayName: 'East', region: 'guizhou', operatorOrg: 'mops', energy, prices: { gpu: { fenPerAcceleratorHour: 500, fenPerCoreHour: 0 } } });
   const eastReg = await registerAgent(ctx, east.centerId, { connector: 'local', agentVersion: 'test', pools: EAST_POOLS, commands: COMMANDS, runs: [] });
@@ -106,6 +114,8 @@ export async function buildWorld(database: TestDatabase): Promise<World> {
     tokens: { victim, victimProvider, otherUser, provider, operator, admin, otherAgent: east.agentToken, westAgent: west.agentToken },
     victimJob,
     victimDataset: { id: dataset.id as string, name: 'victim-data' },
+    victimTokenId: victimToken.id,
+    usedEnrollmentToken: enrollment.token,
     westSession: westReg.sessionId,
     eastSession: eastReg.sessionId,
     async drop() {
