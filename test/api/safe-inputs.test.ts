@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { sql } from 'kysely';
 import { stringify } from 'yaml';
 import { createApp } from '../../src/api/app.js';
 import { appManifest } from '../../src/catalog/fixtures.js';
@@ -10,6 +9,7 @@ import { createContext, type EngineConfig, type EngineContext } from '../../src/
 import { tick } from '../../src/engine/control-loop.js';
 import { sweepOutputRetention } from '../../src/engine/retention.js';
 import { openStore, type Store } from '../../src/store/open-database.js';
+import { fingerprint as wholeDatabase } from '../support/fingerprint.js';
 import { testDatabases } from '../support/databases.js';
 
 /**
@@ -96,15 +96,9 @@ async function readAllLogs(net: Net, token: string, id: string): Promise<string>
   return ((await res.json()) as { chunks: { data: string }[] }).chunks.map((c) => c.data).join('');
 }
 
-/** Every table's row count and a checksum of its rows: "nothing changed" means nothing, anywhere. */
+/** The whole database's fingerprint as text (test/support/fingerprint.ts): "nothing changed" means nothing, anywhere. */
 async function fingerprint(store: Store): Promise<string> {
-  const tables = await sql<{ name: string }>`SELECT table_name AS name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE' ORDER BY 1`.execute(store.db);
-  const parts: string[] = [];
-  for (const { name } of tables.rows) {
-    const r = await sql<{ n: number; sum: string | null }>`SELECT count(*)::int AS n, md5(string_agg(t::text, '|' ORDER BY t::text)) AS sum FROM ${sql.table(name)} t`.execute(store.db);
-    parts.push(`${name}=${r.rows[0]!.n}:${r.rows[0]!.sum ?? ''}`);
-  }
-  return parts.join(' ');
+  return JSON.stringify(await wholeDatabase(store));
 }
 
 for (const database of await testDatabases()) {
