@@ -115,6 +115,32 @@ for (const database of await testDatabases()) {
       assert.deepEqual(events.map((e) => e.to_state), ['submitted', 'queued', 'placed', 'running', 'succeeded']);
     });
 
+    it("refuses one run's bad output in a batched report without failing the other runs' reports", async () => {
+      const placed = await store.db.selectFrom('jobs').select(['id', 'attempt']).where('state', '=', 'placed').orderBy('id').limit(2).execute();
+      assert.equal(placed.length, 2);
+      const [a, b] = placed as [(typeof placed)[0], (typeof placed)[0]];
+      const res = await app.request('/v1/agent/reports', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${agentToken}`, 'x-agent-session': sessionId },
+        body: JSON.stringify({
+          // a's chunk starts past a gap (409 log_gap on its own); b's output and state are fine.
+          logs: [
+            { jobId: a.id, attempt: a.attempt, chunks: [{ stream: 'stdout', offset: 4096, data: 'late\n' }] },
+            { jobId: b.id, attempt: b.attempt, chunks: [{ stream: 'stdout', offset: 0, data: 'fine\n' }] },
+          ],
+          states: [{ jobId: b.id, attempt: b.attempt, state: 'running', exitCode: null, reason: null, at: Date.now() }],
+        }),
+      });
+      assert.equal(res.status, 200, await res.clone().text());
+      const body = (await res.json()) as { states: { action: string }[]; refusedLogs: { jobId: string; code: string }[] };
+      assert.deepEqual(body.refusedLogs.map((r) => [r.jobId, r.code]), [[a.id, 'log_gap']]);
+      assert.deepEqual(body.states.map((s) => s.action), ['ok']);
+      assert.equal((await store.db.selectFrom('jobs').select('state').where('id', '=', b.id).executeTakeFirstOrThrow()).state, 'running');
+      const logsB = await store.db.selectFrom('job_logs').select('data').where('job_id', '=', b.id).execute();
+      assert.deepEqual(logsB.map((l) => l.data), ['fine\n']);
+      assert.equal((await store.db.selectFrom('job_logs').select('data').where('job_id', '=', a.id).execute()).length, 0);
+    });
+
     it('hands leases out by cursor: a second poll from the last cursor gets only what was placed since', async () => {
       const headers = { authorization: `Bearer ${agentToken}`, 'x-agent-session': sessionId };
       const first = (await (await app.request('/v1/agent/leases?waitMs=0', { headers })).json()) as { leases: { jobId: string }[]; cursor: string };
