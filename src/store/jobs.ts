@@ -129,24 +129,6 @@ export async function activeJobs(q: Queryable, centerId?: string): Promise<JobRo
   return sel.orderBy('id').execute();
 }
 
-export async function insertPlacement(
-  q: Queryable,
-  p: { id: string; jobId: string; attempt: number; centerId: string; poolId: string; at: Date; explanation: unknown },
-): Promise<void> {
-  await q
-    .insertInto('placements')
-    .values({
-      id: p.id,
-      job_id: p.jobId,
-      attempt: p.attempt,
-      center_id: p.centerId,
-      pool_id: p.poolId,
-      decided_at: p.at,
-      explanation: JSON.stringify(p.explanation),
-    })
-    .execute();
-}
-
 /**
  * Which of these runs (job, attempt) were placed at `centerId`: an agent may only speak of runs its
  * own center was given (a report about any other job is not its business, not even as an event).
@@ -390,12 +372,6 @@ export async function runsToStop(q: Queryable, centerId: string): Promise<{ jobI
     .where('cancel_requested_at', 'is not', null)
     .execute();
   return rows.map((r) => ({ jobId: r.id, attempt: r.attempt }));
-}
-
-/** The jobs of these ids (missing ones left out), in one query. */
-export async function jobsByIds(q: Queryable, ids: readonly string[]): Promise<JobRow[]> {
-  if (ids.length === 0) return [];
-  return q.selectFrom('jobs').selectAll().where('id', 'in', [...ids]).execute();
 }
 
 /**
