@@ -1,9 +1,9 @@
 import { SuanwangError } from '../core/errors.js';
 import type { ReportsRequest, ReportsResponse, StateReport } from '../core/agent-protocol.js';
-import { addJobEvent, getJob, lockJobs, markRunning, markSucceeded, runsPlacedAt } from '../store/jobs.js';
+import { addJobEvent, getJob, lockJobs, markRunning, markSucceeded } from '../store/jobs.js';
 import type { JobRow } from '../store/schema.js';
 import { inTransaction } from '../store/transaction.js';
-import { appendLogs, applyRunStatus, assertSession, isWanted } from './agents.js';
+import { appendLogs, applyRunStatus, assertSession, isWanted, placedHere } from './agents.js';
 import type { EngineContext } from './context.js';
 
 type Report = StateReport & { readonly jobId: string };
@@ -43,7 +43,7 @@ export async function applyReports(ctx: EngineContext, centerId: string, session
       const job = jobs.get(report.jobId);
       if (!job || !isWanted({ ...job, state: state.get(job.id)! }, centerId, report.attempt)) {
         // As for one report: only a run once placed here may leave an event on the job.
-        if (job && report.state === 'running' && (await runsPlacedAt(trx, centerId, [report])).size > 0) {
+        if (job && report.state === 'running' && (await placedHere(trx, centerId, report))) {
           await addJobEvent(trx, job.id, report.attempt, now, `a stale run (attempt ${report.attempt}) reported running at ${center.name}; stopping it`);
         }
         out.push('kill');

@@ -99,7 +99,7 @@ export async function registerAgent(ctx: EngineContext, centerId: string, req: R
 }
 
 /** The run was placed at this center once: only then may its agent leave an event on the job. */
-async function placedHere(q: Queryable, centerId: string, run: RunRef): Promise<boolean> {
+export async function placedHere(q: Queryable, centerId: string, run: RunRef): Promise<boolean> {
   return (await runsPlacedAt(q, centerId, [run])).has(`${run.jobId}.${run.attempt}`);
 }
 
