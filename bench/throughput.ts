@@ -28,7 +28,8 @@ const ADMIN_URL = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:543
 // 128 one-core slots per center: small enough that placements spread over all three agents (equal
 // centers tie, and the scheduler fills one pool before the next), large enough for 500 jobs/s of `true`.
 const POOLS = [{ name: 'cpu', accelerator: null, acceleratorsPerNode: 0, coresPerNode: 64, memoryMiBPerNode: 524_288, nodes: 2 }];
-const TSX = ['--import', 'tsx'];
+// BENCH_PROFILE=DIR writes a V8 CPU profile of the control plane and of each agent into DIR.
+const TSX = ['--import', 'tsx', ...(process.env.BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_PROFILE] : [])];
 const ENERGY = { priceFenPerKwh: Array(24).fill(40), pue: 1.2, carbonKgPerKwh: Array(24).fill(0.5), utcOffsetHours: 8 };
 
 const children: ChildProcess[] = [];

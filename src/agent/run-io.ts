@@ -1,5 +1,5 @@
 import { constants as fsConstants } from 'node:fs';
-import { link, mkdir, open, rename, rm, stat, unlink, writeFile, type FileHandle } from 'node:fs/promises';
+import { link, lstat, mkdir, open, rename, rm, stat, unlink, writeFile, type FileHandle } from 'node:fs/promises';
 import { dirname, isAbsolute, join, resolve, sep } from 'node:path';
 import type { Lease } from '../core/agent-protocol.js';
 import { utf8TextOf } from './utf8-text.js';
@@ -49,11 +49,19 @@ export async function writeLeaseFiles(workdir: string, files: Readonly<Record<st
  * one for one. Null when the file does not exist (yet).
  */
 export async function readTextChunk(path: string, offset: number, maxBytes: number): Promise<{ data: string; nextOffset: number } | null> {
+  // Most looks find nothing new: one lstat answers those without opening the file.
+  const info = await lstat(path).catch((error: unknown) => {
+    if (isCode(error, 'ENOENT')) return null;
+    throw error;
+  });
+  if (!info?.isFile()) return null;
+  if (info.size <= offset) return { data: '', nextOffset: offset };
   const file = await openPlainFile(path);
   if (!file) return null;
   try {
-    let buffer = Buffer.alloc(maxBytes);
-    let { bytesRead } = await file.read(buffer, 0, maxBytes, offset);
+    const want = Math.max(1, Math.min(maxBytes, info.size - offset));
+    let buffer = Buffer.alloc(want);
+    let { bytesRead } = await file.read(buffer, 0, want, offset);
     let length = utf8PrefixLength(buffer, bytesRead);
     if (length === 0 && bytesRead > 0) {
       buffer = Buffer.alloc(4);
@@ -122,7 +130,7 @@ export interface Marker<T> {
 
 /** The run's exit status from its `exit` marker (null when the file holds no number), or null when there is none yet. */
 export async function readExit(dir: string): Promise<Marker<number | null> | null> {
-  const marker = await readMarker(join(dir, 'exit'));
+  const marker = await readMarker(join(dir, 'exit'), { wholeLine: true });
   if (!marker) return null;
   const code = Number.parseInt(marker.value, 10);
   return { value: Number.isNaN(code) ? null : code, at: marker.at };
@@ -170,11 +178,13 @@ export function isCode(error: unknown, code: string): boolean {
   return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === code;
 }
 
-async function readMarker(path: string): Promise<Marker<string> | null> {
+/** A marker's text and mtime; with `wholeLine`, a file not yet ending in a newline (being written) reads as none. */
+async function readMarker(path: string, options: { wholeLine?: boolean } = {}): Promise<Marker<string> | null> {
   const file = await openPlainFile(path);
   if (!file) return null;
   try {
     const [text, info] = await Promise.all([file.readFile('utf8'), file.stat()]);
+    if (options.wholeLine && !text.endsWith('\n')) return null;
     return { value: text.trim().slice(0, 100), at: Math.round(info.mtimeMs) };
   } finally {
     await file.close();

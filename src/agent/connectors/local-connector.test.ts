@@ -139,8 +139,9 @@ describe('LocalConnector', { timeout: 60_000 }, () => {
       await connector.start(l);
       assert.equal((await ended(connector, l)).state, 'succeeded');
       const runDir = join(stateDir, 'runs', `${l.jobId}.1`);
-      // `env` (the job's variables, read by the job's shell through the root wrapper) only with per-org users.
-      assert.deepEqual((await readdir(runDir)).filter((f) => f !== 'env').sort(), ['exit', 'meta.json', 'stderr', 'stdout']);
+      // `env` (the job's variables, read by the job's shell through the root wrapper) only with per-org users;
+      // `launch` is the script the launcher ran to start the wrapper.
+      assert.deepEqual((await readdir(runDir)).filter((f) => f !== 'env').sort(), ['exit', 'launch', 'meta.json', 'stderr', 'stdout']);
       const meta = JSON.parse(await readFile(join(runDir, 'meta.json'), 'utf8')) as { pid: number; workdir: string; lease: Lease };
       assert.ok(meta.pid > 1);
       assert.equal(meta.workdir, join(stateDir, 'work', l.jobId));
@@ -230,7 +231,8 @@ describe('LocalConnector', { timeout: 60_000 }, () => {
         return !isProcessAlive(pb);
       }, 10_000, 'the stubborn child of b to die');
       assert.ok(Date.now() - started >= KILL_GRACE_MS / 2, 'the grace is given first');
-      assert.equal((await status(fresh, b))?.state, 'cancelled');
+      // The wrapper dies with its child, but not necessarily before the child is seen gone.
+      await waitFor(async () => (await status(fresh, b))?.state === 'cancelled', 10_000, 'b to read as cancelled');
     }));
 
   it('re-attaches to runs whose agent process was SIGKILLed', () =>

@@ -1,11 +1,11 @@
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { constants as fsConstants, existsSync } from 'node:fs';
 import { access, chmod, mkdir, open, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
-import { delimiter, join } from 'node:path';
+import { delimiter, dirname, join } from 'node:path';
 import type { AgentPool, Lease, LeaseTenant, LogStream, RunRef, RunState, RunStatus } from '../../core/agent-protocol.js';
 import type { Connector } from '../connector.js';
 import { dropTo, OrgUsers, prepareUserWorkdir, type OrgUser } from './org-users.js';
+import { Launcher } from './launcher.js';
 import { cgroupProcsFile, createRunCgroup, killCgroup, signalCgroup, type RunCgroup } from './run-cgroup.js';
 import {
   exists,
@@ -77,7 +77,7 @@ export interface LocalConnectorOptions {
  * The wrapper is the process group leader. It runs the command in a subshell that `exec`s it, so the
  * argv is run as a program found on PATH, never as a shell builtin (`exit 3` is a missing program,
  * as it would be for execve), and a missing program ends with 127. The exit status is written to a
- * temporary file and renamed, so a reader sees either no exit file or a complete one. The exit file's
+ * file in one write, and a reader takes it only once it holds a whole line. The exit file's
  * path comes in an env var that is unset before the command runs, so the job never sees it.
  */
 const WRAPPER = [
@@ -91,10 +91,14 @@ const WRAPPER = [
   // Join the run's cgroup before anything else starts, so no child can be born outside it; a run
   // that cannot join does not run at all (125), rather than run untracked.
   'if [ -n "$procs_file" ] && ! echo $$ > "$procs_file"; then code=125',
-  'elif [ -n "$env_file" ]; then ( exec "$@" 3< "$env_file" ); code=$?',
-  'else ( exec "$@" ); code=$?',
+  'elif [ -n "$env_file" ]; then ( exec "$@" 3< "$env_file" 8>&- ); code=$?',
+  'else ( exec "$@" 8>&- ); code=$?',
   'fi',
-  'printf \'%s\\n\' "$code" > "$exit_file.tmp" && mv -f "$exit_file.tmp" "$exit_file"',
+  // One write(2) of a few bytes: a reader sees no file, an empty one or the whole line, and takes
+  // only a line that ends in a newline (run-io.ts readExit). No `mv`: one process fewer per run.
+  'printf \'%s\\n\' "$code" > "$exit_file"',
+  // Tell the agent (fd 8, the launcher's pipe; see launcher.ts), if it still listens.
+  'printf \'ended %s\\n\' "$exit_file" 2>/dev/null >&8',
 ].join('\n');
 
 const DEFAULT_PATH = '/usr/local/bin:/usr/bin:/bin';
@@ -103,6 +107,8 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 /** jobIds become folder names: no separators, no leading dot. */
 const SAFE_JOB_ID = /^[A-Za-z0-9_-][A-Za-z0-9_.-]*$/;
 const HAS_PROC = existsSync('/proc/self/stat');
+/** How long a running run's last look stands when nothing said it ended (see runs()). */
+const RECHECK_MS = 1000;
 /** Without a cgroup, leftovers of an ended run are killed by process group only this long after its end. */
 const GROUP_REAP_WINDOW_MS = 60_000;
 
@@ -111,10 +117,11 @@ const GROUP_REAP_WINDOW_MS = 60_000;
  * groups, no_new_privs (no setuid program can raise it back). The root wrapper itself gets a clean
  * environment (a lease's LD_PRELOAD or PATH must never reach a root process); the job's variables
  * come as `export` lines on fd 3 (opened by the root wrapper from the run's 0600 `env` file) and are
- * evaluated by the shell already running as the user. That shell then enters the workdir as the
+ * read (with the `read` builtin: no `cat`, one process fewer per run) and evaluated by the shell
+ * already running as the user. That shell then enters the workdir as the
  * user, so a workdir the user may not enter fails here, and `exec`s the argv as before.
  */
-const ENTER_AS_USER = 'eval "$(cat <&3)" || exit 125; exec 3<&-; cd -- "$1" || exit 126; shift; exec "$@"';
+const ENTER_AS_USER = 'e=; while IFS= read -r l <&3 || [ -n "$l" ]; do e="$e$l\n"; done; eval "$e" || exit 125; exec 3<&-; cd -- "$1" || exit 126; shift; exec "$@"';
 /** Names a shell can export. */
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
@@ -144,6 +151,11 @@ export class LocalConnector implements Connector {
   readonly #killGraceMs: number;
   readonly #isolation: LocalIsolation;
   readonly #users: OrgUsers;
+  /** Run folders whose wrapper said it ended (launcher.ts): looked at on the next pass. */
+  readonly #endedSaid = new Set<string>();
+  readonly #launcher = new Launcher((exitFile) => this.#endedSaid.add(dirname(exitFile)));
+  /** A running run's last status and when its files were last looked at. */
+  readonly #running = new Map<string, { status: RunStatus; at: number }>();
   /** Ended runs whose leftover processes were killed by this instance. */
   readonly #reaped = new Set<string>();
   readonly #walltimeTimers = new Map<string, NodeJS.Timeout>();
@@ -152,6 +164,16 @@ export class LocalConnector implements Connector {
   readonly #starting = new Set<string>();
   /** When a run was first seen dead without an exit file or stop marker (there is no file to date it by). */
   readonly #vanishedAt = new Map<string, number>();
+  /*
+   * What never changes once read, so that a status pass over hundreds of runs costs a few syscalls
+   * per running run and none per ended one: a run's meta.json (written once, before anyone reads it)
+   * and a run's final status (an exit or stop marker is never rewritten). Keyed by run folder;
+   * dropped when the run is forgotten.
+   */
+  readonly #metas = new Map<string, RunMeta>();
+  readonly #ended = new Map<string, RunStatus>();
+  /** The state and runs folders have been made and tightened by this instance. */
+  #foldersReady = false;
 
   constructor(options: LocalConnectorOptions) {
     this.#stateDir = options.stateDir;
@@ -196,22 +218,31 @@ export class LocalConnector implements Connector {
     let cgroup: RunCgroup | null = null;
     try {
       await this.#checkTenant(lease.tenant);
-      await mkdir(this.#runsDir, { recursive: true, mode: 0o700 });
-      // Folders made by older versions may be wider: the agent's state is its own.
-      await chmod(this.#stateDir, this.#isolation === 'users' ? 0o711 : 0o700);
-      await chmod(this.#runsDir, 0o700);
-      if (await readMeta(dir)) throw new Error(`run ${key} was already started`);
-      // A folder without meta.json is what a start that crashed half-way leaves behind.
-      await rm(dir, { recursive: true, force: true });
-      await mkdir(dir, { mode: 0o700 });
+      if (!this.#foldersReady) {
+        await mkdir(this.#runsDir, { recursive: true, mode: 0o700 });
+        // Folders made by older versions may be wider: the agent's state is its own.
+        await chmod(this.#stateDir, this.#isolation === 'users' ? 0o711 : 0o700);
+        await chmod(this.#runsDir, 0o700);
+        this.#foldersReady = true;
+      }
+      try {
+        await mkdir(dir, { mode: 0o700 });
+      } catch (error) {
+        if (!isCode(error, 'EEXIST')) throw error;
+        if (await this.#meta(dir)) throw new Error(`run ${key} was already started`);
+        // A folder without meta.json is what a start that crashed half-way leaves behind.
+        await rm(dir, { recursive: true, force: true });
+        await mkdir(dir, { mode: 0o700 });
+      }
       created = true;
 
       const user = this.#isolation === 'users' ? await this.#users.ensure(lease.tenant) : null;
       const workdir = user ? await prepareUserWorkdir(lease, user, this.#stateDir, 'on this machine') : await prepareWorkdir(lease, this.#stateDir, 'on this machine');
       cgroup = await createRunCgroup(`${createHash('sha256').update(this.#runsDir).digest('hex').slice(0, 12)}-${key}`);
-      const pid = await spawnWrapper(lease, dir, workdir, user, cgroup);
+      const pid = await launchWrapper(this.#launcher, lease, dir, workdir, user, cgroup);
       const meta: RunMeta = { lease, pid, startedAt: Date.now(), workdir, procStart: (await readProcStat(pid))?.startTime ?? null, user, cgroup };
       await writeAtomic(join(dir, 'meta.json'), JSON.stringify(meta, null, 2));
+      this.#metas.set(dir, meta);
       this.#armWalltime(key, meta);
     } catch (error) {
       if (created) await rm(dir, { recursive: true, force: true }).catch(() => undefined);
@@ -226,7 +257,7 @@ export class LocalConnector implements Connector {
   async cancel(run: RunRef): Promise<void> {
     checkRef(run);
     const dir = this.#runDir(run);
-    const meta = await readMeta(dir);
+    const meta = await this.#meta(dir);
     if (meta) await this.#stop(dir, meta, 'cancelled');
   }
 
@@ -240,7 +271,20 @@ export class LocalConnector implements Connector {
       throw error;
     }
     const live = names.filter((name) => !name.startsWith('.')).sort(); // `.forget-…`: being deleted
-    const statuses = await Promise.all(live.map((name) => this.#status(join(this.#runsDir, name))));
+    const present = new Set(live.map((name) => join(this.#runsDir, name)));
+    for (const cache of [this.#metas, this.#ended, this.#running]) for (const dir of cache.keys()) if (!present.has(dir)) cache.delete(dir);
+    for (const dir of this.#endedSaid) if (!present.has(dir)) this.#endedSaid.delete(dir);
+    const now = Date.now();
+    const statuses = await Promise.all(
+      live.map((name) => {
+        const dir = join(this.#runsDir, name);
+        // A running run is looked at again when its wrapper says it ended, else once a RECHECK_MS:
+        // that catches what says nothing (a run of an earlier agent, a wrapper killed outright).
+        const running = this.#running.get(dir);
+        if (running && !this.#endedSaid.has(dir) && now - running.at < RECHECK_MS) return running.status;
+        return this.#status(dir);
+      }),
+    );
     return statuses.filter((s): s is RunStatus => s !== null);
   }
 
@@ -257,7 +301,7 @@ export class LocalConnector implements Connector {
     const dir = this.#runDir(run);
     const chunk = await readTextChunk(join(dir, stream), offset, maxBytes);
     if (chunk) return chunk;
-    if (!(await readMeta(dir))) throw new Error(`unknown run ${runKey(run)}`);
+    if (!(await this.#meta(dir))) throw new Error(`unknown run ${runKey(run)}`);
     return { data: '', nextOffset: offset };
   }
 
@@ -268,12 +312,16 @@ export class LocalConnector implements Connector {
     const key = runKey(run);
     const status = await this.#status(dir);
     if (status?.state === 'running') throw new Error(`run ${key} is still running: cancel it and wait for it to end before forgetting it`);
-    const meta = await readMeta(dir);
+    const meta = await this.#meta(dir);
     if (meta) await this.#reap(meta, status?.finishedAt ?? null);
     this.#clearTimers(key);
     this.#vanishedAt.delete(key);
     this.#reaped.delete(key);
     await removeRunDir(this.#runsDir, dir, key);
+    this.#metas.delete(dir);
+    this.#ended.delete(dir);
+    this.#running.delete(dir);
+    this.#endedSaid.delete(dir);
   }
 
   /** Clears this instance's timers; runs keep going and a later instance enforces their walltimes. */
@@ -281,6 +329,7 @@ export class LocalConnector implements Connector {
     for (const timer of [...this.#walltimeTimers.values(), ...this.#killTimers.values()]) clearTimeout(timer);
     this.#walltimeTimers.clear();
     this.#killTimers.clear();
+    this.#launcher.close();
   }
 
   #runDir(run: RunRef): string {
@@ -326,16 +375,31 @@ export class LocalConnector implements Connector {
   }
 
   async #status(dir: string): Promise<RunStatus | null> {
+    const known = this.#ended.get(dir);
+    if (known) return known;
+    this.#endedSaid.delete(dir);
     const status = await this.#look(dir);
+    if (status?.state === 'running') this.#running.set(dir, { status, at: Date.now() });
+    else this.#running.delete(dir);
     if (status && status.state !== 'running') {
-      const meta = await readMeta(dir);
+      const meta = await this.#meta(dir);
       if (meta) await this.#reap(meta, status.finishedAt);
+      if (meta && this.#reaped.has(runKey(meta.lease))) this.#ended.set(dir, status);
     }
     return status;
   }
 
-  async #look(dir: string): Promise<RunStatus | null> {
+  /** The run's meta.json, read once; null while it is being started (or the folder is not a run). */
+  async #meta(dir: string): Promise<RunMeta | null> {
+    const known = this.#metas.get(dir);
+    if (known) return known;
     const meta = await readMeta(dir);
+    if (meta) this.#metas.set(dir, meta);
+    return meta;
+  }
+
+  async #look(dir: string): Promise<RunStatus | null> {
+    const meta = await this.#meta(dir);
     if (!meta) return null; // being started, or not ours
     const key = runKey(meta.lease);
     let exit = await readExit(dir);
@@ -379,6 +443,7 @@ export class LocalConnector implements Connector {
   async #stop(dir: string, meta: RunMeta, reason: StopReason): Promise<void> {
     if ((await readExit(dir)) || !(await isWrapperAlive(meta))) return;
     await writeStop(dir, reason);
+    this.#running.delete(dir); // looked at again on the next pass
     signalGroup(meta.pid, 'SIGTERM');
     if (meta.cgroup) await signalCgroup(meta.cgroup, 'SIGTERM');
     const key = runKey(meta.lease);
@@ -387,6 +452,7 @@ export class LocalConnector implements Connector {
       const timer = setTimeout(() => {
         this.#killTimers.delete(key);
         hardKill(meta);
+        this.#running.delete(dir); // a killed wrapper says nothing: look again
       }, this.#killGraceMs);
       timer.unref();
       this.#killTimers.set(key, timer);
@@ -468,11 +534,13 @@ function hardKill(meta: RunMeta): void {
 }
 
 /**
- * Spawns the wrapper (as the agent's user: it holds the output files and writes the exit marker) in
- * its own process group, joining `cgroup`; with `user`, the command itself runs as that user.
- * Resolves to the wrapper's pid.
+ * Starts the wrapper (as the agent's user: it holds the output files and writes the exit marker) in
+ * its own session, joining `cgroup`; with `user`, the command itself runs as that user. The run's
+ * `launch` script (0600, in its 0700 folder) sets the wrapper's working folder, output files and
+ * environment and execs it through setsid; the launcher runs it (see launcher.ts). Resolves to the
+ * wrapper's pid.
  */
-async function spawnWrapper(lease: Lease, dir: string, workdir: string, user: OrgUser | null, cgroup: RunCgroup | null): Promise<number> {
+async function launchWrapper(launcher: Launcher, lease: Lease, dir: string, workdir: string, user: OrgUser | null, cgroup: RunCgroup | null): Promise<number> {
   const internal: Record<string, string> = { SUANWANG_EXIT_FILE: join(dir, 'exit') };
   if (cgroup) internal.SUANWANG_CGROUP_PROCS = cgroupProcsFile(cgroup);
   let env = runEnvironment(lease, internal);
@@ -488,37 +556,36 @@ async function spawnWrapper(lease: Lease, dir: string, workdir: string, user: Or
       if (value === undefined) delete jobEnv[name];
       else jobEnv[name] = value;
     }
-    const bad = Object.keys(jobEnv).filter((name) => !ENV_NAME.test(name));
-    if (bad.length > 0) throw new Error(`environment variable names ${bad.map((n) => JSON.stringify(n)).join(', ')} cannot be set (letters, digits and '_', not starting with a digit)`);
+    checkEnvNames(jobEnv);
     const envFile = join(dir, 'env');
-    await writeFile(envFile, Object.entries(jobEnv).map(([name, value]) => `export ${name}=${shellQuote(value)}\n`).join(''), { mode: 0o600 });
+    await writeFile(envFile, exportLines(jobEnv), { mode: 0o600 });
     env = { PATH: DEFAULT_PATH, ...internal, SUANWANG_ENV_FILE: envFile };
     argv = [...dropTo(user), '/bin/sh', '-c', ENTER_AS_USER, 'sh', workdir, ...lease.command];
   }
-  const stdout = await open(join(dir, 'stdout'), 'a', 0o600);
+  checkEnvNames(env);
+  // The launcher's umask ($mask) is the agent's; the output files are made 0600 whatever it is.
+  const script = [
+    `cd -- ${shellQuote(workdir)} || { printf '126\\n' > ${shellQuote(join(dir, 'exit'))}; exit 126; }`,
+    `umask 077; exec >> ${shellQuote(join(dir, 'stdout'))} 2>> ${shellQuote(join(dir, 'stderr'))}; umask "$mask"`,
+    exportLines(env).trimEnd(),
+    `exec setsid /bin/sh -c ${shellQuote(WRAPPER)} sh ${argv.map(shellQuote).join(' ')}`,
+  ].join('\n');
+  await writeFile(join(dir, 'launch'), script + '\n', { mode: 0o600 });
   try {
-    const stderr = await open(join(dir, 'stderr'), 'a', 0o600);
-    try {
-      const child = spawn('/bin/sh', ['-c', WRAPPER, 'sh', ...argv], {
-        detached: true, // its own process group, so cancel can signal everything the run started
-        stdio: ['ignore', stdout.fd, stderr.fd],
-        cwd: workdir,
-        env,
-      });
-      await new Promise<void>((resolve, reject) => {
-        child.once('spawn', resolve);
-        child.once('error', (error) => reject(new Error(`could not start ${lease.command[0]}: ${error.message}`)));
-      });
-      child.on('error', () => undefined); // a later error (a failed kill) must not crash the agent
-      child.unref();
-      if (child.pid === undefined) throw new Error(`could not start ${lease.command[0]}: no process id`);
-      return child.pid;
-    } finally {
-      await stderr.close();
-    }
-  } finally {
-    await stdout.close();
+    return await launcher.launch(dir);
+  } catch (error) {
+    throw new Error(`could not start ${lease.command[0]}: ${(error as Error).message}`);
   }
+}
+
+/** `export NAME='value'` lines a shell evaluates back to exactly `env`. */
+function exportLines(env: Readonly<Record<string, string>>): string {
+  return Object.entries(env).map(([name, value]) => `export ${name}=${shellQuote(value)}\n`).join('');
+}
+
+function checkEnvNames(env: Readonly<Record<string, string>>): void {
+  const bad = Object.keys(env).filter((name) => !ENV_NAME.test(name));
+  if (bad.length > 0) throw new Error(`environment variable names ${bad.map((n) => JSON.stringify(n)).join(', ')} cannot be set (letters, digits and '_', not starting with a digit)`);
 }
 
 /** Alive means: the pid exists, is not a zombie, and (where /proc tells) is the same process we started. */

@@ -48,6 +48,9 @@ export class OrgUsers {
 
   async #ensure(tenant: LeaseTenant): Promise<OrgUser> {
     if (typeof tenant?.orgId !== 'string' || tenant.orgId === '') throw new Error('the lease names no org (tenant.orgId): this agent runs each org as its own user and cannot run it');
+    // Starts that queued up behind the one that found the user need not look again.
+    const known = this.#known.get(tenant.orgId);
+    if (known) return known;
     const name = orgUserName(tenant.orgId);
     let user = await lookupUser(name);
     if (!user) {
@@ -126,9 +129,20 @@ export function runAsUser(user: OrgUser, script: string, args: readonly string[]
  * a folder of another user, nor one the agent would follow a link through.
  */
 export async function ensureUserFolder(parent: string, name: string, user: OrgUser): Promise<{ dir: string; created: boolean }> {
+  const dir = join(parent, name);
+  // The common case, a new folder in a parent already made: one mkdir and one chown.
+  if (readyParents.has(parent)) {
+    try {
+      await mkdir(dir, { mode: 0o700 });
+      await chown(dir, user.uid, user.gid);
+      return { dir, created: true };
+    } catch {
+      // it exists (checked below), or the parent went away (made again below)
+    }
+  }
   await mkdir(parent, { recursive: true, mode: 0o711 });
   await chmod(parent, 0o711);
-  const dir = join(parent, name);
+  readyParents.add(parent);
   const info = await lstat(dir).catch(() => null);
   if (info === null) {
     await mkdir(dir, { mode: 0o700 });
@@ -142,6 +156,24 @@ export async function ensureUserFolder(parent: string, name: string, user: OrgUs
 }
 
 /** The first folder above `dir` that others may not search (mode o+x), or null when there is none. */
+/** Parent folders this process has made and set to 0711 (ensureUserFolder). */
+const readyParents = new Set<string>();
+
+/** closedAncestor's answers for a workdir's parent, fresh for a minute: the same few folders are asked about for every run. */
+const ancestorAnswers = new Map<string, { at: number; closed: string | null }>();
+const ANCESTOR_ANSWER_MS = 60_000;
+
+/** closedAncestor(dir) from a recent answer for a folder in the same parent, or looked up. */
+async function closedAncestorOfChild(dir: string): Promise<string | null> {
+  const parent = resolve(dir, '..');
+  const known = ancestorAnswers.get(parent);
+  if (known && Date.now() - known.at < ANCESTOR_ANSWER_MS) return known.closed;
+  const info = await stat(parent).catch(() => null);
+  const closed = info === null || (info.mode & 0o001) === 0 ? parent : await closedAncestor(parent);
+  ancestorAnswers.set(parent, { at: Date.now(), closed });
+  return closed;
+}
+
 async function closedAncestor(dir: string): Promise<string | null> {
   for (let path = resolve(dir, '..'); ; path = resolve(path, '..')) {
     const info = await stat(path).catch(() => null);
@@ -163,7 +195,7 @@ export async function prepareUserWorkdir(lease: Lease, user: OrgUser, stateDir: 
   if (workdir === null) {
     workdir = (await ensureUserFolder(join(stateDir, 'work'), lease.jobId, user)).dir;
     // Ours, the user's, 0700: reachable when every folder above it is searchable (checked here, without a process).
-    const closed = await closedAncestor(workdir);
+    const closed = await closedAncestorOfChild(workdir);
     if (closed !== null) throw unreachable(`${closed} is not searchable by others`);
   } else {
     const info = await stat(workdir).catch(() => null);

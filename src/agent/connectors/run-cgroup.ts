@@ -22,8 +22,18 @@ export async function createRunCgroup(name: string): Promise<RunCgroup | null> {
   for (const parent of await parents()) {
     const path = join(parent.base, 'suanwang', name);
     try {
+      // Once a group was made on a hierarchy, the next is one mkdir (the parent stays).
+      if (parent.proven) {
+        try {
+          await mkdir(path);
+          return { kind: parent.kind, path };
+        } catch {
+          // it exists, or `suanwang/` was removed: the full way below
+        }
+      }
       await mkdir(path, { recursive: true });
       await access(join(path, 'cgroup.procs'));
+      parent.proven = true;
       return { kind: parent.kind, path };
     } catch {
       // not ours to write, or not mounted as we thought: try the next hierarchy
@@ -99,8 +109,17 @@ function signalPid(pid: number, signal: NodeJS.Signals): void {
   }
 }
 
+type Parent = { kind: RunCgroup['kind']; base: string; proven?: boolean };
+let knownParents: Promise<Parent[]> | undefined;
+
+/** Where this process may make groups (read once: a process does not move between groups here). */
+function parents(): Promise<Parent[]> {
+  knownParents ??= findParents();
+  return knownParents;
+}
+
 /** Where this process may make groups: its own v2 group, then its own v1 freezer group. */
-async function parents(): Promise<{ kind: RunCgroup['kind']; base: string }[]> {
+async function findParents(): Promise<Parent[]> {
   let mounts: string;
   let own: string;
   try {
@@ -108,7 +127,7 @@ async function parents(): Promise<{ kind: RunCgroup['kind']; base: string }[]> {
   } catch {
     return [];
   }
-  const found: { kind: RunCgroup['kind']; base: string }[] = [];
+  const found: Parent[] = [];
   const lines = mounts.split('\n').map((l) => l.split(' '));
   const ownPath = (match: (controllers: string) => boolean): string | null => {
     for (const line of own.split('\n')) {
