@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { constants as fsConstants, existsSync } from 'node:fs';
-import { access, chmod, mkdir, open, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { access, chmod, mkdir, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { delimiter, dirname, join } from 'node:path';
 import type { AgentPool, Lease, LeaseTenant, LogStream, RunRef, RunState, RunStatus } from '../../core/agent-protocol.js';
 import type { Connector } from '../connector.js';
