@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { fen, type Fen } from '../core/money.js';
 import type { Bill } from './pricing.js';
-import { applyVouchers, isDomestic, programShare, spendOrder, yearOf, type Grant, type Redemption, type VoucherContext, type VoucherProgram } from './vouchers.js';
+import { applyVouchers, isDomestic, spendOrder, yearOf, type Grant, type Redemption, type VoucherContext, type VoucherProgram } from './vouchers.js';
 
 const T = Date.UTC(2026, 5, 1); // 1 June 2026
 const DAY = 86_400_000;
