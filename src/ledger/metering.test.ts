@@ -88,3 +88,31 @@ describe('settlement properties', () => {
     );
   });
 });
+
+describe('usage event properties', () => {
+  it('retried and reordered reports give the same run as the reports once each, and every retry is flagged', { timeout: 60_000 }, () => {
+    const reportsArb = fc.uniqueArray(fc.record({ kind: fc.constantFrom('started' as const, 'ended' as const), at: fc.integer({ min: 0, max: 10 * HOUR_MS }) }), { minLength: 1, maxLength: 6, selector: (r) => `${r.kind}${r.at}` });
+    fc.assert(
+      fc.property(reportsArb, fc.array(fc.nat(), { maxLength: 10 }), fc.nat(), (reports, retryPicks, seed) => {
+        const events = reports.map((r, i) => event(`e${i}`, r.kind, T + r.at));
+        const retries = retryPicks.map((k) => events[k % events.length]!);
+        // a deterministic shuffle of the reports and their retries
+        const sent = [...events, ...retries].map((e, i) => ({ e, key: (i * 7919 + seed) % 104_729 })).sort((a, b) => a.key - b.key).map((x) => x.e);
+        let state = EMPTY_METER;
+        let duplicates = 0;
+        for (const e of sent) {
+          const r = applyUsageEvent(state, e);
+          state = r.state;
+          if (r.duplicate) duplicates++;
+        }
+        assert.equal(duplicates, retries.length);
+        assert.equal(state.events.size, events.length);
+        const starts = events.filter((e) => e.kind === 'started').map((e) => e.at);
+        const ends = events.filter((e) => e.kind === 'ended').map((e) => e.at);
+        const expected = starts.length && ends.length ? { startedAt: Math.min(...starts), endedAt: Math.max(Math.min(...starts), ...ends) } : undefined;
+        assert.deepEqual(runOf(state, 'job-1', 1), expected);
+      }),
+      { numRuns: 500 },
+    );
+  });
+});
