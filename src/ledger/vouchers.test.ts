@@ -2,7 +2,10 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { fen, type Fen } from '../core/money.js';
-import type { Bill } from './pricing.js';
+import { chargeFor, type Bill, type PriceBookVersion } from './pricing.js';
+import { holdFor, settlement } from './metering.js';
+import { admit } from './budgets.js';
+import { appCharge } from './app-fees.js';
 import { applyVouchers, isDomestic, spendOrder, yearOf, type Grant, type Redemption, type VoucherContext, type VoucherProgram } from './vouchers.js';
 
 const T = Date.UTC(2026, 5, 1); // 1 June 2026
@@ -195,5 +198,42 @@ describe('voucher properties', () => {
       }),
       { numRuns: 1000 },
     );
+  });
+});
+
+describe('the issue’s scenario, rules only', () => {
+  // An org with ¥100 and a 30% voucher for domestic chips runs one hour on 8 × 910B and one on
+  // 8 × A100, then launches a ¥5 app; a job that would overdraw is refused before it is queued.
+  const pool = (poolId: string, accelerator: string, fenPerGpuHour: number): PriceBookVersion => ({
+    poolId, version: 1, effectiveFrom: 0, accelerator, timeOfUse: null, billingWeights: null,
+    rates: { fenPerAcceleratorHour: fen(fenPerGpuHour), fenPerCoreHour: fen(0), fenPerGiBHour: fen(0) },
+  });
+  const ascend = pool('nx-910b', 'ascend-910b', 100); // ¥1 per chip-hour
+  const a100 = pool('bj-a100', 'nvidia-a100', 150);
+  const eight = { nodes: 1, perNode: { accelerators: 8, cores: 0, memoryGiB: 0 } };
+  const hourAt = (start: number) => ({ ...eight, startedAt: start, endedAt: start + 3_600_000 });
+
+  it('bills each job, subsidises only the 910B, splits the app fee, and refuses the overdraft', { timeout: 5000 }, () => {
+    let balance = 10_000;
+    const statement: string[] = [];
+    const runJob = (jobId: string, book: PriceBookVersion, start: number) => {
+      const hold = holdFor(eight, 2 * 3_600_000, book);
+      assert.deepEqual(admit(hold, fen(balance), [], {}), { ok: true }, `${jobId} admitted`);
+      const s = settlement('succeeded', hold, hourAt(start), book);
+      const v = applyVouchers(s.bill!, jobOn(book.accelerator, { jobId, at: start + 3_600_000 }), [domestic30()], []);
+      balance -= v.userPays;
+      statement.push(`${jobId} bill ${s.post} voucher ${s.post - v.userPays} user ${v.userPays}`);
+    };
+    runJob('job-910b', ascend, T);
+    runJob('job-a100', a100, T + 3_600_000);
+    const app = appCharge({ kind: 'per-run', fen: 500 }, 3_600_000, { providerBps: 7000, centerBps: 2000, operatorBps: 1000 });
+    balance -= app.amount;
+    statement.push(`app ${app.amount} provider ${app.split.provider} center ${app.split.center} operator ${app.split.operator}`);
+    assert.deepEqual(statement, ['job-910b bill 800 voucher 240 user 560', 'job-a100 bill 1200 voucher 0 user 1200', 'app 500 provider 350 center 100 operator 50']);
+    assert.equal(balance, 10_000 - 560 - 1200 - 500);
+    // 10 hours on 8 A100s may cost ¥120, more than the ¥77.40 left.
+    const refusal = admit(holdFor(eight, 10 * 3_600_000, a100), fen(balance), [], {});
+    assert.ok(!refusal.ok && refusal.code === 'insufficient_funds' && refusal.status === 402 && refusal.estimatedMax === 12_000 && refusal.remainingBalance === 7740);
+    assert.equal(chargeFor(hourAt(T), ascend).total, 800);
   });
 });
