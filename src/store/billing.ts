@@ -90,6 +90,7 @@ export interface StoredVoucherProgram {
   readonly utcOffsetHours: number;
 }
 
+/** Adds a voucher program; its id and name are unique, a co-pay over 100% or an empty validity window is refused. */
 export async function insertVoucherProgram(q: Queryable, p: StoredVoucherProgram, at: Date): Promise<void> {
   await billing(q)
     .insertInto('voucher_programs')
@@ -139,6 +140,7 @@ export interface StoredGrant {
   readonly grantedAt: number;
 }
 
+/** Records a grant's terms (org, amount, priority, expiry); the credit itself moves in the ledger. */
 export async function insertGrant(q: Queryable, g: StoredGrant): Promise<void> {
   await billing(q)
     .insertInto('credit_grants')
@@ -245,6 +247,7 @@ export interface StoredBudget {
   readonly onExhaustion: 'finish' | 'stop-at-limit';
 }
 
+/** Adds a budget for an org (projectId null) or one of its projects; a window must end after it starts. */
 export async function insertBudget(q: Queryable, b: StoredBudget, at: Date): Promise<void> {
   await billing(q)
     .insertInto('budgets')
