@@ -290,3 +290,108 @@ export interface ProductVersionsTable {
   created_at: Date;
   listed_at: Date | null;
 }
+
+// ---- billing (0009): the terms src/ledger's pricing, voucher, budget and app-fee rules read ----
+
+/** The billing tables of 0009; the `Database` interface above does not list them, so repositories use `BillingDatabase`. */
+// A type, not an interface: Kysely's withTables<T>() needs T's implicit index signature.
+export type BillingTables = {
+  price_book_versions: PriceBookVersionsTable;
+  voucher_programs: VoucherProgramsTable;
+  credit_grants: CreditGrantsTable;
+  voucher_redemptions: VoucherRedemptionsTable;
+  budgets: BudgetsTable;
+  budget_alerts: BudgetAlertsTable;
+  app_prices: AppPricesTable;
+  usage_events: UsageEventsTable;
+};
+export type BillingDatabase = Database & BillingTables;
+
+export interface PriceBookVersionsTable {
+  pool_id: string;
+  version: number;
+  effective_from: Date;
+  fen_per_accelerator_hour: number;
+  fen_per_core_hour: number;
+  fen_per_gib_hour: number;
+  time_of_use: Json<{ factorsBps: number[]; utcOffsetHours: number } | null>;
+  billing_weights: Json<{ milliPerAccelerator: Record<string, number>; milliPerCore: number; milliPerGiB: number; mode: 'sum' | 'max' } | null>;
+  created_at: Date;
+}
+
+export interface VoucherProgramsTable {
+  id: string;
+  name: string;
+  funding_kind: 'per-voucher' | 'pool';
+  funding_fen: number;
+  co_pay_bps: number;
+  co_pay_bps_by_category: Json<Record<string, number>>;
+  scope: Json<{ domesticOnly: boolean; categories: string[]; regions: string[]; centers: string[] }>;
+  valid_from: Date;
+  valid_until: Date;
+  org_annual_cap_fen: number | null;
+  utc_offset_minutes: number;
+  created_at: Date;
+}
+
+export interface CreditGrantsTable {
+  id: string;
+  org_id: string;
+  program_id: string | null;
+  amount_fen: number;
+  priority: number;
+  expires_at: Date | null;
+  granted_at: Date;
+}
+
+export interface VoucherRedemptionsTable {
+  id: string;
+  program_id: string;
+  org_id: string;
+  job_id: string;
+  amount_fen: number;
+  at: Date;
+  evidence: Json<unknown>;
+}
+
+export interface BudgetsTable {
+  id: string;
+  org_id: string;
+  project_id: string | null;
+  limit_fen: number;
+  period_kind: 'month' | 'window';
+  utc_offset_minutes: number;
+  window_from: Date | null;
+  window_until: Date | null;
+  thresholds_bps: Json<number[]>;
+  on_exhaustion: 'finish' | 'stop-at-limit';
+  created_at: Date;
+}
+
+export interface BudgetAlertsTable {
+  budget_id: string;
+  period_from: Date;
+  threshold_bps: number;
+  spent_fen: number;
+  fired_at: Date;
+}
+
+export interface AppPricesTable {
+  product_id: string;
+  kind: 'free' | 'per-run' | 'per-hour';
+  fen: number;
+  provider_bps: number;
+  center_bps: number;
+  operator_bps: number;
+  updated_at: Date;
+}
+
+export interface UsageEventsTable {
+  event_id: string;
+  job_id: string;
+  attempt: number;
+  kind: 'started' | 'ended';
+  at: Date;
+  nodes: number;
+  received_at: Date;
+}
