@@ -1,5 +1,5 @@
-import { constants as fsConstants } from 'node:fs';
-import { link, lstat, mkdir, open, rename, rm, stat, unlink, writeFile, type FileHandle } from 'node:fs/promises';
+import { closeSync, constants as fsConstants, fstatSync, lstatSync, openSync, readSync, renameSync, writeFileSync, type Stats } from 'node:fs';
+import { link, mkdir, open, rename, rm, stat, unlink, writeFile, type FileHandle } from 'node:fs/promises';
 import { dirname, isAbsolute, join, resolve, sep } from 'node:path';
 import type { Lease } from '../core/agent-protocol.js';
 import { utf8TextOf } from './utf8-text.js';
@@ -49,28 +49,33 @@ export async function writeLeaseFiles(workdir: string, files: Readonly<Record<st
  * one for one. Null when the file does not exist (yet).
  */
 export async function readTextChunk(path: string, offset: number, maxBytes: number): Promise<{ data: string; nextOffset: number } | null> {
-  // Most looks find nothing new: one lstat answers those without opening the file.
-  const info = await lstat(path).catch((error: unknown) => {
+  // Synchronous on purpose, here and in the markers below: these are small local files, and a
+  // status pass looks at hundreds of them; each trip through libuv's thread pool costs more than
+  // the syscall it carries. Most looks find nothing new: one lstat answers those.
+  let info: Stats;
+  try {
+    info = lstatSync(path);
+  } catch (error) {
     if (isCode(error, 'ENOENT')) return null;
     throw error;
-  });
-  if (!info?.isFile()) return null;
+  }
+  if (!info.isFile()) return null;
   if (info.size <= offset) return { data: '', nextOffset: offset };
-  const file = await openPlainFile(path);
-  if (!file) return null;
+  const fd = openPlainFileSync(path);
+  if (fd === null) return null;
   try {
     const want = Math.max(1, Math.min(maxBytes, info.size - offset));
     let buffer = Buffer.alloc(want);
-    let { bytesRead } = await file.read(buffer, 0, want, offset);
+    let bytesRead = readSync(fd, buffer, 0, want, offset);
     let length = utf8PrefixLength(buffer, bytesRead);
     if (length === 0 && bytesRead > 0) {
       buffer = Buffer.alloc(4);
-      ({ bytesRead } = await file.read(buffer, 0, 4, offset));
+      bytesRead = readSync(fd, buffer, 0, 4, offset);
       length = utf8PrefixLength(buffer, bytesRead);
     }
     return { data: utf8TextOf(buffer.subarray(0, length)), nextOffset: offset + length };
   } finally {
-    await file.close();
+    closeSync(fd);
   }
 }
 
@@ -163,8 +168,8 @@ export async function writeStop(dir: string, reason: StopReason): Promise<void> 
 /** Writes `text` to `path` through a rename, so a reader sees the old file or the new one, never half. */
 export async function writeAtomic(path: string, text: string): Promise<void> {
   const tmp = `${path}.${process.pid}.tmp`;
-  await writeFile(tmp, text, { mode: 0o600 });
-  await rename(tmp, path);
+  writeFileSync(tmp, text, { mode: 0o600 });
+  renameSync(tmp, path);
 }
 
 export async function exists(path: string): Promise<boolean> {
@@ -180,15 +185,35 @@ export function isCode(error: unknown, code: string): boolean {
 
 /** A marker's text and mtime; with `wholeLine`, a file not yet ending in a newline (being written) reads as none. */
 async function readMarker(path: string, options: { wholeLine?: boolean } = {}): Promise<Marker<string> | null> {
-  const file = await openPlainFile(path);
-  if (!file) return null;
+  const fd = openPlainFileSync(path);
+  if (fd === null) return null;
   try {
-    const [text, info] = await Promise.all([file.readFile('utf8'), file.stat()]);
+    const info = fstatSync(fd);
+    const buffer = Buffer.alloc(Math.min(info.size, 4096));
+    const text = buffer.subarray(0, readSync(fd, buffer, 0, buffer.length, 0)).toString('utf8');
     if (options.wholeLine && !text.endsWith('\n')) return null;
     return { value: text.trim().slice(0, 100), at: Math.round(info.mtimeMs) };
   } finally {
-    await file.close();
+    closeSync(fd);
   }
+}
+
+/** openPlainFile's synchronous twin: a descriptor, or null. */
+function openPlainFileSync(path: string): number | null {
+  let fd: number;
+  try {
+    fd = openSync(path, fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW | fsConstants.O_NONBLOCK);
+  } catch (error) {
+    if (isCode(error, 'ENOENT') || isCode(error, 'ELOOP')) return null;
+    throw error;
+  }
+  let plain = false;
+  try {
+    plain = fstatSync(fd).isFile();
+  } finally {
+    if (!plain) closeSync(fd);
+  }
+  return plain ? fd : null;
 }
 
 /**

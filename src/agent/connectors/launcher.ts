@@ -2,31 +2,116 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 
 /*
- * Starts runs through one long-lived /bin/sh instead of forking the agent itself.
+ * Starts runs from one long-lived Perl process, so that a run costs two forks and one exec.
  *
- * Why: fork() copies the forking process's page tables and Node's spawn waits, on its only thread,
- * until the child has exec'd. From a Node process of a few hundred MB that costs 7–30 ms per run on
- * an idle 2-core machine and ~90 ms in a busy agent (measured: 160 MB RSS 7 ms, 470 MB 18 ms, 1.2 GB
- * 27 ms; a profiled agent spent 44 of its 74 busy seconds in spawn). A 2 MB shell forks in a fraction
- * of that, and does it off the agent's thread.
+ * Why not spawn from Node: fork() copies the forking process's page tables and Node's spawn waits,
+ * on its only thread, until the child has exec'd: 7–30 ms per run from a Node process of a few
+ * hundred MB on an idle 2-core machine, ~90 ms in a busy agent (measured: 160 MB RSS 7 ms, 470 MB
+ * 18 ms, 1.2 GB 27 ms; a profiled agent spent 44 of its 74 busy seconds in spawn).
+ * Why not a shell wrapper: dropping to the org's user and reading the job's environment as that user
+ * took setsid, sh, setpriv and sh again before the command: five execs. Process creation is most of
+ * what a trivial run costs (measured under load: 21 ms of CPU for that chain, 9 ms for this one).
+ * Perl (perl-base is part of every Debian and Ubuntu system) does setsid, setgroups/setgid/setuid,
+ * no_new_privs and the environment in-process, then execs the command itself.
  *
- * Protocol: one request per line on the shell's stdin, the path of a run folder; the shell runs that
- * folder's `launch` script in a background subshell (stdio on /dev/null until the script redirects
- * it) and answers with the subshell's pid, one line per request, in order. The script ends by
- * exec'ing the run's wrapper, so that pid is the run's; `$mask` holds the agent's umask for it. The shell reaps its ended children itself;
- * a run outlives the launcher (it is in its own session), so closing the launcher ends no run.
- *
- * The script also gets the answer pipe as fd 8: a run's wrapper (never its command) writes
- * `ended <exit file>` there once it has written the exit file, so the connector looks at a run when
- * it ends instead of polling every run's files (lines under 4 KiB are written whole). A wrapper
- * whose agent is gone gets EPIPE there, after its exit file is safe.
+ * Protocol: one request per line on stdin, the path of a run folder holding a `spec` file (0600;
+ * fields separated by NUL: uid, gid (both empty: run as the agent's user), workdir, cgroup.procs path
+ * (empty: none), the number of environment entries, the entries `NAME=value`, then the argv). The
+ * launcher forks the run's wrapper and answers its pid (`error <why>` when it cannot fork), one line
+ * per request, in order. The wrapper (root, if the agent is): its own session, joins the cgroup
+ * first (a run that cannot join does not run: exit 125), opens the output files, forks the command
+ * and waits for it, keeping the files and recording how it ended: `exit` holds the exit status, or
+ * 128 + the signal, as a shell reports it, in one write ending in a newline (readExit takes only a
+ * whole line). A stop SIGTERMs the whole session: the wrapper catches it to outlive the command.
+ * The command: drops to the org's user (no supplementary groups, no_new_privs: no setuid program can
+ * raise it back), enters the workdir as that user (126 when it cannot), gets exactly the job's
+ * environment and execs the argv as a program found on PATH, never a shell builtin (127 when there
+ * is no such program, 126 when it cannot be run). Nothing of the agent's reaches it: every file the
+ * launcher opens is close-on-exec.
+ * Then the wrapper writes `ended <exit file>` on the launcher's stdout (a line under 4 KiB is
+ * written whole), so the connector looks at a run when it ends instead of polling every run's files;
+ * a wrapper whose agent is gone gets EPIPE there, after its exit file is safe. Runs outlive the
+ * launcher (each is in its own session), so closing it ends no run.
  */
-const LAUNCHER = 'mask=$(umask); while IFS= read -r dir; do { . "$dir/launch"; } </dev/null 8>&1 >/dev/null 2>&1 & echo "$!"; done';
+const LAUNCHER = String.raw`
+use strict; use warnings; use POSIX ();
+my $nnp = $ARGV[0];          # the prctl syscall number on this architecture; 0 when unknown
+my $mask = umask;
+$| = 1;
+open(my $notify, '>&', \*STDOUT) or die "dup: $!";
+select((select($notify), $| = 1)[0]);
+$SIG{CHLD} = sub { 1 while waitpid(-1, POSIX::WNOHANG()) > 0 };
+while (defined(my $dir = <STDIN>)) {
+  chomp $dir;
+  my $pid = fork;
+  if (!defined $pid) { print "error fork: $!\n"; next }
+  if ($pid == 0) { $SIG{CHLD} = 'DEFAULT'; wrapper($dir); POSIX::_exit(0) }
+  print "$pid\n";
+}
 
-/** A long-lived shell that starts run folders' `launch` scripts; see the comment above. */
+sub finish {
+  my ($dir, $code) = @_;
+  if (open(my $f, '>', "$dir/exit")) { print $f "$code\n"; close $f }
+  print $notify "ended $dir/exit\n";
+  POSIX::_exit(0);
+}
+
+sub wrapper {
+  my ($dir) = @_;
+  POSIX::setsid();
+  open(my $in, '<', "$dir/spec") or finish($dir, 125);
+  my @f = do { local $/; split /\0/, scalar(<$in>), -1 };
+  close $in;
+  my ($uid, $gid, $workdir, $procs, $nenv) = splice @f, 0, 5;
+  my @env = splice @f, 0, $nenv;
+  my @argv = @f;
+  if ($procs ne '') {
+    my $p;
+    my $ok = open($p, '>', $procs) && print($p "$$\n") && close($p);
+    finish($dir, 125) unless $ok;
+  }
+  open(STDIN, '<', '/dev/null') or finish($dir, 125);
+  umask 077;
+  open(STDOUT, '>>', "$dir/stdout") or finish($dir, 125);
+  open(STDERR, '>>', "$dir/stderr") or finish($dir, 125);
+  umask $mask;
+  $SIG{TERM} = sub {};
+  my $child = fork;
+  finish($dir, 125) unless defined $child;
+  if ($child == 0) { command($uid, $gid, $workdir, \@env, \@argv) }
+  waitpid($child, 0);
+  finish($dir, ($? & 127) ? 128 + ($? & 127) : $? >> 8);
+}
+
+sub command {
+  my ($uid, $gid, $workdir, $env, $argv) = @_;
+  $SIG{TERM} = 'DEFAULT';
+  if ($uid ne '') {
+    $) = "$gid $gid";
+    POSIX::setgid($gid) or fail(125, "setgid $gid: $!");
+    POSIX::setuid($uid) or fail(125, "setuid $uid: $!");
+    fail(125, "still privileged after setuid") if $< != $uid || $> != $uid || $( + 0 != $gid || $) + 0 != $gid;
+    fail(125, "no_new_privs is unknown on this architecture") unless $nnp;
+    syscall($nnp, 38, 1, 0, 0, 0) == 0 or fail(125, "no_new_privs: $!");
+  }
+  chdir($workdir) or fail(126, "cannot enter the workdir $workdir: $!");
+  %ENV = ();
+  for (@$env) { my ($k, $v) = split /=/, $_, 2; $ENV{$k} = $v }
+  { no warnings 'exec'; exec { $argv->[0] } @$argv; }
+  my $missing = $!{ENOENT} || $!{ENOTDIR};
+  fail($missing ? 127 : 126, "$argv->[0]: " . ($missing ? 'not found' : "$!"));
+}
+
+sub fail { my ($code, $why) = @_; print STDERR "suanwang: $why\n"; POSIX::_exit($code) }
+`;
+
+/** prctl's syscall number where we know it (for PR_SET_NO_NEW_PRIVS); 0 elsewhere. */
+const PRCTL: Partial<Record<NodeJS.Architecture, number>> = { x64: 157, arm64: 167, riscv64: 167, ia32: 172 };
+
+/** The long-lived launcher described above. */
 export class Launcher {
   readonly #onEnded: (exitFile: string) => void;
-  #shell: ChildProcess | null = null;
+  #process: ChildProcess | null = null;
   /** Resolvers of the requests written and not yet answered, oldest first. */
   #waiting: { resolve: (pid: number) => void; reject: (error: Error) => void }[] = [];
 
@@ -35,60 +120,62 @@ export class Launcher {
     this.#onEnded = onEnded;
   }
 
-  /** Runs `dir/launch` in the background and resolves to its pid. Rejects when the shell cannot take it. */
+  /** Starts the run whose `spec` is in `dir` and resolves to its wrapper's pid. */
   launch(dir: string): Promise<number> {
     if (dir.includes('\n')) return Promise.reject(new Error(`a run folder's path may not hold a newline: ${JSON.stringify(dir)}`));
-    const shell = this.#ensure();
+    const launcher = this.#ensure();
     return new Promise<number>((resolve, reject) => {
       this.#waiting.push({ resolve, reject });
-      this.#hold(shell, true);
-      shell.stdin!.write(dir + '\n');
+      this.#hold(launcher, true);
+      launcher.stdin!.write(dir + '\n');
     });
   }
 
-  /** Ends the shell (runs it started go on); requests not yet answered are rejected. */
+  /** Ends the launcher (runs it started go on); requests not yet answered are rejected. */
   close(): void {
-    const shell = this.#shell;
-    this.#shell = null;
-    if (shell) {
-      shell.stdin!.end();
-      shell.kill('SIGTERM');
+    const launcher = this.#process;
+    this.#process = null;
+    if (launcher) {
+      launcher.stdin!.end();
+      launcher.kill('SIGTERM');
     }
     this.#fail(new Error('the launcher was closed'));
   }
 
   #ensure(): ChildProcess {
-    if (this.#shell) return this.#shell;
-    // A clean environment: what a run gets comes from its launch script only.
-    const shell = spawn('/bin/sh', ['-c', LAUNCHER], { stdio: ['pipe', 'pipe', 'ignore'], env: { PATH: '/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin' } });
-    this.#shell = shell;
-    shell.stdin!.on('error', () => undefined); // EPIPE after the shell died: handled on 'exit'
-    createInterface({ input: shell.stdout! }).on('line', (line) => {
+    if (this.#process) return this.#process;
+    const launcher = spawn('perl', ['-e', LAUNCHER, String(PRCTL[process.arch] ?? 0)], {
+      stdio: ['pipe', 'pipe', 'inherit'],
+      env: { PATH: '/usr/local/bin:/usr/bin:/bin' },
+    });
+    this.#process = launcher;
+    launcher.stdin!.on('error', () => undefined); // EPIPE after it died: handled on 'exit'
+    createInterface({ input: launcher.stdout! }).on('line', (line) => {
       if (line.startsWith('ended ')) {
         this.#onEnded(line.slice('ended '.length));
         return;
       }
       const waiter = this.#waiting.shift();
-      if (this.#waiting.length === 0) this.#hold(shell, false);
-      const pid = Number(line);
+      if (this.#waiting.length === 0) this.#hold(launcher, false);
       if (!waiter) return;
+      const pid = Number(line);
       if (Number.isSafeInteger(pid) && pid > 0) waiter.resolve(pid);
-      else waiter.reject(new Error(`the launcher answered '${line}' instead of a pid`));
+      else waiter.reject(new Error(line.startsWith('error ') ? line.slice('error '.length) : `the launcher answered '${line}' instead of a pid`));
     });
     const gone = (why: string) => {
-      if (this.#shell !== shell) return;
-      this.#shell = null;
-      this.#fail(new Error(`the launcher shell ${why}; the next start makes a new one`));
+      if (this.#process !== launcher) return;
+      this.#process = null;
+      this.#fail(new Error(`the launcher ${why}; the next start makes a new one`));
     };
-    shell.once('error', (error) => gone(`failed: ${error.message}`));
-    shell.once('exit', (code, signal) => gone(`exited (${signal ?? code})`));
-    this.#hold(shell, false);
-    return shell;
+    launcher.once('error', (error) => gone(`could not run perl: ${error.message}`));
+    launcher.once('exit', (code, signal) => gone(`exited (${signal ?? code})`));
+    this.#hold(launcher, false);
+    return launcher;
   }
 
   /** Keeps the process alive while requests wait for their answer, and only then. */
-  #hold(shell: ChildProcess, on: boolean): void {
-    for (const handle of [shell, shell.stdin, shell.stdout] as unknown as { ref?: () => void; unref?: () => void }[]) {
+  #hold(launcher: ChildProcess, on: boolean): void {
+    for (const handle of [launcher, launcher.stdin, launcher.stdout] as unknown as { ref?: () => void; unref?: () => void }[]) {
       if (on) handle.ref?.();
       else handle.unref?.();
     }

@@ -139,9 +139,8 @@ describe('LocalConnector', { timeout: 60_000 }, () => {
       await connector.start(l);
       assert.equal((await ended(connector, l)).state, 'succeeded');
       const runDir = join(stateDir, 'runs', `${l.jobId}.1`);
-      // `env` (the job's variables, read by the job's shell through the root wrapper) only with per-org users;
-      // `launch` is the script the launcher ran to start the wrapper.
-      assert.deepEqual((await readdir(runDir)).filter((f) => f !== 'env').sort(), ['exit', 'launch', 'meta.json', 'stderr', 'stdout']);
+      // `spec` is what the launcher ran (user, workdir, environment, argv).
+      assert.deepEqual((await readdir(runDir)).sort(), ['exit', 'meta.json', 'spec', 'stderr', 'stdout']);
       const meta = JSON.parse(await readFile(join(runDir, 'meta.json'), 'utf8')) as { pid: number; workdir: string; lease: Lease };
       assert.ok(meta.pid > 1);
       assert.equal(meta.workdir, join(stateDir, 'work', l.jobId));

@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
-import { constants as fsConstants, existsSync } from 'node:fs';
+import { constants as fsConstants, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { access, chmod, mkdir, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { delimiter, dirname, join } from 'node:path';
 import type { AgentPool, Lease, LeaseTenant, LogStream, RunRef, RunState, RunStatus } from '../../core/agent-protocol.js';
 import type { Connector } from '../connector.js';
-import { dropTo, OrgUsers, prepareUserWorkdir, type OrgUser } from './org-users.js';
+import { OrgUsers, prepareUserWorkdir, type OrgUser } from './org-users.js';
 import { Launcher } from './launcher.js';
 import { cgroupProcsFile, createRunCgroup, killCgroup, signalCgroup, type RunCgroup } from './run-cgroup.js';
 import {
@@ -31,6 +31,7 @@ import {
  *                                      the org's OS user and the run's cgroup
  *                         /stdout      the run's output: files, not pipes, so the run outlives the agent
  *                         /stderr
+ *                         /spec        what the launcher runs: user, workdir, cgroup, environment, argv (launcher.ts)
  *                         /exit        the command's exit status, written by the wrapper when it ends
  *                         /stop        why the connector stopped the run (`cancelled` | `walltime-exceeded`),
  *                                      written before the first signal so the end is never mistaken for a crash
@@ -44,7 +45,7 @@ import {
  * - `users` (the default as root): each org's jobs run as its own unprivileged OS user (created on
  *   first use, see org-users.ts) with no supplementary groups and no_new_privs, in a workdir only
  *   that user can read, with HOME there. The wrapper that holds the output files and writes the
- *   markers stays root; only the command drops to the user (setpriv). The state folder is 0711: a
+ *   markers stays root; only the command drops to the user (launcher.ts). The state folder is 0711: a
  *   job can reach its own workdir below it by name but list and read nothing else.
  * - `single-org` (the default without root): jobs run as the agent's user, so they could read each
  *   other's files and the agent's: the agent runs the jobs of the first org it sees and refuses any
@@ -73,35 +74,9 @@ export interface LocalConnectorOptions {
   readonly isolation?: LocalIsolation;
 }
 
-/*
- * The wrapper is the process group leader. It runs the command in a subshell that `exec`s it, so the
- * argv is run as a program found on PATH, never as a shell builtin (`exit 3` is a missing program,
- * as it would be for execve), and a missing program ends with 127. The exit status is written to a
- * file in one write, and a reader takes it only once it holds a whole line. The exit file's
- * path comes in an env var that is unset before the command runs, so the job never sees it.
- */
-const WRAPPER = [
-  'exit_file=$SUANWANG_EXIT_FILE',
-  'procs_file=$SUANWANG_CGROUP_PROCS',
-  'env_file=$SUANWANG_ENV_FILE',
-  'unset SUANWANG_EXIT_FILE SUANWANG_CGROUP_PROCS SUANWANG_ENV_FILE',
-  // A stop SIGTERMs every process of the run, this one too: it must outlive that to record how the
-  // command ended (a caught signal, unlike an ignored one, is reset to the default in the command).
-  "trap 'true' TERM",
-  // Join the run's cgroup before anything else starts, so no child can be born outside it; a run
-  // that cannot join does not run at all (125), rather than run untracked.
-  'if [ -n "$procs_file" ] && ! echo $$ > "$procs_file"; then code=125',
-  'elif [ -n "$env_file" ]; then ( exec "$@" 3< "$env_file" 8>&- ); code=$?',
-  'else ( exec "$@" 8>&- ); code=$?',
-  'fi',
-  // One write(2) of a few bytes: a reader sees no file, an empty one or the whole line, and takes
-  // only a line that ends in a newline (run-io.ts readExit). No `mv`: one process fewer per run.
-  'printf \'%s\\n\' "$code" > "$exit_file"',
-  // Tell the agent (fd 8, the launcher's pipe; see launcher.ts), if it still listens.
-  'printf \'ended %s\\n\' "$exit_file" 2>/dev/null >&8',
-].join('\n');
-
 const DEFAULT_PATH = '/usr/local/bin:/usr/bin:/bin';
+/** NUL ends each field of a run's `spec` (launcher.ts), so none may hold one. */
+const NUL = '\0';
 /** setTimeout fires at once for longer delays; a longer walltime timer re-arms itself. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 /** jobIds become folder names: no separators, no leading dot. */
@@ -111,19 +86,6 @@ const HAS_PROC = existsSync('/proc/self/stat');
 const RECHECK_MS = 1000;
 /** Without a cgroup, leftovers of an ended run are killed by process group only this long after its end. */
 const GROUP_REAP_WINDOW_MS = 60_000;
-
-/*
- * With per-org users the command is run through setpriv: the org's uid and gid, no supplementary
- * groups, no_new_privs (no setuid program can raise it back). The root wrapper itself gets a clean
- * environment (a lease's LD_PRELOAD or PATH must never reach a root process); the job's variables
- * come as `export` lines on fd 3 (opened by the root wrapper from the run's 0600 `env` file) and are
- * read (with the `read` builtin: no `cat`, one process fewer per run) and evaluated by the shell
- * already running as the user. That shell then enters the workdir as the
- * user, so a workdir the user may not enter fails here, and `exec`s the argv as before.
- */
-const ENTER_AS_USER = 'e=; while IFS= read -r l <&3 || [ -n "$l" ]; do e="$e$l\n"; done; eval "$e" || exit 125; exec 3<&-; cd -- "$1" || exit 126; shift; exec "$@"';
-/** Names a shell can export. */
-const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 interface RunMeta {
   readonly lease: Lease;
@@ -522,10 +484,6 @@ function exitReason(code: number | null): string | null {
   return null;
 }
 
-/** `value` as one single-quoted shell word. */
-function shellQuote(value: string): string {
-  return `'${value.replaceAll("'", `'\\''`)}'`;
-}
 
 /** SIGKILL for everything of a stopped run that outlived its grace. */
 function hardKill(meta: RunMeta): void {
@@ -534,58 +492,35 @@ function hardKill(meta: RunMeta): void {
 }
 
 /**
- * Starts the wrapper (as the agent's user: it holds the output files and writes the exit marker) in
- * its own session, joining `cgroup`; with `user`, the command itself runs as that user. The run's
- * `launch` script (0600, in its 0700 folder) sets the wrapper's working folder, output files and
- * environment and execs it through setsid; the launcher runs it (see launcher.ts). Resolves to the
- * wrapper's pid.
+ * Starts the run's wrapper (as the agent's user: it holds the output files and writes the exit
+ * marker) through the launcher, which runs the command as `user` when given (launcher.ts). What the
+ * run gets is written to its `spec` (0600, in its 0700 folder). Resolves to the wrapper's pid.
  */
 async function launchWrapper(launcher: Launcher, lease: Lease, dir: string, workdir: string, user: OrgUser | null, cgroup: RunCgroup | null): Promise<number> {
-  const internal: Record<string, string> = { SUANWANG_EXIT_FILE: join(dir, 'exit') };
-  if (cgroup) internal.SUANWANG_CGROUP_PROCS = cgroupProcsFile(cgroup);
-  let env = runEnvironment(lease, internal);
-  let argv = [...lease.command];
+  const env = runEnvironment(lease);
   if (user) {
     // Nothing of the agent's own home, temp folder or PATH (root's may list folders the user cannot
     // search, and a shell then says "permission denied" for every missing program); the job's home
     // is its workdir. The lease's own variables still win.
-    const jobEnv = runEnvironment(lease);
     const ours: Record<string, string | undefined> = { PATH: DEFAULT_PATH, HOME: workdir, USER: user.name, LOGNAME: user.name, TMPDIR: undefined };
     for (const [name, value] of Object.entries(ours)) {
       if (lease.env[name] !== undefined) continue;
-      if (value === undefined) delete jobEnv[name];
-      else jobEnv[name] = value;
+      if (value === undefined) delete env[name];
+      else env[name] = value;
     }
-    checkEnvNames(jobEnv);
-    const envFile = join(dir, 'env');
-    await writeFile(envFile, exportLines(jobEnv), { mode: 0o600 });
-    env = { PATH: DEFAULT_PATH, ...internal, SUANWANG_ENV_FILE: envFile };
-    argv = [...dropTo(user), '/bin/sh', '-c', ENTER_AS_USER, 'sh', workdir, ...lease.command];
   }
-  checkEnvNames(env);
-  // The launcher's umask ($mask) is the agent's; the output files are made 0600 whatever it is.
-  const script = [
-    `cd -- ${shellQuote(workdir)} || { printf '126\\n' > ${shellQuote(join(dir, 'exit'))}; exit 126; }`,
-    `umask 077; exec >> ${shellQuote(join(dir, 'stdout'))} 2>> ${shellQuote(join(dir, 'stderr'))}; umask "$mask"`,
-    exportLines(env).trimEnd(),
-    `exec setsid /bin/sh -c ${shellQuote(WRAPPER)} sh ${argv.map(shellQuote).join(' ')}`,
-  ].join('\n');
-  await writeFile(join(dir, 'launch'), script + '\n', { mode: 0o600 });
+  const entries = Object.entries(env).map(([name, value]) => `${name}=${value}`);
+  const bad = Object.keys(env).filter((name) => name === '' || name.includes('='));
+  if (bad.length > 0) throw new Error(`environment variable names ${bad.map((n) => JSON.stringify(n)).join(', ')} cannot be set`);
+  const fields = [user ? String(user.uid) : '', user ? String(user.gid) : '', workdir, cgroup ? cgroupProcsFile(cgroup) : '', String(entries.length), ...entries, ...lease.command];
+  const withNul = fields.find((f) => f.includes(NUL));
+  if (withNul !== undefined) throw new Error(`the run's command, environment or workdir holds a NUL byte (${JSON.stringify(withNul.slice(0, 80))}); a program cannot be given one`);
+  writeFileSync(join(dir, 'spec'), fields.join(NUL), { mode: 0o600 }); // small and local (see run-io.ts)
   try {
     return await launcher.launch(dir);
   } catch (error) {
     throw new Error(`could not start ${lease.command[0]}: ${(error as Error).message}`);
   }
-}
-
-/** `export NAME='value'` lines a shell evaluates back to exactly `env`. */
-function exportLines(env: Readonly<Record<string, string>>): string {
-  return Object.entries(env).map(([name, value]) => `export ${name}=${shellQuote(value)}\n`).join('');
-}
-
-function checkEnvNames(env: Readonly<Record<string, string>>): void {
-  const bad = Object.keys(env).filter((name) => !ENV_NAME.test(name));
-  if (bad.length > 0) throw new Error(`environment variable names ${bad.map((n) => JSON.stringify(n)).join(', ')} cannot be set (letters, digits and '_', not starting with a digit)`);
 }
 
 /** Alive means: the pid exists, is not a zombie, and (where /proc tells) is the same process we started. */
@@ -623,7 +558,7 @@ async function readProcStat(pid: number): Promise<{ state: string; startTime: st
   if (!HAS_PROC) return null;
   let text: string;
   try {
-    text = await readFile(`/proc/${pid}/stat`, 'utf8');
+    text = readFileSync(`/proc/${pid}/stat`, 'utf8'); // procfs: never waits on a disk
   } catch {
     return null;
   }
@@ -637,7 +572,7 @@ async function readProcStat(pid: number): Promise<{ state: string; startTime: st
 
 async function readMeta(dir: string): Promise<RunMeta | null> {
   try {
-    return JSON.parse(await readFile(join(dir, 'meta.json'), 'utf8')) as RunMeta;
+    return JSON.parse(readFileSync(join(dir, 'meta.json'), 'utf8')) as RunMeta; // small and local (see run-io.ts)
   } catch {
     return null;
   }
