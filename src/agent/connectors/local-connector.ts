@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { constants as fsConstants, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { constants as fsConstants, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { access, chmod, mkdir, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { delimiter, dirname, join } from 'node:path';
 import type { AgentPool, Lease, LeaseTenant, LogStream, RunRef, RunState, RunStatus } from '../../core/agent-protocol.js';
@@ -188,7 +188,7 @@ export class LocalConnector implements Connector {
         this.#foldersReady = true;
       }
       try {
-        await mkdir(dir, { mode: 0o700 });
+        mkdirSync(dir, { mode: 0o700 }); // small and local (see run-io.ts)
       } catch (error) {
         if (!isCode(error, 'EEXIST')) throw error;
         if (await this.#meta(dir)) throw new Error(`run ${key} was already started`);

@@ -1,4 +1,4 @@
-import { readFileSync, rmdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmdirSync } from 'node:fs';
 import { readFile, mkdir, rmdir, writeFile, access } from 'node:fs/promises';
 import { join } from 'node:path';
 
@@ -26,7 +26,7 @@ export async function createRunCgroup(name: string): Promise<RunCgroup | null> {
       // Once a group was made on a hierarchy, the next is one mkdir (the parent stays).
       if (parent.proven) {
         try {
-          await mkdir(path);
+          mkdirSync(path);
           return { kind: parent.kind, path };
         } catch {
           // it exists, or `suanwang/` was removed: the full way below
