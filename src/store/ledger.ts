@@ -208,7 +208,11 @@ export async function balancesFromTransfers(q: Queryable): Promise<Map<string, L
 }
 
 const UNIQUE_VIOLATION = '23505';
-const RETRIES = 3;
+const DEADLOCK = '40P01';
+const RETRIES = 5;
+
+/** A hold named by the batch was committed between its first read and the account locks. */
+class BatchRaced extends Error {}
 
 /**
  * Applies a batch of transfers in ONE transaction (its own, or `q` when `q` is one) and returns a
@@ -216,14 +220,16 @@ const RETRIES = 3;
  */
 export async function createTransfers<I extends TransferRequest, R>(q: Queryable, clock: Clock, transfers: readonly I[], rules: LedgerRules<I, R>): Promise<R[]> {
   if (transfers.length === 0) return [];
-  if (q.isTransaction) return createTransfersIn(q as Transaction<Database>, clock.now(), transfers, rules);
+  if (q.isTransaction) return createTransfersIn(q as Transaction<Database>, clock.now(), transfers, rules, false);
   for (let attempt = 1; ; attempt++) {
     try {
-      return await q.transaction().execute((trx) => createTransfersIn(trx, clock.now(), transfers, rules));
+      return await q.transaction().execute((trx) => createTransfersIn(trx, clock.now(), transfers, rules, true));
     } catch (error) {
       // The same new id sent at once by two batches that share no account: both pass validation and
       // the primary key refuses the second. Again from the start, it finds the first and says `exists`.
-      if ((error as { code?: string }).code !== UNIQUE_VIOLATION || attempt >= RETRIES) throw error;
+      // A deadlock (only possible with a caller's out-of-order locks) or a hold that raced the lock: again.
+      const again = error instanceof BatchRaced || [UNIQUE_VIOLATION, DEADLOCK].includes((error as { code?: string }).code ?? '');
+      if (!again || attempt >= RETRIES) throw error;
     }
   }
 }
@@ -237,7 +243,7 @@ export async function createTransfers<I extends TransferRequest, R>(q: Queryable
  * hold is posted once, and a wallet is never overdrawn. The holds' accounts are read before locking,
  * without a lock: a transfer's accounts never change.
  */
-async function createTransfersIn<I extends TransferRequest, R>(trx: Transaction<Database>, now: number, inputs: readonly I[], rules: LedgerRules<I, R>): Promise<R[]> {
+async function createTransfersIn<I extends TransferRequest, R>(trx: Transaction<Database>, now: number, inputs: readonly I[], rules: LedgerRules<I, R>, ownTransaction: boolean): Promise<R[]> {
   const pendingIds = [...new Set(inputs.flatMap((t) => (t.pendingId ? [t.pendingId] : [])))];
   const accountIds = new Set<string>();
   for (const t of inputs) {
@@ -250,7 +256,19 @@ async function createTransfersIn<I extends TransferRequest, R>(trx: Transaction<
   }
   const accounts = await lockAccounts(trx, [...accountIds]);
   const named = [...new Set([...inputs.map((t) => t.id), ...pendingIds])];
-  const transfers = new Map((await lookupTransfers(trx, named)).map((t) => [t.id, t]));
+  let transfers = new Map((await lookupTransfers(trx, named)).map((t) => [t.id, t]));
+  // A hold committed by another batch between the first read and the lock: its accounts are not
+  // locked yet. In a transaction of our own, start again (the locks come in order then); inside the
+  // caller's, lock them now (out of order: PostgreSQL would report a deadlock, never hang) and re-read.
+  const unlocked = pendingIds.flatMap((id) => {
+    const h = transfers.get(id);
+    return h ? [h.debitAccountId, h.creditAccountId].filter((a) => !accounts.has(a)) : [];
+  });
+  if (unlocked.length > 0) {
+    if (ownTransaction) throw new BatchRaced();
+    for (const [id, a] of await lockAccounts(trx, unlocked)) accounts.set(id, a);
+    transfers = new Map((await lookupTransfers(trx, named)).map((t) => [t.id, t]));
+  }
   const outcome = rules.validateTransfers({ accounts, transfers }, inputs, now);
   for (let i = 0; i < outcome.created.length; i += 2000) {
     await trx.insertInto('ledger_transfers').values(outcome.created.slice(i, i + 2000).map(toRow)).execute();
