@@ -136,19 +136,33 @@ class Working {
     return this.#balances.get(id) ?? this.#view.accounts.get(id)!;
   }
 
+  /** Adds `d` to an account's working balances (a copy made on first touch), journaled for undo. */
   #add(id: string, d: Partial<Balances>): void {
-    const had = this.#balances.get(id);
-    const b = this.#balance(id);
-    const next = {
-      debitsPending: b.debitsPending + (d.debitsPending ?? 0),
-      debitsPosted: b.debitsPosted + (d.debitsPosted ?? 0),
-      creditsPending: b.creditsPending + (d.creditsPending ?? 0),
-      creditsPosted: b.creditsPosted + (d.creditsPosted ?? 0),
-    };
+    let b = this.#balances.get(id);
+    if (b === undefined) {
+      const a = this.#view.accounts.get(id)!;
+      b = { debitsPending: a.debitsPending, debitsPosted: a.debitsPosted, creditsPending: a.creditsPending, creditsPosted: a.creditsPosted };
+      this.#balances.set(id, b);
+    }
+    const m = b as { -readonly [K in keyof Balances]: number };
+    const dp = d.debitsPending ?? 0;
+    const dpo = d.debitsPosted ?? 0;
+    const cp = d.creditsPending ?? 0;
+    const cpo = d.creditsPosted ?? 0;
+    m.debitsPending += dp;
+    m.debitsPosted += dpo;
+    m.creditsPending += cp;
+    m.creditsPosted += cpo;
     // Fen stay exact only below 2^53: a balance beyond it is a bug or an attack, never rounded.
-    for (const v of Object.values(next)) if (!Number.isSafeInteger(v)) throw new RangeError(`account ${id}: balance ${v} fen is beyond a safe integer`);
-    this.#balances.set(id, next);
-    this.journal.push(() => (had === undefined ? this.#balances.delete(id) : this.#balances.set(id, had)));
+    if (!(Number.isSafeInteger(m.debitsPending + m.debitsPosted) && Number.isSafeInteger(m.creditsPending + m.creditsPosted))) {
+      throw new RangeError(`account ${id}: balances ${JSON.stringify(m)} fen are beyond a safe integer`);
+    }
+    this.journal.push(() => {
+      m.debitsPending -= dp;
+      m.debitsPosted -= dpo;
+      m.creditsPending -= cp;
+      m.creditsPosted -= cpo;
+    });
   }
 
   #setStatus(id: string, status: PendingStatus): void {
