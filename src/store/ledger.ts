@@ -179,15 +179,22 @@ export async function accountTransfers(q: Queryable, accountId: string, range: T
  * pending: holds still pending), for the invariant "stored balances = the sum of transfers".
  */
 export async function balancesFromTransfers(q: Queryable): Promise<Map<string, LedgerBalances>> {
+  // Two sequential reads of the transfers (as debits, as credits) summed per account: no per-account probes.
   const { rows } = await sql<{ id: string; dp: string; dpo: string; cp: string; cpo: string }>`
-    SELECT a.id,
-      coalesce(sum(t.amount) FILTER (WHERE t.debit_account_id = a.id AND t.status = 'pending'), 0)::text AS dp,
-      coalesce(sum(t.amount) FILTER (WHERE t.debit_account_id = a.id AND t.phase IN ('single', 'post_pending')), 0)::text AS dpo,
-      coalesce(sum(t.amount) FILTER (WHERE t.credit_account_id = a.id AND t.status = 'pending'), 0)::text AS cp,
-      coalesce(sum(t.amount) FILTER (WHERE t.credit_account_id = a.id AND t.phase IN ('single', 'post_pending')), 0)::text AS cpo
-    FROM ledger_accounts a
-    LEFT JOIN ledger_transfers t ON t.debit_account_id = a.id OR t.credit_account_id = a.id
-    GROUP BY a.id`.execute(q);
+    SELECT a.id, coalesce(s.dp, 0)::text AS dp, coalesce(s.dpo, 0)::text AS dpo, coalesce(s.cp, 0)::text AS cp, coalesce(s.cpo, 0)::text AS cpo
+    FROM ledger_accounts a LEFT JOIN (
+      SELECT account_id, sum(dp) AS dp, sum(dpo) AS dpo, sum(cp) AS cp, sum(cpo) AS cpo FROM (
+        SELECT debit_account_id AS account_id,
+          CASE WHEN status = 'pending' THEN amount ELSE 0 END AS dp,
+          CASE WHEN phase IN ('single', 'post_pending') THEN amount ELSE 0 END AS dpo, 0 AS cp, 0 AS cpo
+        FROM ledger_transfers
+        UNION ALL
+        SELECT credit_account_id, 0, 0,
+          CASE WHEN status = 'pending' THEN amount ELSE 0 END,
+          CASE WHEN phase IN ('single', 'post_pending') THEN amount ELSE 0 END
+        FROM ledger_transfers
+      ) m GROUP BY account_id
+    ) s ON s.account_id = a.id`.execute(q);
   return new Map(rows.map((r) => [r.id, { debitsPending: fenOf(r.dp, r.id), debitsPosted: fenOf(r.dpo, r.id), creditsPending: fenOf(r.cp, r.id), creditsPosted: fenOf(r.cpo, r.id) }]));
 }
 
