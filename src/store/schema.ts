@@ -21,6 +21,8 @@ export interface Database {
   product_search: ProductSearchTable;
   product_facet_cells: ProductFacetCellsTable;
   product_provider_cells: ProductProviderCellsTable;
+  ledger_accounts: LedgerAccountsTable;
+  ledger_transfers: LedgerTransfersTable;
 }
 
 /** jsonb: written as a JSON string, read back parsed. */
@@ -394,4 +396,35 @@ export interface UsageEventsTable {
   at: Date;
   nodes: number;
   received_at: Date;
+}
+
+/** Ledger accounts (0008): balances in fen; kind and flag as src/ledger/model.ts names them. */
+export interface LedgerAccountsTable {
+  id: string;
+  kind: string;
+  owner_id: string;
+  flag: string;
+  debits_pending: ColumnType<number, number | undefined, number>;
+  debits_posted: ColumnType<number, number | undefined, number>;
+  credits_pending: ColumnType<number, number | undefined, number>;
+  credits_posted: ColumnType<number, number | undefined, number>;
+  created_at: Date;
+}
+
+/** Ledger transfers (0008): immutable but for a hold's status. */
+export interface LedgerTransfersTable {
+  id: string;
+  seq: Generated<number>;
+  debit_account_id: string;
+  credit_account_id: string;
+  amount: number;
+  code: string;
+  user_data: string | null;
+  phase: string;
+  linked: boolean;
+  pending_id: string | null;
+  timeout_seconds: number;
+  created_at: Date;
+  expires_at: Date | null;
+  status: string | null;
 }
