@@ -7,7 +7,6 @@ import assert from 'node:assert/strict';
 import { sql } from 'kysely';
 import { ManualClock } from '../../src/core/clock.js';
 import { randomInt, seededRng } from '../../src/core/rng.js';
-import type { Rng } from '../../src/core/rng.js';
 import { LEDGER_RULES, accountSpec } from '../../src/ledger/index.js';
 import type { AccountKind, TransferInput, TransferResult } from '../../src/ledger/index.js';
 import type { Store } from '../../src/store/open-database.js';
@@ -291,5 +290,3 @@ export function simulationSeed(fallback: number): number {
   const env = process.env.SUANWANG_LEDGER_SEED;
   return env === undefined || env === '' ? fallback : Number(env);
 }
-
-export type { Rng };
