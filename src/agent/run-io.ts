@@ -1,5 +1,5 @@
-import { closeSync, constants as fsConstants, fstatSync, lstatSync, openSync, readSync, renameSync, rmSync, writeFileSync, type Stats } from 'node:fs';
-import { link, mkdir, open, stat, unlink, writeFile, type FileHandle } from 'node:fs/promises';
+import { closeSync, constants as fsConstants, fstatSync, lstatSync, openSync, readSync, type Stats } from 'node:fs';
+import { link, mkdir, open, rename, rm, stat, unlink, writeFile, type FileHandle } from 'node:fs/promises';
 import { dirname, isAbsolute, join, resolve, sep } from 'node:path';
 import type { Lease } from '../core/agent-protocol.js';
 import { utf8TextOf } from './utf8-text.js';
@@ -49,9 +49,10 @@ export async function writeLeaseFiles(workdir: string, files: Readonly<Record<st
  * one for one. Null when the file does not exist (yet).
  */
 export async function readTextChunk(path: string, offset: number, maxBytes: number): Promise<{ data: string; nextOffset: number } | null> {
-  // Synchronous on purpose, here and in the markers below: these are small local files, and a
-  // status pass looks at hundreds of them; each trip through libuv's thread pool costs more than
-  // the syscall it carries. Most looks find nothing new: one lstat answers those.
+  // Synchronous on purpose, here and in the markers below: reads of small local files, and a status
+  // pass looks at hundreds of them; each trip through libuv's thread pool costs more than the syscall
+  // it carries. (What creates or removes files stays asynchronous: on a journaling file system those
+  // may wait for a journal commit.) Most looks find nothing new: one lstat answers those.
   let info: Stats;
   try {
     info = lstatSync(path);
@@ -115,13 +116,15 @@ export async function prepareWorkdir(lease: Lease, stateDir: string, where: stri
 export async function removeRunDir(runsDir: string, dir: string, key: string): Promise<void> {
   const doomed = join(runsDir, `.forget-${key}-${process.pid}-${Date.now()}`);
   try {
-    renameSync(dir, doomed);
+    await rename(dir, doomed);
   } catch (error) {
     if (isCode(error, 'ENOENT')) return;
     throw error;
   }
-  // A run folder holds a handful of small files (see the connectors' layouts): synchronous is cheaper.
-  rmSync(doomed, { recursive: true, force: true });
+  // The removal itself is not waited for: on a journaling file system each unlink and rmdir may wait
+  // for a journal commit (milliseconds when a database on the same disk fsyncs), and a status pass
+  // forgets its ended runs one after the other. Nothing reads `.forget-…` folders.
+  rm(doomed, { recursive: true, force: true }).catch(() => undefined);
 }
 
 /** Why a connector stopped a run: the content of the run folder's `stop` marker. */
@@ -169,8 +172,8 @@ export async function writeStop(dir: string, reason: StopReason): Promise<void> 
 /** Writes `text` to `path` through a rename, so a reader sees the old file or the new one, never half. */
 export async function writeAtomic(path: string, text: string): Promise<void> {
   const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, text, { mode: 0o600 });
-  renameSync(tmp, path);
+  await writeFile(tmp, text, { mode: 0o600 });
+  await rename(tmp, path);
 }
 
 export async function exists(path: string): Promise<boolean> {

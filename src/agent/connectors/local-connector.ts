@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { constants as fsConstants, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { constants as fsConstants, existsSync, readFileSync } from 'node:fs';
 import { access, chmod, mkdir, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { delimiter, dirname, join } from 'node:path';
 import type { AgentPool, Lease, LeaseTenant, LogStream, RunRef, RunState, RunStatus } from '../../core/agent-protocol.js';
@@ -188,7 +188,7 @@ export class LocalConnector implements Connector {
         this.#foldersReady = true;
       }
       try {
-        mkdirSync(dir, { mode: 0o700 }); // small and local (see run-io.ts)
+        await mkdir(dir, { mode: 0o700 });
       } catch (error) {
         if (!isCode(error, 'EEXIST')) throw error;
         if (await this.#meta(dir)) throw new Error(`run ${key} was already started`);
@@ -515,7 +515,7 @@ async function launchWrapper(launcher: Launcher, lease: Lease, dir: string, work
   const fields = [user ? String(user.uid) : '', user ? String(user.gid) : '', workdir, cgroup ? cgroupProcsFile(cgroup) : '', String(entries.length), ...entries, ...lease.command];
   const withNul = fields.find((f) => f.includes(NUL));
   if (withNul !== undefined) throw new Error(`the run's command, environment or workdir holds a NUL byte (${JSON.stringify(withNul.slice(0, 80))}); a program cannot be given one`);
-  writeFileSync(join(dir, 'spec'), fields.join(NUL), { mode: 0o600 }); // small and local (see run-io.ts)
+  await writeFile(join(dir, 'spec'), fields.join(NUL), { mode: 0o600 });
   try {
     return await launcher.launch(dir);
   } catch (error) {

@@ -1,5 +1,4 @@
 import { execFile, spawn } from 'node:child_process';
-import { chownSync, mkdirSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { chmod, chown, lstat, mkdir, readFile, stat } from 'node:fs/promises';
 import { isAbsolute, join, resolve, sep } from 'node:path';
@@ -134,9 +133,8 @@ export async function ensureUserFolder(parent: string, name: string, user: OrgUs
   // The common case, a new folder in a parent already made: one mkdir and one chown.
   if (readyParents.has(parent)) {
     try {
-      // Synchronous: two metadata calls on a local folder, cheaper than two thread-pool trips.
-      mkdirSync(dir, { mode: 0o700 });
-      chownSync(dir, user.uid, user.gid);
+      await mkdir(dir, { mode: 0o700 });
+      await chown(dir, user.uid, user.gid);
       return { dir, created: true };
     } catch {
       // it exists (checked below), or the parent went away (made again below)
