@@ -286,6 +286,10 @@ const FIXTURES: Readonly<Record<string, Fixture>> = {
     access: 'user',
     cases: [{ object: 'victim statement', request: () => ({ path: '/v1/statements/victim/2026-06' }), foreign: { status: 403, code: 'forbidden' }, admin: ok200 }],
   },
+  'POST /v1/price-quote': {
+    access: 'user',
+    cases: [{ object: 'none', request: () => ({ path: '/v1/price-quote', body: { command: ['echo'], acceleratorsPerNode: 1 } }), foreign: ok200, admin: ok200 }],
+  },
   'GET /v1/jobs/{id}/charges': {
     access: 'user',
     cases: [{ object: 'victim job', request: (w) => ({ path: `/v1/jobs/${w.victimJob}/charges` }), foreign: jobNotFound, admin: ok200 }],

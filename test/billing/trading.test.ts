@@ -14,6 +14,8 @@ import { createCenter } from '../../src/engine/centers.js';
 import { createContext, type EngineContext } from '../../src/engine/context.js';
 import { tick } from '../../src/engine/control-loop.js';
 import { balancesFromTransfers } from '../../src/store/ledger.js';
+import { insertBudget } from '../../src/store/billing.js';
+import { fen } from '../../src/core/money.js';
 import { openStore, type Store } from '../../src/store/open-database.js';
 import { testDatabases } from '../support/databases.js';
 
@@ -268,6 +270,23 @@ for (const database of await testDatabases()) {
       const charges = (await ok(net, 'GET', `/v1/jobs/${job}/charges`, alice)).items as { attempt: number; outcome: string; bill: number }[];
       assert.deepEqual(charges.map((x) => [x.attempt, x.outcome, x.bill]), [[1, 'infrastructure-failure', 0], [2, 'succeeded', 100]]);
       await assertLedgerInvariants(net);
+    });
+    it('quote prices each pool with the voucher share; an org budget refuses with 422 and the figures', { timeout: 60_000 }, async () => {
+      const { alice } = net.tokens;
+      const q = (await ok(net, 'POST', '/v1/price-quote', alice, { command: ['echo'], acceleratorsPerNode: 1, walltimeSeconds: 3600 })) as { billing: string; pools: { center: string; maxBill: number; voucherShare: number; youPayAtMost: number }[] };
+      assert.equal(q.billing, 'on');
+      assert.deepEqual(q.pools.map((p) => [p.center, p.maxBill, p.voucherShare, p.youPayAtMost]), [['nx', 600, 180, 420], ['sh', 500, 0, 500]]);
+      const org = await net.store.db.selectFrom('orgs').select('id').where('name', '=', 'acme').executeTakeFirstOrThrow();
+      await insertBudget(net.store.db, { id: 'b_acme_month', orgId: org.id, projectId: null, limit: fen(1_000), period: { kind: 'month', utcOffsetHours: 8 }, thresholdsBps: [8000, 10_000], onExhaustion: 'finish' }, net.ctx.now());
+      const before = await net.store.db.selectFrom('jobs').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow();
+      const r = await call(net, 'POST', '/v1/jobs', alice, { command: ['echo', 'over'], acceleratorsPerNode: 1, accelerators: ['nvidia-a100'], walltimeSeconds: 3600 });
+      assert.equal(r.status, 422, JSON.stringify(r.json));
+      const err = r.json.error as { code: string; message: string; hint: string };
+      assert.equal(err.code, 'over_budget');
+      assert.match(err.message, /budget b_acme_month has ¥[\d.]+ left of ¥10\.00/);
+      assert.match(err.hint, /lower the walltime/);
+      const afterCount = await net.store.db.selectFrom('jobs').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow();
+      assert.equal(Number(afterCount.n), Number(before.n));
     });
   });
 }

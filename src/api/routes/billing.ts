@@ -9,6 +9,8 @@ import { monthRange, statementOf, usageCsv, usageReport, USAGE_GROUPS, vouchersF
 import { chargesOfJob } from '../../store/job-charges.js';
 import { route } from '../route.js';
 import { getVisibleJob } from '../../engine/jobs.js';
+import { priceQuote } from '../../engine/billing/price-quote.js';
+import { JobSubmission } from '../client/schemas.js';
 
 const Fen = z.int().min(0).max(Number.MAX_SAFE_INTEGER);
 const PositiveFen = z.int().min(1).max(Number.MAX_SAFE_INTEGER);
@@ -189,6 +191,19 @@ export const billingRoutes = [
       const orgId = await orgIdByName(ctx.store.db, params.org!);
       if (orgId !== user.orgId && user.role !== 'admin') throw new SuanwangError('forbidden', `the statement of ${params.org} is not yours`, { field: 'org' });
       return statementOf(ctx.store.db, orgId, params.org!, params.month!, ctx.now().getTime());
+    },
+  }),
+  route({
+    method: 'post',
+    path: '/v1/price-quote',
+    summary: 'What a job would cost on each pool it fits: the most its walltime can cost, the voucher share, what you would pay at most; submits nothing.',
+    tag: 'billing',
+    access: 'user',
+    body: JobSubmission,
+    rate: 'quote',
+    response: { status: 200, schema: z.object({ billing: z.enum(['off', 'on']), pools: z.array(z.unknown()) }) },
+    async handle({ ctx, principal, body }) {
+      return priceQuote(ctx, requireUser(principal!).orgId, body);
     },
   }),
   route({
