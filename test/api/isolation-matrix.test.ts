@@ -263,6 +263,10 @@ const FIXTURES: Readonly<Record<string, Fixture>> = {
     access: 'admin',
     cases: [{ object: 'none', request: (_w, role) => ({ path: '/v1/voucher-programs', body: { name: `vp-${role}`, funding: { kind: 'pool', total: 100 }, coPayBps: 3000, validUntil: '2099-01-01T00:00:00Z' } }), admin: { status: 201, mayChange: '*' } }],
   },
+  'POST /v1/budgets': {
+    access: 'admin',
+    cases: [{ object: 'victim org', request: () => ({ path: '/v1/budgets', body: { org: 'victim', limitFen: 0 } }), admin: { status: 201, mayChange: '*' } }],
+  },
   'GET /v1/vouchers': {
     access: 'user',
     cases: [{ object: 'none', request: () => ({ path: '/v1/vouchers' }), foreign: ok200, admin: ok200 }],

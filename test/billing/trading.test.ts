@@ -14,8 +14,6 @@ import { createCenter } from '../../src/engine/centers.js';
 import { createContext, type EngineContext } from '../../src/engine/context.js';
 import { tick } from '../../src/engine/control-loop.js';
 import { balancesFromTransfers } from '../../src/store/ledger.js';
-import { insertBudget } from '../../src/store/billing.js';
-import { fen } from '../../src/core/money.js';
 import { openStore, type Store } from '../../src/store/open-database.js';
 import { testDatabases } from '../support/databases.js';
 
@@ -276,14 +274,23 @@ for (const database of await testDatabases()) {
       const q = (await ok(net, 'POST', '/v1/price-quote', alice, { command: ['echo'], acceleratorsPerNode: 1, walltimeSeconds: 3600 })) as { billing: string; pools: { center: string; maxBill: number; voucherShare: number; youPayAtMost: number }[] };
       assert.equal(q.billing, 'on');
       assert.deepEqual(q.pools.map((p) => [p.center, p.maxBill, p.voucherShare, p.youPayAtMost]), [['nx', 600, 180, 420], ['sh', 500, 0, 500]]);
-      const org = await net.store.db.selectFrom('orgs').select('id').where('name', '=', 'acme').executeTakeFirstOrThrow();
-      await insertBudget(net.store.db, { id: 'b_acme_month', orgId: org.id, projectId: null, limit: fen(1_000), period: { kind: 'month', utcOffsetHours: 8 }, thresholdsBps: [8000, 10_000], onExhaustion: 'finish' }, net.ctx.now());
+      // ¥9.30 spent so far this month; a ¥11 budget: the next charge crosses 80% and fires that alert once.
+      const { admin } = net.tokens;
+      const big = (await ok(net, 'POST', '/v1/budgets', admin, { org: 'acme', limitFen: 1_100 })) as { id: string };
+      const small = (await ok(net, 'POST', '/v1/jobs', alice, { command: ['echo', 'small'], acceleratorsPerNode: 1, accelerators: ['nvidia-a100'], walltimeSeconds: 60 })).id as string;
+      await tick(net.ctx);
+      await run(net, small, 1);
+      const alerts = await net.store.db.selectFrom('budget_alerts' as never).select(['budget_id' as never, 'threshold_bps' as never]).execute();
+      assert.deepEqual(alerts, [{ budget_id: big.id, threshold_bps: 8000 }]);
+      const events = await net.store.db.selectFrom('job_events').select('message').where('job_id', '=', small).execute();
+      assert.ok(events.some((e) => /reached 80% of ¥11\.00/.test(e.message)), JSON.stringify(events));
+      await ok(net, 'POST', '/v1/budgets', admin, { org: 'acme', limitFen: 1_000 });
       const before = await net.store.db.selectFrom('jobs').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow();
       const r = await call(net, 'POST', '/v1/jobs', alice, { command: ['echo', 'over'], acceleratorsPerNode: 1, accelerators: ['nvidia-a100'], walltimeSeconds: 3600 });
       assert.equal(r.status, 422, JSON.stringify(r.json));
       const err = r.json.error as { code: string; message: string; hint: string };
       assert.equal(err.code, 'over_budget');
-      assert.match(err.message, /budget b_acme_month has ¥[\d.]+ left of ¥10\.00/);
+      assert.match(err.message, /budget budget_[\w-]+ has ¥[\d.]+ left of ¥1[01]\.00/);
       assert.match(err.hint, /lower the walltime/);
       const afterCount = await net.store.db.selectFrom('jobs').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow();
       assert.equal(Number(afterCount.n), Number(before.n));

@@ -5,6 +5,7 @@ import { SuanwangError } from '../../core/errors.js';
 import { requireUser } from '../../engine/accounts.js';
 import { grantCredit, orgIdByName, setPriceBook, topUp, walletOf } from '../../engine/billing/index.js';
 import { createProgram, setProductPrice } from '../../engine/billing/programs.js';
+import { createBudget } from '../../engine/billing/budgets.js';
 import { monthRange, statementOf, usageCsv, usageReport, USAGE_GROUPS, vouchersFor } from '../../engine/billing/reports.js';
 import { chargesOfJob } from '../../store/job-charges.js';
 import { route } from '../route.js';
@@ -126,6 +127,27 @@ export const billingRoutes = [
     async handle({ ctx, body }) {
       const p = await createProgram(ctx, body);
       return { id: p.id, name: p.name };
+    },
+  }),
+  route({
+    method: 'post',
+    path: '/v1/budgets',
+    summary: "Set a budget for an org over a month (UTC+8 by default) or a window; alerts at thresholds, a hard stop at submission (admins).",
+    tag: 'billing',
+    access: 'admin',
+    body: z.strictObject({
+      org: z.string().min(1),
+      limitFen: Fen,
+      period: z
+        .discriminatedUnion('kind', [z.strictObject({ kind: z.literal('month'), utcOffsetHours: z.number().min(-14).max(14).optional() }), z.strictObject({ kind: z.literal('window'), from: When, until: When })])
+        .optional(),
+      thresholdsBps: z.array(z.int().min(1).max(100_000)).max(16).optional(),
+      onExhaustion: z.enum(['finish', 'stop-at-limit']).optional(),
+    }),
+    response: { status: 201, schema: z.object({ id: z.string(), org: z.string(), limitFen: z.int() }) },
+    async handle({ ctx, body }) {
+      const b = await createBudget(ctx, body);
+      return { id: b.id, org: body.org, limitFen: b.limit };
     },
   }),
   route({

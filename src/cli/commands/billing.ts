@@ -12,6 +12,8 @@ const USAGE = `suanwang billing ACTION [options]      (admins, except statement 
                   [--region R ...] [--category C ...] [--cap AMOUNT]   a voucher program (算力券)
   app-price PRODUCT (--free | --per-run AMOUNT | --per-hour AMOUNT) --split PROVIDER/CENTER/OPERATOR
                                             an app's price and split in percent (its provider, or admins)
+  budget ORG AMOUNT [--thresholds 80,100] [--stop]   a monthly budget (UTC+8): alerts at the thresholds (percent),
+                                            submissions past it refused (422); --stop: stop running jobs at the limit
   statement ORG MONTH                       the org's statement for MONTH (YYYY-MM, UTC+8)`;
 
 const FLAGS = {
@@ -34,6 +36,8 @@ const FLAGS = {
   'per-run': { type: 'string' },
   'per-hour': { type: 'string' },
   split: { type: 'string' },
+  thresholds: { type: 'string' },
+  stop: { type: 'boolean', default: false },
 } as const;
 
 /** "70/20/10" → basis points adding to 10,000. */
@@ -106,6 +110,17 @@ export const billing: Command = {
         if (!price) throw new UsageError('app-price needs --free, --per-run AMOUNT or --per-hour AMOUNT');
         const r = await client().request('POST', `/v1/products/${encodeURIComponent(args[0]!)}/price`, { price, shares: splitOf(values.split) });
         return out(r, `${args[0]}: priced`);
+      }
+      case 'budget': {
+        want(2, 'ORG AMOUNT');
+        const thresholds = values.thresholds?.split(',').map((t) => wholeFlag('thresholds', t.trim())! * 100);
+        const r = await client().request<{ id: string; org: string; limitFen: number }>('POST', '/v1/budgets', {
+          org: args[0],
+          limitFen: fenOfYuan(args[1]!),
+          ...(thresholds ? { thresholdsBps: thresholds } : {}),
+          onExhaustion: values.stop ? 'stop-at-limit' : 'finish',
+        });
+        return out(r, `budget ${r.id}: ${yuan(r.limitFen)} a month for ${r.org}`);
       }
       case 'statement': {
         want(2, 'ORG MONTH');

@@ -19,6 +19,7 @@ import type { Queryable } from '../../store/transaction.js';
 import type { EngineContext } from '../context.js';
 import { applied, centerEarnings, holdId, OPERATOR_FEES, orgGranted, orgPaid, providerEarnings, transfer, voucherReceivable } from './accounts.js';
 import { appTermsOf, requestOf } from './job-pricing.js';
+import { fireBudgetAlerts } from './budgets.js';
 
 export interface SettlementSettings {
   /** The operator's fee on compute bills, basis points. */
@@ -183,4 +184,5 @@ async function settleOne(q: Queryable, charge: ChargeRow, job: JobRow | undefine
     },
     now,
   );
+  if (userPays > 0) await fireBudgetAlerts(q, charge.orgId, charge.jobId, charge.attempt, now);
 }
