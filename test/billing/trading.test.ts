@@ -295,5 +295,25 @@ for (const database of await testDatabases()) {
       const afterCount = await net.store.db.selectFrom('jobs').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow();
       assert.equal(Number(afterCount.n), Number(before.n));
     });
+    it('a lost agent releases the hold of its running job (a platform failure is not charged)', { timeout: 60_000 }, async () => {
+      const { alice } = net.tokens;
+      const start = await wallet(net);
+      const id = (await ok(net, 'POST', '/v1/jobs', alice, { command: ['echo', 'lost'], acceleratorsPerNode: 1, accelerators: ['nvidia-a100'], walltimeSeconds: 60, maxAttempts: 1 })).id as string;
+      await tick(net.ctx);
+      const j = await net.store.db.selectFrom('jobs').select(['attempt']).where('id', '=', id).executeTakeFirstOrThrow();
+      await reportState(net.ctx, net.sh.id, net.sh.session, id, { attempt: j.attempt, state: 'running', exitCode: null, reason: null, at: net.clock.now() });
+      assert.equal((await wallet(net)).heldFen, 8);
+      // No heartbeat past the agent deadline (30 days here): the center is lost, the job fails, the hold is voided.
+      net.clock.advance(31 * 24 * 3_600_000);
+      await tick(net.ctx);
+      const after = await net.store.db.selectFrom('jobs').select(['state']).where('id', '=', id).executeTakeFirstOrThrow();
+      assert.equal(after.state, 'failed');
+      const w = await wallet(net);
+      assert.equal(w.heldFen, 0);
+      assert.equal(w.paidFen + w.grantedFen, start.paidFen + start.grantedFen);
+      const charges = (await ok(net, 'GET', `/v1/jobs/${id}/charges`, alice)).items as { outcome: string; bill: number }[];
+      assert.deepEqual(charges.map((c) => [c.outcome, c.bill]), [['infrastructure-failure', 0]]);
+      await assertLedgerInvariants(net);
+    });
   });
 }
