@@ -269,6 +269,30 @@ for (const database of await testDatabases()) {
       assert.deepEqual(charges.map((x) => [x.attempt, x.outcome, x.bill]), [[1, 'infrastructure-failure', 0], [2, 'succeeded', 100]]);
       await assertLedgerInvariants(net);
     });
+    it('two jobs admitted one by one but not both coverable: the second waits for credit, with the figures, and runs once the first lets go', { timeout: 60_000 }, async () => {
+      const { alice } = net.tokens;
+      const start = await wallet(net);
+      const minutes = Math.ceil((0.6 * start.availableFen * 60) / 500);
+      const spec = { command: ['echo', 'half'], acceleratorsPerNode: 1, accelerators: ['nvidia-a100'], walltimeSeconds: minutes * 60 };
+      const first = (await ok(net, 'POST', '/v1/jobs', alice, spec)).id as string;
+      const second = (await ok(net, 'POST', '/v1/jobs', alice, spec)).id as string;
+      await tick(net.ctx);
+      const state = async (id: string) => (await net.store.db.selectFrom('jobs').select('state').where('id', '=', id).executeTakeFirstOrThrow()).state;
+      // Either may be placed first (the scheduler's order); the other waits.
+      const [a, b] = (await state(first)) === 'placed' ? [first, second] : [second, first];
+      assert.deepEqual([await state(a), await state(b)], ['placed', 'queued']);
+      await tick(net.ctx); // a second pass says it no more than once
+      const said = await net.store.db.selectFrom('job_events').select('message').where('job_id', '=', b).where('message', 'like', 'waiting for credit%').execute();
+      assert.equal(said.length, 1, JSON.stringify(said));
+      assert.match(said[0]!.message, /holds ¥[\d,.]+, but the wallet has ¥[\d,.]+ available/);
+      await ok(net, 'POST', `/v1/jobs/${a}/cancel`, alice);
+      await tick(net.ctx);
+      assert.equal(await state(b), 'placed');
+      await ok(net, 'POST', `/v1/jobs/${b}/cancel`, alice);
+      assert.deepEqual(await wallet(net), start, 'two cancels before start cost nothing');
+      await assertLedgerInvariants(net);
+    });
+
     it('quote prices each pool with the voucher share; an org budget refuses with 422 and the figures', { timeout: 60_000 }, async () => {
       const { alice } = net.tokens;
       const q = (await ok(net, 'POST', '/v1/price-quote', alice, { command: ['echo'], acceleratorsPerNode: 1, walltimeSeconds: 3600 })) as { billing: string; pools: { center: string; maxBill: number; voucherShare: number; youPayAtMost: number }[] };

@@ -5,7 +5,7 @@
 // with its hold or not at all (one the wallet cannot cover stays queued).
 import type { TransferInput } from '../../ledger/index.js';
 import { listPools } from '../../store/centers.js';
-import { getJobs } from '../../store/jobs.js';
+import { addJobEvent, getJobs } from '../../store/jobs.js';
 import { insertHeldCharges, type NewHeldCharge } from '../../store/job-charges.js';
 import type { Transaction } from 'kysely';
 import type { Database } from '../../store/schema.js';
@@ -14,7 +14,7 @@ import { applied, centerEarnings, holdId, orgGranted, orgPaid, transfer } from '
 import { appFeeMax, appTermsOf, computeHoldOn } from './job-pricing.js';
 import { priceBookCache } from './price-books.js';
 import { settleJobs, settingsOf } from './settlement.js';
-import { walletOf } from './wallet.js';
+import { walletOf, yuan } from './wallet.js';
 
 /**
  * Places the holds for `placements` (billing on) and returns those whose hold was placed, in order;
@@ -38,6 +38,7 @@ export async function holdPlacements<P extends { readonly jobId: string; readonl
   const batch: TransferInput[] = [];
   const accounts = new Set<string>();
   const chains: { placement: P; from: number; to: number }[] = [];
+  const unfunded: { jobId: string; attempt: number; message: string }[] = [];
   for (const p of placements) {
     const job = jobs.get(p.jobId);
     const pool = pools.get(p.poolId);
@@ -55,7 +56,10 @@ export async function holdPlacements<P extends { readonly jobId: string; readonl
     }
     const fromGranted = Math.min(total, credit.granted);
     const fromPaid = total - fromGranted;
-    if (fromPaid > credit.paid) continue;
+    if (fromPaid > credit.paid) {
+      unfunded.push({ jobId: job.id, attempt: job.attempt, message: `waiting for credit: placing it on ${pool.name} holds ${yuan(total)}, but the wallet has ${yuan(credit.granted + credit.paid)} available (see \`suanwang wallet\`)` });
+      continue;
+    }
     credit.granted -= fromGranted;
     credit.paid -= fromPaid;
     const attempt = job.attempt + 1;
@@ -97,6 +101,11 @@ export async function holdPlacements<P extends { readonly jobId: string; readonl
     }
   }
   await insertHeldCharges(trx, rows.filter((r) => ok.has(r.jobId)));
+  // Say once (per figure) why a job the scheduler could place stays queued.
+  for (const u of unfunded) {
+    const said = await trx.selectFrom('job_events').select('job_id').where('job_id', '=', u.jobId).where('message', '=', u.message).executeTakeFirst();
+    if (!said) await addJobEvent(trx, u.jobId, u.attempt, now, u.message);
+  }
   return funded;
 }
 

@@ -113,10 +113,11 @@ async function settleOne(q: Queryable, charge: ChargeRow, job: JobRow | undefine
     }
   }
 
-  // The app fee: charged when the compute is (the run's time for a per-hour price), never above its hold.
+  // The app fee: charged whenever the outcome is (even on a free pool; the run's time for a per-hour
+  // price), never above its hold.
   let fee = 0;
   let split = { provider: 0, center: 0, operator: 0 };
-  if (usage && post > 0 && terms?.price) {
+  if (usage && s.bill && terms?.price) {
     fee = Math.min(appFee(terms.price.price, usage.endedAt - usage.startedAt), charge.appFeeHold);
     split = splitFee(fen(fee), terms.price.shares);
   }
