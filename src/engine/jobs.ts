@@ -104,7 +104,7 @@ export async function submitJob(
   const id = ctx.newId('job');
   const row = await newJobRow(ctx, user, spec, id, now);
   await assertRunnableSomewhere(ctx, asRow(row));
-  await admitSubmission(ctx, user.orgId, [asRow(row)]); // billing: 402/422 before anything is written
+  await admitSubmission(ctx, user.orgId, () => [asRow(row)]); // billing: 402/422 before anything is written
   try {
     await inTransaction(ctx.store.db, async (trx) => {
       await insertJob(trx, row, `submitted by ${user.name}`);
@@ -166,7 +166,7 @@ export async function submitBatch(
   }
   const batchId = ids[0]!;
   for (const row of rows) row.batch_id = batchId;
-  await admitSubmission(ctx, user.orgId, rows.map((r) => asRow(r))); // billing: the whole batch's maximum bill
+  await admitSubmission(ctx, user.orgId, () => rows.map((r) => asRow(r))); // billing: the whole batch's maximum bill
 
   try {
     await inTransaction(ctx.store.db, async (trx) => {

@@ -17,11 +17,14 @@ import { priceBookCache } from './price-books.js';
 import { walletOf, yuan } from './wallet.js';
 
 /**
- * Refuses the submission of `jobs` for `orgId` when billing is on and their maximum bill exceeds the
+ * Refuses the submission of the jobs `rows()` builds for `orgId` when billing is on and their maximum bill exceeds the
  * available credit (`insufficient_funds`, 402) or a budget of the org (`over_budget`, 422).
  */
-export async function admitSubmission(ctx: EngineContext, orgId: string, jobs: readonly JobRow[]): Promise<void> {
-  if (ctx.config.billing !== 'on' || jobs.length === 0) return;
+export async function admitSubmission(ctx: EngineContext, orgId: string, rows: () => readonly JobRow[]): Promise<void> {
+  // The rows are built only when billing is on: a batch of 10,000 costs nothing when it is off.
+  if (ctx.config.billing !== 'on') return;
+  const jobs = rows();
+  if (jobs.length === 0) return;
   const db = ctx.store.db;
   const now = ctx.now();
   const pools = await listPools(db);
