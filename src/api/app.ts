@@ -13,6 +13,7 @@ import type { Route } from './route.js';
 import { mount, route } from './route.js';
 import { accountRoutes } from './routes/accounts.js';
 import { adminRoutes } from './routes/admin.js';
+import { billingRoutes } from './routes/billing.js';
 import { agentRoutes } from './routes/agent.js';
 import { centerRoutes } from './routes/centers.js';
 import { datasetRoutes } from './routes/datasets.js';
@@ -105,6 +106,7 @@ export function createApp(ctx: EngineContext, options: AppOptions | ((line: stri
     ...datasetRoutes,
     ...jobRoutes,
     ...storeRoutes,
+    ...billingRoutes,
     ...agentRoutes,
   ];
   const tooLarge = (limit: number) => () => {

@@ -18,8 +18,12 @@ import { up } from './up/up.js';
 import { server } from './server/server.js';
 import { agent } from './agent/agent.js';
 import { admin } from './commands/admin.js';
+import { billing } from './commands/billing.js';
+import { usage } from './commands/usage.js';
+import { vouchers } from './commands/vouchers.js';
+import { wallet } from './commands/wallet.js';
 
-const COMMANDS: Readonly<Record<string, Command>> = { up, server, agent, admin, submit, quote, jobs, show, logs, cancel, centers, datasets, store, launch, publish, login, sim };
+const COMMANDS: Readonly<Record<string, Command>> = { up, server, agent, admin, submit, quote, jobs, show, logs, cancel, centers, datasets, store, launch, publish, login, sim, wallet, usage, vouchers, billing };
 
 function help(): string {
   const width = Math.max(...Object.keys(COMMANDS).map((n) => n.length));

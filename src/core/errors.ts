@@ -26,6 +26,9 @@ export const ERROR_CODES = {
   payload_too_large: { status: 413, retryable: false },
   rate_limited: { status: 429, retryable: true },
   quota_exceeded: { status: 429, retryable: true },
+  // Billing (src/engine/billing): the job's maximum bill exceeds the wallet, or a budget.
+  insufficient_funds: { status: 402, retryable: false },
+  over_budget: { status: 422, retryable: false },
   output_limit_reached: { status: 413, retryable: false },
   unsupported_media_type: { status: 415, retryable: false },
   command_not_found: { status: 422, retryable: false },

@@ -5,6 +5,7 @@ import type { JobRow } from '../store/schema.js';
 import { inTransaction } from '../store/transaction.js';
 import { appendLogs, applyRunStatus, assertSession, isWanted, placedHere } from './agents.js';
 import type { EngineContext } from './context.js';
+import { settleJobs, settingsOf } from './billing/settlement.js';
 
 type Report = StateReport & { readonly jobId: string };
 
@@ -69,6 +70,8 @@ export async function applyReports(ctx: EngineContext, centerId: string, session
         await applyRunStatus(trx, job, { ...report, startedAt: report.at, finishedAt: report.state === 'running' ? null : report.at }, now);
       }
     }
+    // Billing: runs that ended in this call settle their holds, in this transaction.
+    await settleJobs(trx, [...succeeding, ...slow].map((r) => r.jobId), now, settingsOf(ctx));
     return out;
   });
   for (const jobId of new Set(req.states.map((s) => s.jobId))) ctx.signals.wake(`job:${jobId}`);

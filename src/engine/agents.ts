@@ -22,6 +22,7 @@ import { pickVariant } from '../catalog/index.js';
 import type { Queryable } from '../store/transaction.js';
 import { inTransaction } from '../store/transaction.js';
 import type { EngineContext } from './context.js';
+import { settleJobs, settingsOf } from './billing/settlement.js';
 import { isInfrastructureFailure, requeueOrFail } from './run-outcomes.js';
 import { invalidateNetworkView } from './jobs.js';
 
@@ -277,6 +278,7 @@ export async function reportState(
       return 'kill' as const;
     }
     await applyRunStatus(trx, job, { ...report, jobId, startedAt: report.at, finishedAt: report.state === 'running' ? null : report.at }, now);
+    await settleJobs(trx, [jobId], now, settingsOf(ctx)); // billing: an ended run settles its hold
     if (report.state === 'running' && job.state === 'placed') ctx.metrics?.dispatched(job.placed_at ? (now.getTime() - job.placed_at.getTime()) / 1000 : 0);
     return report.state === 'running' && job.cancel_requested_at ? ('kill' as const) : ('ok' as const);
   });

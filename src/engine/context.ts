@@ -33,6 +33,14 @@ export interface EngineConfig {
   readonly maxQueuedJobsPerOrg: number;
   /** Jobs an org may have placed or running at once; the scheduler leaves the rest queued. */
   readonly maxRunningJobsPerOrg: number;
+  /**
+   * Billing (src/engine/billing, docs/billing.md): 'on' checks each submission's maximum bill
+   * against the org's wallet and budgets, holds it at placement and settles it at the run's end;
+   * 'off' (the default, so an existing network keeps working) charges nothing.
+   */
+  readonly billing: 'off' | 'on';
+  /** The operator's fee on compute bills, in basis points of the bill (1,000 = 10%). */
+  readonly operatorFeeBps: number;
 }
 
 export const DEFAULT_ENGINE_CONFIG: EngineConfig = {
@@ -48,6 +56,8 @@ export const DEFAULT_ENGINE_CONFIG: EngineConfig = {
   rateLimits: {},
   maxQueuedJobsPerOrg: 100_000,
   maxRunningJobsPerOrg: 10_000,
+  billing: 'off',
+  operatorFeeBps: 1_000,
 };
 
 /** What every engine operation works with: the store, time, ids, wake-ups and configuration. */

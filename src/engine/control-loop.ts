@@ -4,6 +4,7 @@ import { DEFAULT_POLICY } from '../scheduler/types.js';
 import { admitSubmitted, placeJobs, setWaitingExplanations } from '../store/jobs.js';
 import { inTransaction } from '../store/transaction.js';
 import { expireSilentAgents, requeueFromDegradedCenters } from './agents.js';
+import { holdPlacements, releaseUnplaced } from './billing/index.js';
 import type { EngineContext } from './context.js';
 import { withinRunningQuota } from './quotas.js';
 import { sweepOutputRetention } from './retention.js';
@@ -40,7 +41,9 @@ export async function tick(ctx: EngineContext): Promise<TickReport> {
     const outcome = schedule(snapshot, DEFAULT_POLICY);
     // Multi-row statements: a pass that places thousands of jobs costs a handful of round trips.
     // Per-org quota of placed-or-running jobs: the excess stays queued for a later pass.
-    const allowed = await withinRunningQuota(ctx, trx, outcome.placements);
+    const quotaAllowed = await withinRunningQuota(ctx, trx, outcome.placements);
+    // Billing: each placement holds its maximum bill; one the wallet cannot cover stays queued.
+    const allowed = await holdPlacements(ctx, trx, quotaAllowed, now);
     const placed = await placeJobs(
       trx,
       allowed.map((p) => ({
@@ -54,6 +57,7 @@ export async function tick(ctx: EngineContext): Promise<TickReport> {
       })),
       now,
     );
+    await releaseUnplaced(ctx, trx, allowed, placed, now);
     for (const p of allowed) if (placed.has(p.jobId)) woken.add(p.centerId);
     // Only explanations that changed are written: a long queue that waits for the same reason costs nothing.
     const changed = outcome.waiting.filter((w) => waitingSummaries.get(w.jobId) !== w.explanation.summary);

@@ -29,6 +29,7 @@ import type { Principal } from './accounts.js';
 import type { EngineContext } from './context.js';
 import { centerViews, datasetViews, loadSnapshot, pendingJob, queuedRow } from './snapshot.js';
 import { visibleDatasets } from './datasets.js';
+import { admitSubmission, settleJobs, settingsOf } from './billing/index.js';
 
 /** A job as submitted: the API validates the shape; this module checks it against the network. */
 export interface JobSpec {
@@ -103,6 +104,7 @@ export async function submitJob(
   const id = ctx.newId('job');
   const row = await newJobRow(ctx, user, spec, id, now);
   await assertRunnableSomewhere(ctx, asRow(row));
+  await admitSubmission(ctx, user.orgId, () => [asRow(row)]); // billing: 402/422 before anything is written
   try {
     await inTransaction(ctx.store.db, async (trx) => {
       await insertJob(trx, row, `submitted by ${user.name}`);
@@ -164,6 +166,7 @@ export async function submitBatch(
   }
   const batchId = ids[0]!;
   for (const row of rows) row.batch_id = batchId;
+  await admitSubmission(ctx, user.orgId, () => rows.map((r) => asRow(r))); // billing: the whole batch's maximum bill
 
   try {
     await inTransaction(ctx.store.db, async (trx) => {
@@ -480,10 +483,12 @@ export async function cancelJob(ctx: EngineContext, user: User, jobId: string): 
       }
       return (await getJob(trx, jobId))!;
     }
-    return (await transitionJob(trx, jobId, 'cancelled', { cancel_requested_at: now, finished_at: now, reason: `cancelled by ${user.name}` }, {
+    const cancelled = (await transitionJob(trx, jobId, 'cancelled', { cancel_requested_at: now, finished_at: now, reason: `cancelled by ${user.name}` }, {
       at: now,
       message: `cancelled by ${user.name}`,
     }))!;
+    await settleJobs(trx, [jobId], now, settingsOf(ctx)); // billing: cancelled before it started: the hold is released
+    return cancelled;
   });
   if (job.center_id) ctx.signals.wake(`center:${job.center_id}`);
   ctx.signals.wake(`job:${jobId}`);

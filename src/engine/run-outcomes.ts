@@ -1,6 +1,7 @@
 import type { JobRow } from '../store/schema.js';
 import { transitionJob } from '../store/jobs.js';
 import type { Queryable } from '../store/transaction.js';
+import { settleJobs } from './billing/settlement.js';
 
 /**
  * What happens to a job whose center lost it (agent gone, run vanished): back to the global queue for
@@ -8,6 +9,13 @@ import type { Queryable } from '../store/transaction.js';
  * Returns the updated row, or undefined when the job had already moved on.
  */
 export async function requeueOrFail(q: Queryable, job: JobRow, why: string, at: Date): Promise<JobRow | undefined> {
+  const row = await requeueOrFailUnbilled(q, job, why, at);
+  // Billing: the platform's failure is never charged; the attempt's hold is released.
+  if (row) await settleJobs(q, [job.id], at, { operatorFeeBps: 0, platformFailure: true });
+  return row;
+}
+
+async function requeueOrFailUnbilled(q: Queryable, job: JobRow, why: string, at: Date): Promise<JobRow | undefined> {
   const event = { at, message: '', attempt: job.attempt };
   if (job.cancel_requested_at) {
     return transitionJob(q, job.id, 'cancelled', { finished_at: at, reason: `cancelled; ${why}` }, { ...event, message: `cancelled (${why})` });

@@ -242,6 +242,62 @@ const FIXTURES: Readonly<Record<string, Fixture>> = {
     access: 'user',
     cases: [{ object: 'victim job', request: (w) => ({ path: `/v1/jobs/${w.victimJob}` }), foreign: jobNotFound, admin: ok200 }],
   },
+  // Billing (src/api/routes/billing.ts): another org's wallet, statement and usage are refused; money moves only for admins.
+  'GET /v1/wallet': {
+    access: 'user',
+    cases: [{ object: 'victim wallet', request: () => ({ path: '/v1/wallet?org=victim' }), foreign: { status: 403, code: 'forbidden' }, admin: ok200 }],
+  },
+  'POST /v1/top-ups': {
+    access: 'admin',
+    cases: [{ object: 'victim wallet', request: (_w, role) => ({ path: '/v1/top-ups', body: { org: 'victim', amountFen: 100, reference: `by-${role}` } }), admin: { status: 201, mayChange: '*' } }],
+  },
+  'POST /v1/grants': {
+    access: 'admin',
+    cases: [{ object: 'victim wallet', request: () => ({ path: '/v1/grants', body: { org: 'victim', amountFen: 100 } }), admin: { status: 201, mayChange: '*' } }],
+  },
+  'POST /v1/price-books': {
+    access: 'admin',
+    cases: [{ object: "west's pool", request: () => ({ path: '/v1/price-books', body: { center: 'west', pool: 'npu', rates: { fenPerAcceleratorHour: 1, fenPerCoreHour: 0 } } }), admin: { status: 201, mayChange: '*' } }],
+  },
+  'POST /v1/voucher-programs': {
+    access: 'admin',
+    cases: [{ object: 'none', request: (_w, role) => ({ path: '/v1/voucher-programs', body: { name: `vp-${role}`, funding: { kind: 'pool', total: 100 }, coPayBps: 3000, validUntil: '2099-01-01T00:00:00Z' } }), admin: { status: 201, mayChange: '*' } }],
+  },
+  'POST /v1/budgets': {
+    access: 'admin',
+    cases: [{ object: 'victim org', request: () => ({ path: '/v1/budgets', body: { org: 'victim', limitFen: 0 } }), admin: { status: 201, mayChange: '*' } }],
+  },
+  'GET /v1/vouchers': {
+    access: 'user',
+    cases: [{ object: 'none', request: () => ({ path: '/v1/vouchers' }), foreign: ok200, admin: ok200 }],
+  },
+  'POST /v1/products/{name}/price': {
+    access: 'user',
+    cases: [
+      {
+        object: "victim provider's product",
+        request: () => ({ path: '/v1/products/vapp/price', body: { price: { kind: 'per-run', fen: 1 }, shares: { providerBps: 10000, centerBps: 0, operatorBps: 0 } } }),
+        foreign: { status: 403, code: 'forbidden' },
+        admin: { status: 200, mayChange: '*' },
+      },
+    ],
+  },
+  'GET /v1/usage': {
+    access: 'user',
+    cases: [{ object: "every org's usage", request: () => ({ path: '/v1/usage?all=true' }), foreign: { status: 403, code: 'forbidden' }, admin: ok200 }],
+  },
+  'GET /v1/statements/{org}/{month}': {
+    access: 'user',
+    cases: [{ object: 'victim statement', request: () => ({ path: '/v1/statements/victim/2026-06' }), foreign: { status: 403, code: 'forbidden' }, admin: ok200 }],
+  },
+  'POST /v1/price-quote': {
+    access: 'user',
+    cases: [{ object: 'none', request: () => ({ path: '/v1/price-quote', body: { command: ['echo'], acceleratorsPerNode: 1 } }), foreign: ok200, admin: ok200 }],
+  },
+  'GET /v1/jobs/{id}/charges': {
+    access: 'user',
+    cases: [{ object: 'victim job', request: (w) => ({ path: `/v1/jobs/${w.victimJob}/charges` }), foreign: jobNotFound, admin: ok200 }],
+  },
   'GET /v1/jobs/{id}/logs': {
     access: 'user',
     cases: [{ object: 'victim job', request: (w) => ({ path: `/v1/jobs/${w.victimJob}/logs` }), foreign: jobNotFound, admin: { status: 200, check: (b) => assert.match(JSON.stringify(b), /victim secret/) } }],

@@ -3,6 +3,7 @@ import type { JobSubmissionInput } from '../../api/client/schemas.js';
 import { clientFor, printJson, type Command } from '../command.js';
 import { optionsTable } from './show.js';
 import { jobFromArgs } from './submit.js';
+import { priceText } from './price.js';
 
 export const quote: Command = {
   summary: 'show where a job would run, when, and at what cost and carbon, without submitting it',
@@ -25,5 +26,6 @@ export async function printQuote(client: SuanwangClient, job: JobSubmissionInput
     return 0;
   }
   process.stdout.write(`${q.now.summary}\n\n${optionsTable(q.now)}\n`);
+  process.stdout.write(await priceText(client, job)); // billing: price, voucher share, what the user pays
   return 0;
 }

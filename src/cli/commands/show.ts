@@ -1,6 +1,7 @@
 import type { ExplanationResource, JobDetailResource } from '../../api/client/schemas.js';
 import { clientFor, parse, printJson, UsageError, type Command } from '../command.js';
 import { duration, table, yuan } from '../format.js';
+import { jobCharges, renderCharges } from './charges.js';
 
 export const show: Command = {
   summary: 'show a job: where it runs and why, and what happened to it',
@@ -9,9 +10,11 @@ export const show: Command = {
     const { values, positionals } = parse(argv, {});
     const id = positionals[0];
     if (!id) throw new UsageError('which job? give its id');
-    const detail = await clientFor(values).job(id);
-    if (values.json) printJson(detail);
-    else process.stdout.write(renderJob(detail));
+    const client = clientFor(values);
+    const detail = await client.job(id);
+    const charges = await jobCharges(client, id); // billing: price, voucher share, what the user pays
+    if (values.json) printJson(charges.length > 0 ? { ...detail, charges } : detail);
+    else process.stdout.write(renderJob(detail) + renderCharges(charges));
     return 0;
   },
 };

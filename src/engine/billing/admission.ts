@@ -1,0 +1,74 @@
+// Admission at submission (single, batch and store launch): the jobs' maximum bill against the
+// org's available credit and its budgets (ledger/budgets.ts admit()), before anything is written,
+// so a refused submission leaves no job row. The hold at placement is the hard guarantee (the
+// ledger refuses to overdraw); this check refuses early, with the figures and the fix.
+import { sql } from 'kysely';
+import { SuanwangError } from '../../core/errors.js';
+import { fen, type Fen } from '../../core/money.js';
+import { admit, periodOf, type Budget } from '../../ledger/budgets.js';
+import { listBudgets } from '../../store/billing.js';
+import { listPools } from '../../store/centers.js';
+import type { JobRow } from '../../store/schema.js';
+import type { Queryable } from '../../store/transaction.js';
+import type { EngineContext } from '../context.js';
+import { orgGranted, orgPaid } from './accounts.js';
+import { appTermsOf, maxBillOf } from './job-pricing.js';
+import { priceBookCache } from './price-books.js';
+import { walletOf, yuan } from './wallet.js';
+
+/**
+ * Refuses the submission of the jobs `rows()` builds for `orgId` when billing is on and their maximum bill exceeds the
+ * available credit (`insufficient_funds`, 402) or a budget of the org (`over_budget`, 422).
+ */
+export async function admitSubmission(ctx: EngineContext, orgId: string, rows: () => readonly JobRow[]): Promise<void> {
+  // The rows are built only when billing is on: a batch of 10,000 costs nothing when it is off.
+  if (ctx.config.billing !== 'on') return;
+  const jobs = rows();
+  if (jobs.length === 0) return;
+  const db = ctx.store.db;
+  const now = ctx.now();
+  const pools = await listPools(db);
+  const bookOf = priceBookCache(db, now);
+  let needed = 0;
+  const terms = new Map<string, Awaited<ReturnType<typeof appTermsOf>>>();
+  for (const job of jobs) {
+    const key = job.app_version_id ?? '';
+    if (!terms.has(key)) terms.set(key, await appTermsOf(db, job));
+    needed += (await maxBillOf(job, pools, bookOf, terms.get(key)!)).total;
+  }
+  const wallet = await walletOf(db, orgId, now.getTime());
+  const budgets = (await listBudgets(db, orgId, null)) as Budget[];
+  const spent: Record<string, Fen> = {};
+  for (const b of budgets) spent[b.id] = await spentInPeriod(db, orgId, b, now.getTime());
+  const verdict = admit(fen(needed), wallet.available, budgets, spent);
+  if (verdict.ok) return;
+  const what = jobs.length === 1 ? 'this job' : `these ${jobs.length} jobs`;
+  if (verdict.code === 'insufficient_funds') {
+    throw new SuanwangError(
+      'insufficient_funds',
+      `${what} may cost up to ${yuan(needed)} (walltime at the highest price of the pools it fits${jobs.some((j) => j.app_version_id) ? ', plus the app fee' : ''}), but the wallet has ${yuan(wallet.available)} available (${yuan(wallet.paid)} paid, ${yuan(wallet.granted)} granted, ${yuan(wallet.held)} held)`,
+      { field: 'walltimeSeconds', hint: 'see `suanwang wallet`; ask an admin to top up the wallet or grant credit, or lower the walltime, nodes or accelerators' },
+    );
+  }
+  throw new SuanwangError(
+    'over_budget',
+    `${what} may cost up to ${yuan(needed)}, but budget ${verdict.budgetId} has ${yuan(verdict.limit - verdict.spent)} left of ${yuan(verdict.limit)} this period (${yuan(verdict.spent)} spent or held)`,
+    { field: 'walltimeSeconds', hint: 'lower the walltime or resources, wait for the next period, or ask an admin to raise the budget' },
+  );
+}
+
+/**
+ * What the org has spent or has held in the budget's current period: compute and app-fee debits of
+ * its wallet accounts (posted, plus holds still pending), by transfer time.
+ */
+export async function spentInPeriod(q: Queryable, orgId: string, budget: Pick<Budget, 'period'>, at: number): Promise<Fen> {
+  const period = periodOf(budget, at);
+  if (!period) return fen(0);
+  const { rows } = await sql<{ spent: string | null }>`
+    SELECT coalesce(sum(amount), 0)::text AS spent FROM ledger_transfers
+    WHERE debit_account_id IN (${orgPaid(orgId)}, ${orgGranted(orgId)})
+      AND code IN ('compute', 'app-fee')
+      AND (phase IN ('single', 'post_pending') OR status = 'pending')
+      AND created_at >= ${new Date(period.from)} AND created_at < ${new Date(period.until)}`.execute(q);
+  return fen(Number(rows[0]?.spent ?? 0));
+}
