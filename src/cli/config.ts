@@ -28,6 +28,14 @@ export function suanwangIsolation(env: NodeJS.ProcessEnv = process.env): 'users'
   throw new Error(`SUANWANG_ISOLATION must be users, single-org or none, got "${raw}"`);
 }
 
+/** `$SUANWANG_BILLING` (`on` or `off`) for `server` and `up`, or undefined for the engine's default (off). */
+export function suanwangBilling(env: NodeJS.ProcessEnv = process.env): 'on' | 'off' | undefined {
+  const raw = env.SUANWANG_BILLING;
+  if (!raw) return undefined;
+  if (raw === 'on' || raw === 'off') return raw;
+  throw new Error(`SUANWANG_BILLING must be on or off, got "${raw}"`);
+}
+
 /** Files in the home folder that `up` writes and the CLI reads. */
 export const HOME_FILES = {
   adminToken: 'admin-token',

@@ -12,7 +12,7 @@ import { hashSecret } from '../../engine/secrets.js';
 import { bridgeSignals } from '../../engine/signals.js';
 import { findTokenOwner, findUserByName } from '../../store/accounts.js';
 import { openStore } from '../../store/open-database.js';
-import { HOME_FILES } from '../config.js';
+import { HOME_FILES, suanwangBilling } from '../config.js';
 
 export interface ControlPlaneOptions {
   /** The data folder: PGlite's database (unless `databaseUrl`), the admin token, server.json. */
@@ -64,7 +64,8 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
   try {
     const logger = options.logger ?? noLog;
     const metrics = createMetrics(store.db);
-    const ctx: EngineContext = { ...createContext(store, options.engine), metrics: metrics.engine };
+    const billing = suanwangBilling();
+    const ctx: EngineContext = { ...createContext(store, { ...(billing ? { billing } : {}), ...options.engine }), metrics: metrics.engine };
     const adminTokenPath = join(options.home, HOME_FILES.adminToken);
     const adminToken = await ensureAdminToken(ctx, adminTokenPath);
     const bridge = await bridgeSignals(store, ctx.signals, log);
