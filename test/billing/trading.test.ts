@@ -319,6 +319,31 @@ for (const database of await testDatabases()) {
       const afterCount = await net.store.db.selectFrom('jobs').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow();
       assert.equal(Number(afterCount.n), Number(before.n));
     });
+    it('two jobs each within a budget but not both: the second waits for the budget at placement, with the figures', { timeout: 60_000 }, async () => {
+      const { admin } = net.tokens;
+      const tess = (await createUser(net.ctx, { orgName: 'thrift', name: 'tess', role: 'user' })).token;
+      await ok(net, 'POST', '/v1/top-ups', admin, { org: 'thrift', amountFen: 10_000 });
+      await ok(net, 'POST', '/v1/budgets', admin, { org: 'thrift', limitFen: 1_000 });
+      // 72 minutes of one A100 at ¥5/h: ¥6 each. Each passes admission alone (nothing is held yet);
+      // together they would pass the ¥10 budget, so the second one's hold must wait.
+      const spec = { command: ['echo', 'thrifty'], acceleratorsPerNode: 1, accelerators: ['nvidia-a100'], walltimeSeconds: 72 * 60 };
+      const first = (await ok(net, 'POST', '/v1/jobs', tess, spec)).id as string;
+      const second = (await ok(net, 'POST', '/v1/jobs', tess, spec)).id as string;
+      await tick(net.ctx);
+      const state = async (id: string) => (await net.store.db.selectFrom('jobs').select('state').where('id', '=', id).executeTakeFirstOrThrow()).state;
+      const [a, b] = (await state(first)) === 'placed' ? [first, second] : [second, first];
+      assert.deepEqual([await state(a), await state(b)], ['placed', 'queued']);
+      await tick(net.ctx);
+      const said = await net.store.db.selectFrom('job_events').select('message').where('job_id', '=', b).where('message', 'like', 'waiting for budget%').execute();
+      assert.equal(said.length, 1, JSON.stringify(said));
+      assert.match(said[0]!.message, /holds ¥6\.\d\d, but budget budget_[\w-]+ has ¥4\.\d\d left of ¥10\.00 this period/);
+      await ok(net, 'POST', `/v1/jobs/${a}/cancel`, tess);
+      await tick(net.ctx);
+      assert.equal(await state(b), 'placed', 'the released hold frees the budget');
+      await ok(net, 'POST', `/v1/jobs/${b}/cancel`, tess);
+      await assertLedgerInvariants(net);
+    });
+
     it('a lost agent releases the hold of its running job (a platform failure is not charged)', { timeout: 60_000 }, async () => {
       const { alice } = net.tokens;
       const start = await wallet(net);

@@ -2,7 +2,7 @@
 // maximum bill on the pool chosen (compute hold + app fee) from the org's wallet to the center's
 // earnings, granted credit first. Ids derive from the job id and the attempt the placement starts,
 // so a retried pass never holds twice. Written in the placement's transaction: a job is placed
-// with its hold or not at all (one the wallet cannot cover stays queued).
+// with its hold or not at all (one the wallet or a budget of its org cannot cover stays queued).
 import type { TransferInput } from '../../ledger/index.js';
 import { listPools } from '../../store/centers.js';
 import { addJobEvent, getJobs } from '../../store/jobs.js';
@@ -15,6 +15,9 @@ import { appFeeMax, appTermsOf, computeHoldOn } from './job-pricing.js';
 import { priceBookCache } from './price-books.js';
 import { settleJobs, settingsOf } from './settlement.js';
 import { walletOf, yuan } from './wallet.js';
+import { periodOf, type Budget } from '../../ledger/budgets.js';
+import { listBudgets } from '../../store/billing.js';
+import { spentInPeriod } from './admission.js';
 
 /**
  * Places the holds for `placements` (billing on) and returns those whose hold was placed, in order;
@@ -33,6 +36,8 @@ export async function holdPlacements<P extends { readonly jobId: string; readonl
   const bookOf = priceBookCache(trx, now);
   // What each org can still hold in this pass, granted and paid apart.
   const left = new Map<string, { granted: number; paid: number }>();
+  // What each org's budgets can still take in this pass.
+  const budgetsLeft = new Map<string, { id: string; limit: number; left: number }[]>();
   const funded: P[] = [];
   const rows: NewHeldCharge[] = [];
   const batch: TransferInput[] = [];
@@ -60,6 +65,22 @@ export async function holdPlacements<P extends { readonly jobId: string; readonl
       unfunded.push({ jobId: job.id, attempt: job.attempt, message: `waiting for credit: placing it on ${pool.name} holds ${yuan(total)}, but the wallet has ${yuan(credit.granted + credit.paid)} available (see \`suanwang wallet\`)` });
       continue;
     }
+    // Budgets are held against too: jobs admitted one by one may not all fit, and a hold is the
+    // most a run can cost, so no running job can take an org past a budget.
+    let budgets = budgetsLeft.get(job.org_id);
+    if (!budgets) {
+      budgets = [];
+      for (const b of (await listBudgets(trx, job.org_id, null)) as Budget[]) {
+        if (periodOf(b, now.getTime())) budgets.push({ id: b.id, limit: b.limit, left: b.limit - (await spentInPeriod(trx, job.org_id, b, now.getTime())) });
+      }
+      budgetsLeft.set(job.org_id, budgets);
+    }
+    const over = budgets.find((b) => total > b.left);
+    if (over) {
+      unfunded.push({ jobId: job.id, attempt: job.attempt, message: `waiting for budget: placing it on ${pool.name} holds ${yuan(total)}, but budget ${over.id} has ${yuan(Math.max(0, over.left))} left of ${yuan(over.limit)} this period` });
+      continue;
+    }
+    for (const b of budgets) b.left -= total;
     credit.granted -= fromGranted;
     credit.paid -= fromPaid;
     const attempt = job.attempt + 1;
