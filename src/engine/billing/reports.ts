@@ -3,6 +3,7 @@
 import { SuanwangError } from '../../core/errors.js';
 import { fen, type Fen } from '../../core/money.js';
 import { HOUR_MS } from '../../ledger/pricing.js';
+import { yearOf } from '../../ledger/vouchers.js';
 import { listRedemptions, listVoucherPrograms, programSpent } from '../../store/billing.js';
 import { listSettledCharges, type ChargeRow } from '../../store/job-charges.js';
 import { accountTransfers, lookupAccounts } from '../../store/ledger.js';
@@ -215,9 +216,13 @@ export async function vouchersFor(q: Queryable, orgId: string, now: number): Pro
   const spent = await programSpent(q, programs.map((p) => p.id));
   const mine = await listRedemptions(q, orgId);
   return programs.map((p) => {
-    const redeemed = mine.filter((r) => r.programId === p.id).reduce((s, r) => s + r.amount, 0);
+    const ofProgram = mine.filter((r) => r.programId === p.id);
+    const redeemed = ofProgram.reduce((s, r) => s + r.amount, 0);
     const funding = p.funding.kind === 'per-voucher' ? p.funding.faceValue - redeemed : p.funding.total - (spent[p.id] ?? 0);
-    const cap = p.orgAnnualCap === null ? Infinity : p.orgAnnualCap - redeemed;
+    // The cap is per calendar year in the program's time zone, as settlement counts it (applyVouchers).
+    const year = yearOf(now, p.utcOffsetHours);
+    const thisYear = ofProgram.filter((r) => r.at >= year.from && r.at < year.until).reduce((s, r) => s + r.amount, 0);
+    const cap = p.orgAnnualCap === null ? Infinity : p.orgAnnualCap - thisYear;
     const remaining = Math.max(0, Math.min(funding, cap));
     return { id: p.id, name: p.name, coPayBps: p.coPayBps, scope: p.scope, validFrom: new Date(p.validFrom).toISOString(), validUntil: new Date(p.validUntil).toISOString(), redeemed: fen(redeemed), remaining: fen(remaining) };
   });
