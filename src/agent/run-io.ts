@@ -1,5 +1,5 @@
 import { closeSync, constants as fsConstants, fstatSync, lstatSync, openSync, readSync, type Stats } from 'node:fs';
-import { link, mkdir, open, rename, rm, stat, unlink, writeFile, type FileHandle } from 'node:fs/promises';
+import { link, mkdir, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, resolve, sep } from 'node:path';
 import type { Lease } from '../core/agent-protocol.js';
 import { utf8TextOf } from './utf8-text.js';
@@ -14,8 +14,8 @@ import { utf8TextOf } from './utf8-text.js';
 const BASE_ENV = ['PATH', 'HOME', 'LANG', 'TMPDIR'] as const;
 const DEFAULT_PATH = '/usr/local/bin:/usr/bin:/bin';
 
-/** A run's environment: those few agent variables, the lease's, then ours (SUANWANG_*), then `extra`. */
-export function runEnvironment(lease: Lease, extra: Readonly<Record<string, string>> = {}): Record<string, string> {
+/** A run's environment: those few agent variables, the lease's, then ours (SUANWANG_*). */
+export function runEnvironment(lease: Lease): Record<string, string> {
   const env: Record<string, string> = {};
   for (const name of BASE_ENV) {
     const value = process.env[name];
@@ -27,7 +27,6 @@ export function runEnvironment(lease: Lease, extra: Readonly<Record<string, stri
     SUANWANG_ATTEMPT: String(lease.attempt),
     SUANWANG_NODES: String(lease.nodes),
     SUANWANG_ACCELERATORS_PER_NODE: String(lease.acceleratorsPerNode),
-    ...extra,
   });
   return env;
 }
@@ -62,7 +61,7 @@ export async function readTextChunk(path: string, offset: number, maxBytes: numb
   }
   if (!info.isFile()) return null;
   if (info.size <= offset) return { data: '', nextOffset: offset };
-  const fd = openPlainFileSync(path);
+  const fd = openPlainFile(path);
   if (fd === null) return null;
   try {
     const want = Math.max(1, Math.min(maxBytes, info.size - offset));
@@ -189,7 +188,7 @@ export function isCode(error: unknown, code: string): boolean {
 
 /** A marker's text and mtime; with `wholeLine`, a file not yet ending in a newline (being written) reads as none. */
 async function readMarker(path: string, options: { wholeLine?: boolean } = {}): Promise<Marker<string> | null> {
-  const fd = openPlainFileSync(path);
+  const fd = openPlainFile(path);
   if (fd === null) return null;
   try {
     const info = fstatSync(fd);
@@ -202,8 +201,13 @@ async function readMarker(path: string, options: { wholeLine?: boolean } = {}): 
   }
 }
 
-/** openPlainFile's synchronous twin: a descriptor, or null. */
-function openPlainFileSync(path: string): number | null {
+/**
+ * Opens a file the agent reads but a job may have written (its output, its `exit`), refusing what a
+ * job could plant instead: a link (the agent would read, and ship as output, a file of its own, the
+ * admin token say) or a FIFO (the read would hang the agent). A descriptor, or null when the file
+ * does not exist or is such a thing: a job that replaces its own output or exit file loses them.
+ */
+function openPlainFile(path: string): number | null {
   let fd: number;
   try {
     fd = openSync(path, fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW | fsConstants.O_NONBLOCK);
@@ -220,24 +224,3 @@ function openPlainFileSync(path: string): number | null {
   return plain ? fd : null;
 }
 
-/**
- * Opens a file the agent reads but a job may have written (its output, its `exit`), refusing what a
- * job could plant instead: a link (the agent would read, and ship as output, a file of its own, the
- * admin token say) or a FIFO (the read would hang the agent). Null when the file does not exist or
- * is such a thing: a job that replaces its own output or exit file loses them, nothing more.
- */
-export async function openPlainFile(path: string): Promise<FileHandle | null> {
-  let file: FileHandle;
-  try {
-    file = await open(path, fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW | fsConstants.O_NONBLOCK);
-  } catch (error) {
-    if (isCode(error, 'ENOENT') || isCode(error, 'ELOOP')) return null;
-    throw error;
-  }
-  const info = await file.stat().catch(() => null);
-  if (!info?.isFile()) {
-    await file.close();
-    return null;
-  }
-  return file;
-}

@@ -4,7 +4,7 @@ import { access, chmod, mkdir, readFile, readdir, rm, stat, writeFile } from 'no
 import { delimiter, dirname, join } from 'node:path';
 import type { AgentPool, Lease, LeaseTenant, LogStream, RunRef, RunState, RunStatus } from '../../core/agent-protocol.js';
 import type { Connector } from '../connector.js';
-import { OrgUsers, prepareUserWorkdir, type OrgUser } from './org-users.js';
+import { OrgUsers, prepareUserWorkdir, USER_PATH, userEnvironment, type OrgUser } from './org-users.js';
 import { Launcher } from './launcher.js';
 import { cgroupProcsFile, createRunCgroup, killCgroup, signalCgroup, type RunCgroup } from './run-cgroup.js';
 import {
@@ -74,7 +74,6 @@ export interface LocalConnectorOptions {
   readonly isolation?: LocalIsolation;
 }
 
-const DEFAULT_PATH = '/usr/local/bin:/usr/bin:/bin';
 /** NUL ends each field of a run's `spec` (launcher.ts), so none may hold one. */
 const NUL = '\0';
 /** setTimeout fires at once for longer delays; a longer walltime timer re-arms itself. */
@@ -157,7 +156,7 @@ export class LocalConnector implements Connector {
 
   /** The pools given at construction, and the executable names found in the jobs' PATH. */
   async describe(): Promise<{ pools: AgentPool[]; commands: string[] | null }> {
-    return { pools: [...this.#pools], commands: await commandsOnPath(this.#isolation === 'users' ? DEFAULT_PATH : (process.env.PATH ?? DEFAULT_PATH)) };
+    return { pools: [...this.#pools], commands: await commandsOnPath(this.#isolation === 'users' ? USER_PATH : (process.env.PATH ?? USER_PATH)) };
   }
 
   /**
@@ -497,18 +496,7 @@ function hardKill(meta: RunMeta): void {
  * run gets is written to its `spec` (0600, in its 0700 folder). Resolves to the wrapper's pid.
  */
 async function launchWrapper(launcher: Launcher, lease: Lease, dir: string, workdir: string, user: OrgUser | null, cgroup: RunCgroup | null): Promise<number> {
-  const env = runEnvironment(lease);
-  if (user) {
-    // Nothing of the agent's own home, temp folder or PATH (root's may list folders the user cannot
-    // search, and a shell then says "permission denied" for every missing program); the job's home
-    // is its workdir. The lease's own variables still win.
-    const ours: Record<string, string | undefined> = { PATH: DEFAULT_PATH, HOME: workdir, USER: user.name, LOGNAME: user.name, TMPDIR: undefined };
-    for (const [name, value] of Object.entries(ours)) {
-      if (lease.env[name] !== undefined) continue;
-      if (value === undefined) delete env[name];
-      else env[name] = value;
-    }
-  }
+  const env = user ? userEnvironment(runEnvironment(lease), lease, user, workdir) : runEnvironment(lease);
   const entries = Object.entries(env).map(([name, value]) => `${name}=${value}`);
   const bad = Object.keys(env).filter((name) => name === '' || name.includes('='));
   if (bad.length > 0) throw new Error(`environment variable names ${bad.map((n) => JSON.stringify(n)).join(', ')} cannot be set`);

@@ -104,6 +104,22 @@ function run(file: string, args: readonly string[]): Promise<{ code: number; std
 /** PATH of a job run as an org's user (the agent's own may name folders the user cannot search). */
 export const USER_PATH = '/usr/local/bin:/usr/bin:/bin';
 
+/**
+ * The environment a job of `user` gets: `env` (the run's, see run-io.ts runEnvironment) with nothing
+ * of the agent's own home, temp folder or PATH (root's may list folders the user cannot search, and
+ * a shell then says "permission denied" for every missing program); its home is its workdir. The
+ * lease's own variables still win. Changes and returns `env`.
+ */
+export function userEnvironment(env: Record<string, string>, lease: Lease, user: OrgUser, workdir: string): Record<string, string> {
+  const ours: Record<string, string | undefined> = { PATH: USER_PATH, HOME: workdir, USER: user.name, LOGNAME: user.name, TMPDIR: undefined };
+  for (const [name, value] of Object.entries(ours)) {
+    if (lease.env[name] !== undefined) continue;
+    if (value === undefined) delete env[name];
+    else env[name] = value;
+  }
+  return env;
+}
+
 /** setpriv's arguments that run a program as the org's user, with no groups and no way back up (no_new_privs). */
 export function dropTo(user: OrgUser): string[] {
   return ['setpriv', `--reuid=${user.uid}`, `--regid=${user.gid}`, '--clear-groups', '--no-new-privs', '--'];

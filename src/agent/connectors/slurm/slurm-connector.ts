@@ -12,7 +12,7 @@ import { readLast, readRecord, writeLast, writeRecord } from './run-files.js';
 import type { SlurmApi, SlurmJob, SlurmJobSpec } from './slurm-api.js';
 import { isSlurmApiError } from './slurm-api.js';
 import { SlurmHttp } from './slurm-http.js';
-import { ensureUserFolder, OrgUsers, prepareUserWorkdir, runAsUser, USER_PATH, type OrgUser } from '../org-users.js';
+import { ensureUserFolder, OrgUsers, prepareUserWorkdir, runAsUser, userEnvironment, type OrgUser } from '../org-users.js';
 import {
   exists,
   isCode,
@@ -234,16 +234,7 @@ export class SlurmConnector implements Connector {
       const outDir = user ? await this.#userOutDir(key, user) : dir;
       const script = batchScript(lease, join(outDir, 'exit'));
       await writeFile(join(dir, 'job.sh'), script, { mode: 0o700 });
-      const environment = runEnvironment(lease);
-      if (user) {
-        // Nothing of the agent's own home, temp folder or PATH; the lease's own variables still win.
-        const ours: Record<string, string | undefined> = { PATH: USER_PATH, HOME: workdir, USER: user.name, LOGNAME: user.name, TMPDIR: undefined };
-        for (const [name, value] of Object.entries(ours)) {
-          if (lease.env[name] !== undefined) continue;
-          if (value === undefined) delete environment[name];
-          else environment[name] = value;
-        }
-      }
+      const environment = user ? userEnvironment(runEnvironment(lease), lease, user, workdir) : runEnvironment(lease);
       const spec: SlurmJobSpec = {
         name: jobNameOf(lease),
         comment: `suanwang job ${lease.jobId} attempt ${lease.attempt} (${lease.name})`.slice(0, 200),
