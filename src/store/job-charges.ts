@@ -68,7 +68,26 @@ export interface NewHeldCharge {
   readonly placedAt: Date;
 }
 
-export interface ChargeRow {
+/** What settlement worked out for an attempt: its run, its bill and who got what (fen). */
+export interface SettledFigures {
+  readonly startedAt: number | null;
+  readonly endedAt: number | null;
+  readonly bill: number;
+  readonly voucher: number;
+  readonly voucherProgramId: string | null;
+  readonly appFee: number;
+  readonly provider: number;
+  readonly operator: number;
+  readonly center: number;
+  readonly userPaid: number;
+  readonly fromGranted: number;
+  readonly fromPaid: number;
+  readonly billingMilliUnitHours: number;
+  readonly lines: unknown;
+}
+
+/** One attempt's charge: its hold, and once settled its outcome and figures (zero until then). */
+export interface ChargeRow extends SettledFigures {
   readonly jobId: string;
   readonly attempt: number;
   readonly orgId: string;
@@ -86,20 +105,6 @@ export interface ChargeRow {
   readonly placedAt: number;
   readonly outcome: string | null;
   readonly reason: string | null;
-  readonly startedAt: number | null;
-  readonly endedAt: number | null;
-  readonly bill: number;
-  readonly voucher: number;
-  readonly voucherProgramId: string | null;
-  readonly appFee: number;
-  readonly provider: number;
-  readonly operator: number;
-  readonly center: number;
-  readonly userPaid: number;
-  readonly fromGranted: number;
-  readonly fromPaid: number;
-  readonly billingMilliUnitHours: number;
-  readonly lines: unknown;
   readonly settledAt: number | null;
 }
 
@@ -188,23 +193,9 @@ export async function lockHeldCharges(q: Queryable, jobIds: readonly string[]): 
   return rows.map(toRow);
 }
 
-export interface Settled {
+export interface Settled extends SettledFigures {
   readonly outcome: string;
   readonly reason: string;
-  readonly startedAt: number | null;
-  readonly endedAt: number | null;
-  readonly bill: number;
-  readonly voucher: number;
-  readonly voucherProgramId: string | null;
-  readonly appFee: number;
-  readonly provider: number;
-  readonly operator: number;
-  readonly center: number;
-  readonly userPaid: number;
-  readonly fromGranted: number;
-  readonly fromPaid: number;
-  readonly billingMilliUnitHours: number;
-  readonly lines: unknown;
 }
 
 /** Marks a held attempt settled with its figures; false when it was settled already (then nothing changes). */

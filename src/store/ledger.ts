@@ -5,7 +5,7 @@
 import { sql } from 'kysely';
 import type { Selectable, Transaction } from 'kysely';
 import type { Clock } from '../core/clock.js';
-import type { Database, LedgerAccountsTable } from './schema.js';
+import type { Database, LedgerAccountsTable, LedgerTransfersTable } from './schema.js';
 import type { Queryable } from './transaction.js';
 
 /** The four balances of an account, in fen. */
@@ -76,21 +76,8 @@ const toAccount = (r: AccountRow): LedgerAccount => ({
   creditsPosted: Number(r.credits_posted),
 });
 
-interface TransferRow {
-  id: string;
-  debit_account_id: string;
-  credit_account_id: string;
-  amount: number;
-  code: string;
-  user_data: string | null;
-  phase: string;
-  linked: boolean;
-  pending_id: string | null;
-  timeout_seconds: number;
-  created_at: Date;
-  expires_at: Date | null;
-  status: string | null;
-}
+/** A transfer as read (`seq` is the insertion order, used only to sort). */
+type TransferRow = Omit<Selectable<LedgerTransfersTable>, 'seq'>;
 
 const TRANSFER_COLUMNS = ['id', 'debit_account_id', 'credit_account_id', 'amount', 'code', 'user_data', 'phase', 'linked', 'pending_id', 'timeout_seconds', 'created_at', 'expires_at', 'status'] as const;
 

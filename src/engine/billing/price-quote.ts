@@ -8,17 +8,11 @@ import { listPriceBookVersions, listRedemptions, listVoucherPrograms, programSpe
 import { listCenters, listPools } from '../../store/centers.js';
 import type { PoolRow } from '../../store/schema.js';
 import type { EngineContext } from '../context.js';
+import type { JobSpec } from '../jobs.js';
 import { computeHoldOn, fitsPool, requestOf } from './job-pricing.js';
 
-export interface PriceQuoteSpec {
-  readonly nodes: number;
-  readonly acceleratorsPerNode: number;
-  readonly coresPerNode: number;
-  readonly memoryMiBPerNode: number;
-  readonly walltimeSeconds: number;
-  readonly accelerators: readonly string[];
-  readonly forbidAccelerators: readonly string[];
-}
+/** The parts of a job's spec its price depends on. */
+export type PriceQuoteSpec = Pick<JobSpec, 'nodes' | 'acceleratorsPerNode' | 'coresPerNode' | 'memoryMiBPerNode' | 'walltimeSeconds' | 'accelerators' | 'forbidAccelerators'>;
 
 export interface PoolPrice {
   readonly center: string;
