@@ -104,7 +104,8 @@ export async function submitJob(
   const id = ctx.newId('job');
   const row = await newJobRow(ctx, user, spec, id, now);
   await assertRunnableSomewhere(ctx, asRow(row));
-  await admitSubmission(ctx, user.orgId, () => [asRow(row)]); // billing: 402/422 before anything is written
+  const bills = await admitSubmission(ctx, user.orgId, () => [asRow(row)]); // billing: 402/422 before anything is written
+  if (bills) row.max_bill_fen = bills[0]!;
   try {
     await inTransaction(ctx.store.db, async (trx) => {
       await insertJob(trx, row, `submitted by ${user.name}`);
@@ -166,7 +167,8 @@ export async function submitBatch(
   }
   const batchId = ids[0]!;
   for (const row of rows) row.batch_id = batchId;
-  await admitSubmission(ctx, user.orgId, () => rows.map((r) => asRow(r))); // billing: the whole batch's maximum bill
+  const bills = await admitSubmission(ctx, user.orgId, () => rows.map((r) => asRow(r))); // billing: the whole batch's maximum bill
+  if (bills) rows.forEach((r, i) => (r.max_bill_fen = bills[i]!));
 
   try {
     await inTransaction(ctx.store.db, async (trx) => {
@@ -273,6 +275,7 @@ async function newJobRow(ctx: EngineContext, user: User, spec: JobSpec, id: stri
     array_id: null as string | null,
     array_index: null as number | null,
     batch_id: null as string | null,
+    max_bill_fen: null as number | null,
     submitted_at: now,
     updated_at: now,
   };

@@ -154,6 +154,8 @@ export interface JobsTable {
   batch_id: ColumnType<string | null, string | null | undefined, string | null>;
   /** Set from jobs_lease_seq when placed: the order agents receive leases in (their poll cursor). */
   lease_seq: ColumnType<number | null, number | null | undefined, number | null>;
+  /** The maximum bill in fen, computed at admission when billing is on (null when it was off). */
+  max_bill_fen: ColumnType<number | null, number | null | undefined, number | null>;
   cancel_requested_at: Date | null;
   submitted_at: Date;
   placed_at: Date | null;

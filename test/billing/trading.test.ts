@@ -269,13 +269,44 @@ for (const database of await testDatabases()) {
       assert.deepEqual(charges.map((x) => [x.attempt, x.outcome, x.bill]), [[1, 'infrastructure-failure', 0], [2, 'succeeded', 100]]);
       await assertLedgerInvariants(net);
     });
-    it('two jobs admitted one by one but not both coverable: the second waits for credit, with the figures, and runs once the first lets go', { timeout: 60_000 }, async () => {
+    it('a job is refused at submission when the org\'s queued jobs already speak for the credit, with the figures; nothing is written', { timeout: 60_000 }, async () => {
+      const { alice } = net.tokens;
+      const start = await wallet(net);
+      const minutes = Math.floor((0.4 * start.availableFen * 60) / 500);
+      const spec = { command: ['echo', 'part'], acceleratorsPerNode: 1, accelerators: ['nvidia-a100'], walltimeSeconds: minutes * 60 };
+      const first = (await ok(net, 'POST', '/v1/jobs', alice, spec)).id as string;
+      const second = (await ok(net, 'POST', '/v1/jobs', alice, spec)).id as string;
+      const before = await net.store.db.selectFrom('jobs').select((e) => e.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+      // Neither is placed yet (no pass ran): both hold nothing, but both are spoken for.
+      const third = await call(net, 'POST', '/v1/jobs', alice, spec);
+      assert.equal(third.status, 402, JSON.stringify(third.json));
+      const err = third.json.error as { code: string; message: string; field: string };
+      assert.equal(err.code, 'insufficient_funds');
+      assert.match(err.message, /and 2 jobs of your org not yet placed may cost up to ¥[\d,.]+, but the wallet has ¥[\d,.]+ available/);
+      const after = await net.store.db.selectFrom('jobs').select((e) => e.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+      assert.equal(Number(after.n), Number(before.n), 'the refused job was not written');
+      // Once both are placed their holds take the place of their queued bills: still refused.
+      await tick(net.ctx);
+      assert.equal((await call(net, 'POST', '/v1/jobs', alice, spec)).status, 402);
+      for (const id of [first, second]) await ok(net, 'POST', `/v1/jobs/${id}/cancel`, alice);
+      assert.deepEqual(await wallet(net), start, 'two cancels before start cost nothing');
+      await assertLedgerInvariants(net);
+    });
+
+    it('two jobs queued while billing was off, not both coverable once it is on: the second waits for credit, with the figures, and runs once the first lets go', { timeout: 60_000 }, async () => {
       const { alice } = net.tokens;
       const start = await wallet(net);
       const minutes = Math.ceil((0.6 * start.availableFen * 60) / 500);
       const spec = { command: ['echo', 'half'], acceleratorsPerNode: 1, accelerators: ['nvidia-a100'], walltimeSeconds: minutes * 60 };
-      const first = (await ok(net, 'POST', '/v1/jobs', alice, spec)).id as string;
-      const second = (await ok(net, 'POST', '/v1/jobs', alice, spec)).id as string;
+      // Submitted through a control plane with billing off (no maximum bill recorded), placed with it on.
+      const billingOff = createApp({ ...net.ctx, config: { ...net.ctx.config, billing: 'off' } });
+      const submit = async () => {
+        const res = await billingOff.request('/v1/jobs', { method: 'POST', headers: { authorization: `Bearer ${alice}`, 'content-type': 'application/json' }, body: JSON.stringify(spec) });
+        assert.equal(res.status, 201);
+        return ((await res.json()) as { id: string }).id;
+      };
+      const first = await submit();
+      const second = await submit();
       await tick(net.ctx);
       const state = async (id: string) => (await net.store.db.selectFrom('jobs').select('state').where('id', '=', id).executeTakeFirstOrThrow()).state;
       // Either may be placed first (the scheduler's order); the other waits.
@@ -324,11 +355,18 @@ for (const database of await testDatabases()) {
       const tess = (await createUser(net.ctx, { orgName: 'thrift', name: 'tess', role: 'user' })).token;
       await ok(net, 'POST', '/v1/top-ups', admin, { org: 'thrift', amountFen: 10_000 });
       await ok(net, 'POST', '/v1/budgets', admin, { org: 'thrift', limitFen: 1_000 });
-      // 72 minutes of one A100 at ¥5/h: ¥6 each. Each passes admission alone (nothing is held yet);
-      // together they would pass the ¥10 budget, so the second one's hold must wait.
+      // 72 minutes of one A100 at ¥5/h: ¥6 each; together they would pass the ¥10 budget. With billing on
+      // the second is refused at submission (the first is spoken for); the first was submitted while
+      // billing was off (no maximum bill recorded), so both are queued and the second one's hold must wait.
       const spec = { command: ['echo', 'thrifty'], acceleratorsPerNode: 1, accelerators: ['nvidia-a100'], walltimeSeconds: 72 * 60 };
-      const first = (await ok(net, 'POST', '/v1/jobs', tess, spec)).id as string;
+      const billingOff = createApp({ ...net.ctx, config: { ...net.ctx.config, billing: 'off' } });
+      const res = await billingOff.request('/v1/jobs', { method: 'POST', headers: { authorization: `Bearer ${tess}`, 'content-type': 'application/json' }, body: JSON.stringify(spec) });
+      assert.equal(res.status, 201);
+      const first = ((await res.json()) as { id: string }).id;
       const second = (await ok(net, 'POST', '/v1/jobs', tess, spec)).id as string;
+      const refused = await call(net, 'POST', '/v1/jobs', tess, spec);
+      assert.equal(refused.status, 422, 'a third would pass the budget counting the second, queued');
+      assert.match((refused.json.error as { message: string }).message, /1 job of your org not yet placed may cost up to ¥6\.\d\d, but budget/);
       await tick(net.ctx);
       const state = async (id: string) => (await net.store.db.selectFrom('jobs').select('state').where('id', '=', id).executeTakeFirstOrThrow()).state;
       const [a, b] = (await state(first)) === 'placed' ? [first, second] : [second, first];

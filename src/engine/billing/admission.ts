@@ -17,44 +17,57 @@ import { priceBookCache } from './price-books.js';
 import { walletOf, yuan } from './wallet.js';
 
 /**
- * Refuses the submission of the jobs `rows()` builds for `orgId` when billing is on and their maximum bill exceeds the
- * available credit (`insufficient_funds`, 402) or a budget of the org (`over_budget`, 422).
+ * Refuses the submission of the jobs `rows()` builds for `orgId` when billing is on and their maximum bill, with
+ * the maximum bills of the org's jobs not yet placed (submitted or queued: they hold nothing yet), exceeds the
+ * available credit (`insufficient_funds`, 402) or a budget of the org (`over_budget`, 422). Returns each job's
+ * maximum bill in fen, for its row's `max_bill_fen` (undefined when billing is off).
  */
-export async function admitSubmission(ctx: EngineContext, orgId: string, rows: () => readonly JobRow[]): Promise<void> {
+export async function admitSubmission(ctx: EngineContext, orgId: string, rows: () => readonly JobRow[]): Promise<number[] | undefined> {
   // The rows are built only when billing is on: a batch of 10,000 costs nothing when it is off.
-  if (ctx.config.billing !== 'on') return;
+  if (ctx.config.billing !== 'on') return undefined;
   const jobs = rows();
-  if (jobs.length === 0) return;
+  if (jobs.length === 0) return [];
   const db = ctx.store.db;
   const now = ctx.now();
   const pools = await listPools(db);
   const bookOf = priceBookCache(db, now);
-  let needed = 0;
+  const bills: number[] = [];
   const terms = new Map<string, Awaited<ReturnType<typeof appTermsOf>>>();
   for (const job of jobs) {
     const key = job.app_version_id ?? '';
     if (!terms.has(key)) terms.set(key, await appTermsOf(db, job));
-    needed += (await maxBillOf(job, pools, bookOf, terms.get(key)!)).total;
+    bills.push((await maxBillOf(job, pools, bookOf, terms.get(key)!)).total);
   }
+  const needed = bills.reduce((a, b) => a + b, 0);
+  const unplaced = await unplacedBills(db, orgId);
   const wallet = await walletOf(db, orgId, now.getTime());
   const budgets = (await listBudgets(db, orgId, null)) as Budget[];
   const spent: Record<string, Fen> = {};
   for (const b of budgets) spent[b.id] = await spentInPeriod(db, orgId, b, now.getTime());
-  const verdict = admit(fen(needed), wallet.available, budgets, spent);
-  if (verdict.ok) return;
+  const verdict = admit(fen(needed + unplaced.fen), wallet.available, budgets, spent);
+  if (verdict.ok) return bills;
   const what = jobs.length === 1 ? 'this job' : `these ${jobs.length} jobs`;
+  const queued = unplaced.jobs > 0 ? `, and ${unplaced.jobs} job${unplaced.jobs === 1 ? '' : 's'} of your org not yet placed may cost up to ${yuan(unplaced.fen)}` : '';
   if (verdict.code === 'insufficient_funds') {
     throw new SuanwangError(
       'insufficient_funds',
-      `${what} may cost up to ${yuan(needed)} (walltime at the highest price of the pools it fits${jobs.some((j) => j.app_version_id) ? ', plus the app fee' : ''}), but the wallet has ${yuan(wallet.available)} available (${yuan(wallet.paid)} paid, ${yuan(wallet.granted)} granted, ${yuan(wallet.held)} held)`,
-      { field: 'walltimeSeconds', hint: 'see `suanwang wallet`; ask an admin to top up the wallet or grant credit, or lower the walltime, nodes or accelerators' },
+      `${what} may cost up to ${yuan(needed)} (walltime at the highest price of the pools it fits${jobs.some((j) => j.app_version_id) ? ', plus the app fee' : ''})${queued}, but the wallet has ${yuan(wallet.available)} available (${yuan(wallet.paid)} paid, ${yuan(wallet.granted)} granted, ${yuan(wallet.held)} held)`,
+      { field: 'walltimeSeconds', hint: `see \`suanwang wallet\`; ask an admin to top up the wallet or grant credit, lower the walltime, nodes or accelerators${unplaced.jobs > 0 ? ', or wait for queued jobs to run or cancel some' : ''}` },
     );
   }
   throw new SuanwangError(
     'over_budget',
-    `${what} may cost up to ${yuan(needed)}, but budget ${verdict.budgetId} has ${yuan(verdict.limit - verdict.spent)} left of ${yuan(verdict.limit)} this period (${yuan(verdict.spent)} spent or held)`,
+    `${what} may cost up to ${yuan(needed)}${queued}, but budget ${verdict.budgetId} has ${yuan(verdict.limit - verdict.spent)} left of ${yuan(verdict.limit)} this period (${yuan(verdict.spent)} spent or held)`,
     { field: 'walltimeSeconds', hint: 'lower the walltime or resources, wait for the next period, or ask an admin to raise the budget' },
   );
+}
+
+/** The maximum bills of the org's submitted and queued jobs (admitted with billing on): money spoken for but not yet held. */
+export async function unplacedBills(q: Queryable, orgId: string): Promise<{ readonly jobs: number; readonly fen: number }> {
+  const { rows } = await sql<{ n: string; total: string }>`
+    SELECT count(*)::text AS n, coalesce(sum(max_bill_fen), 0)::text AS total FROM jobs
+    WHERE org_id = ${orgId} AND max_bill_fen IS NOT NULL AND state IN ('submitted', 'queued')`.execute(q);
+  return { jobs: Number(rows[0]?.n ?? 0), fen: Number(rows[0]?.total ?? 0) };
 }
 
 /**
