@@ -12,10 +12,11 @@ import { eventually } from '../support/wait.js';
 /**
  * The user's path, end to end: the embedded network (control plane, HTTP API, three real agents with
  * the local connector) and the real CLI in child processes, which find the network through
- * SUANWANG_HOME and SUANWANG_PORT alone. Once on PGlite, once on PostgreSQL.
+ * SUANWANG_HOME and SUANWANG_PORT alone. Once on PGlite, once on PostgreSQL. Billing is on, as `up`
+ * starts it: jobs are charged to the demo credit.
  */
 for (const database of await testDatabases()) {
-  describe(`the platform end to end (${database.name})`, { skip: database.skip }, () => {
+  describe(`the platform end to end (${database.name})`, { skip: database.skip, timeout: 600_000 }, () => {
     let home: string;
     let network: EmbeddedNetwork;
     let env: Record<string, string>;
@@ -25,7 +26,7 @@ for (const database of await testDatabases()) {
       home = await mkdtemp(join(tmpdir(), 'suanwang-e2e-'));
       const fresh = await database.fresh();
       drop = fresh.drop;
-      network = await startEmbeddedNetwork({ home, host: '127.0.0.1', port: 0, databaseUrl: fresh.databaseUrl, engine: { tickMs: 200, heartbeatIntervalMs: 500 } });
+      network = await startEmbeddedNetwork({ home, host: '127.0.0.1', port: 0, databaseUrl: fresh.databaseUrl, engine: { tickMs: 200, heartbeatIntervalMs: 500, billing: 'on' } });
       env = { SUANWANG_HOME: home, SUANWANG_PORT: new URL(network.url).port, SUANWANG_URL: '', SUANWANG_TOKEN: '' };
     });
     after(async () => {
@@ -71,6 +72,27 @@ for (const database of await testDatabases()) {
       assert.ok(listed.items.some((j) => j.id === id && j.state === 'succeeded'));
     });
 
+    it('charges jobs to the demo credit `up` grants: the wallet, the bill in show, the voucher on domestic chips', async () => {
+      const before = await cliJson<{ grantedFen: number; paidFen: number; heldFen: number }>(['wallet'], env);
+      assert.ok(before.grantedFen > 0 && before.grantedFen <= 1_000_000, `demo credit granted: ${JSON.stringify(before)}`);
+      const submitted = await runCli(['submit', '--gpus', '8', '--accelerator', 'ascend-910b', '--time', '10m', '--', 'sleep', '3'], env);
+      assert.equal(submitted.code, 0, submitted.stderr);
+      const id = submitted.stdout.trim();
+      assert.equal((await runCli(['logs', '-f', id], env)).code, 0);
+      const charges = await eventually('the job settled', async () => {
+        const res = await fetch(`${network.url}/v1/jobs/${id}/charges`, { headers: { authorization: `Bearer ${network.adminToken}` } });
+        const c = (await res.json()) as { items: { state: string; outcome: string; bill: number; voucher: number; userPaid: number }[] };
+        return c.items.length === 1 && c.items[0]!.state === 'settled' ? c.items[0]! : undefined;
+      });
+      assert.equal(charges.outcome, 'succeeded');
+      assert.ok(charges.bill > 0, `three seconds of eight 910Bs are not free: ${JSON.stringify(charges)}`);
+      assert.ok(charges.voucher > 0 && charges.voucher <= Math.ceil(charges.bill * 0.3), `the demo voucher pays up to 30% on a domestic chip: ${JSON.stringify(charges)}`);
+      const after = await cliJson<{ grantedFen: number; paidFen: number; heldFen: number }>(['wallet'], env);
+      assert.equal(after.heldFen, before.heldFen, 'the hold is released at the end');
+      assert.equal(before.grantedFen + before.paidFen - (after.grantedFen + after.paidFen), charges.userPaid);
+      assert.match((await runCli(['show', id], env)).stdout, /BILLING/);
+    });
+
     it('runs a job file, with its environment and working directory, on the cheapest CPU center', async () => {
       const workdir = join(home, 'wd');
       await writeFile(join(home, 'job.yaml'), `name: env-check\ncommand: [sh, -c, 'echo "$GREETING from $(pwd)"; echo oops >&2; exit 3']\nenv: { GREETING: ni-hao }\ncoresPerNode: 2\nobjective: cheapest\nworkdir: ${workdir}\n`);
@@ -106,16 +128,17 @@ for (const database of await testDatabases()) {
     });
 
     it('queues a job while capacity is taken and explains why it waits', async () => {
-      const big = await cliJson<JobResource>(['submit', '--gpus', '8', '--nodes', '2', '--accelerator', 'nvidia-a100', '--', 'sleep', '30'], env);
-      await eventually('the A100 gang to run', async () => (await cliJson<JobDetailResource>(['show', big.id], env)).job.state === 'running');
+      const big = await cliJson<JobResource>(['submit', '--gpus', '8', '--nodes', '2', '--accelerator', 'nvidia-a100', '--', 'sleep', '600'], env);
+      // It holds the A100s until cancelled below (no race against its run time on a busy machine).
+      await eventually('the A100 gang to run', async () => (await cliJson<JobDetailResource>(['show', big.id], env)).job.state === 'running', 60_000);
       const waiting = await cliJson<JobResource>(['submit', '--gpus', '1', '--accelerator', 'nvidia-a100', '--', 'echo', 'later'], env);
-      const shown = await eventually('a waiting explanation', async () => (await cliJson<JobDetailResource>(['show', waiting.id], env)).job.waiting);
+      const shown = await eventually('a waiting explanation', async () => (await cliJson<JobDetailResource>(['show', waiting.id], env)).job.waiting, 60_000);
       assert.equal(shown.wait?.kind, 'capacity', JSON.stringify(shown));
       const reservedThere = shown.chosen?.start === 'reservation' && shown.chosen.centerName === 'east-shanghai';
       const fullThere = shown.infeasible.some((i) => i.reason === 'insufficient-capacity' && i.centerName === 'east-shanghai');
       assert.ok(reservedThere || fullThere, `waits for the A100 center: ${shown.summary}`);
       await runCli(['cancel', big.id], env);
-      await eventually('the waiting job to run once capacity frees', async () => (await cliJson<JobDetailResource>(['show', waiting.id], env)).job.state === 'succeeded', 20_000);
+      await eventually('the waiting job to run once capacity frees', async () => (await cliJson<JobDetailResource>(['show', waiting.id], env)).job.state === 'succeeded', 60_000);
     });
   });
 }

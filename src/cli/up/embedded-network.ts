@@ -8,6 +8,7 @@ import type { Log } from '../../core/log.js';
 import { createCenter, newAgentToken } from '../../engine/centers.js';
 import type { EngineConfig, EngineContext } from '../../engine/context.js';
 import { startControlPlane } from '../server/control-plane.js';
+import { ensureDemoCredit } from './demo-credit.js';
 import { hashSecret } from '../../engine/secrets.js';
 import { findTokenOwner } from '../../store/accounts.js';
 import { findCenterByName } from '../../store/centers.js';
@@ -34,6 +35,8 @@ export interface EmbeddedOptions {
   readonly logger?: Log;
   /** Publish and list the seed apps of the store (default true). */
   readonly seedCatalog?: boolean;
+  /** With billing on: grant the platform org demo credit and add a demo voucher program, once (default true). */
+  readonly demoCredit?: boolean;
   /** How the local connectors keep orgs apart (default: per-org users as root, one org otherwise). */
   readonly isolation?: LocalIsolation | undefined;
 }
@@ -84,6 +87,7 @@ export async function startEmbeddedNetwork(options: EmbeddedOptions): Promise<Em
       agents.set(center.definition.name, startAgent({ transport, connector, name: center.definition.name, log }));
     }
     if (options.seedCatalog !== false) await seedCatalog(ctx, 'west-zhongwei');
+    if (ctx.config.billing === 'on' && options.demoCredit !== false) await ensureDemoCredit(ctx);
     for (const link of options.links ?? DEMO_LINKS) {
       await upsertLink(ctx.store.db, link);
       await upsertLink(ctx.store.db, { ...link, fromRegion: link.toRegion, toRegion: link.fromRegion });

@@ -1,7 +1,10 @@
 import { createLogger } from '../../api/logger.js';
 import { parse, UsageError, type Command } from '../command.js';
-import { suanwangHome, suanwangIsolation, suanwangPort } from '../config.js';
+import { suanwangBilling, suanwangHome, suanwangIsolation, suanwangPort } from '../config.js';
+import { formatFen } from '../../core/money.js';
+import { walletOf } from '../../engine/billing/wallet.js';
 import { startEmbeddedNetwork } from './embedded-network.js';
+import type { EngineContext } from '../../engine/context.js';
 
 export const up: Command = {
   summary: 'start Suanwang here: control plane, API and the three-center demo network',
@@ -12,7 +15,8 @@ export const up: Command = {
 Data lives in $SUANWANG_HOME (default ~/.suanwang); set DATABASE_URL to use PostgreSQL instead of
 the embedded PGlite. Logs are JSON lines on stderr: SUANWANG_LOG_LEVEL=debug|info|warn|error (default warn for up). Jobs of each org run as their own OS user when up runs as root; without root
 only one org's jobs run, unless SUANWANG_ISOLATION=none (a machine whose users may all see each
-other's jobs). Stop with Ctrl-C: running jobs keep running and are re-attached on the next up.`,
+other's jobs). Billing is on (SUANWANG_BILLING=off turns it off): the first start grants your org
+¥10,000 of demo credit and adds a demo voucher paying 30% on domestic chips. Stop with Ctrl-C: running jobs keep running and are re-attached on the next up.`,
   async run(argv) {
     const { values } = parse(argv, { port: { type: 'string' }, host: { type: 'string', default: '127.0.0.1' } });
     const port = values.port === undefined ? suanwangPort() : Number(values.port);
@@ -29,6 +33,8 @@ other's jobs). Stop with Ctrl-C: running jobs keep running and are re-attached o
       port,
       databaseUrl: process.env.DATABASE_URL || undefined,
       isolation: suanwangIsolation(),
+      // The demo is a trading center: jobs are metered and charged to demo credit (SUANWANG_BILLING=off: not).
+      engine: { billing: suanwangBilling() ?? 'on' },
       logger,
       // Agent and leadership lines: trouble is a warning, the rest is for debugging.
       log: (line) => (/error|lost|fail/i.test(line) ? logger.warn(line) : logger.debug(line)),
@@ -39,6 +45,7 @@ other's jobs). Stop with Ctrl-C: running jobs keep running and are re-attached o
         `Suanwang is up at ${network.url}  (store: ${store.kind} ${store.location === ':memory:' ? '' : store.location})`,
         `centers: ${[...network.agents.keys()].join(', ')}  (agents: local connector, isolation: ${network.isolation})`,
         `admin token: in ${network.adminTokenPath} (mode 0600; the CLI here reads it by itself)`,
+        await billingLine(network.ctx),
         '',
         'Try, in another terminal (same SUANWANG_HOME / SUANWANG_PORT):',
         `  npx suanwang submit --gpus 1 -- python3 -c "print('hi')"`,
@@ -56,3 +63,10 @@ other's jobs). Stop with Ctrl-C: running jobs keep running and are re-attached o
     return 0;
   },
 };
+
+async function billingLine(ctx: EngineContext): Promise<string> {
+  if (ctx.config.billing !== 'on') return 'billing: off (jobs are not charged; SUANWANG_BILLING=on turns it on)';
+  const org = await ctx.store.db.selectFrom('orgs').select('id').where('name', '=', 'platform').executeTakeFirst();
+  const wallet = org ? await walletOf(ctx.store.db, org.id, ctx.now().getTime()) : undefined;
+  return `billing: on — your org (platform) has ${formatFen(wallet?.available ?? 0)} available; \`suanwang wallet\` shows it (SUANWANG_BILLING=off: no charges)`;
+}
