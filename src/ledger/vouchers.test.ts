@@ -25,6 +25,7 @@ function program(id: string, pct: number, more: Partial<VoucherProgram> = {}): V
     validUntil: T + YEAR / 2,
     orgAnnualCap: null,
     utcOffsetHours: 8,
+    enrolment: 'open',
     ...more,
   };
 }
@@ -48,6 +49,7 @@ function jobOn(accelerator: string | null, more: Partial<VoucherContext> = {}): 
     usage: { nodes: 1, perNode: { accelerators: 8, cores: 32, memoryGiB: 256 }, startedAt: T - 3_600_000, endedAt: T },
     alreadySubsidised: false,
     programSpentSoFar: {},
+    enrolledPrograms: [],
     ...more,
   };
 }
@@ -65,6 +67,8 @@ describe('applyVouchers', () => {
     ['nothing on an A100', 10_000, jobOn('nvidia-a100'), [domestic30()], [], { 'ningxia-domestic-30': 0 }, 10_000, { 'ningxia-domestic-30': 'not-domestic' }],
     ['a share rounds down to the fen', 9_999, jobOn('ascend-910b'), [domestic30()], [], { 'ningxia-domestic-30': 2999 }, 7000],
     ['50% for models', 10_000, jobOn('ascend-910b', { category: 'model' }), [program('p', 30, { coPayBpsByCategory: { model: 5000 } })], [], { p: 5000 }, 5000],
+    ['a by-code program pays an org that redeemed a code', 10_000, jobOn('ascend-910b', { enrolledPrograms: ['p'] }), [program('p', 30, { enrolment: 'by-code' })], [], { p: 3000 }, 7000],
+    ['a by-code program pays nothing to an org that did not', 10_000, jobOn('ascend-910b', { enrolledPrograms: ['q'] }), [program('p', 30, { enrolment: 'by-code' })], [], { p: 0 }, 10_000, { p: 'not-enrolled' }],
     ['not yet valid', 10_000, jobOn('ascend-910b'), [program('p', 30, { validFrom: T + 1 })], [], { p: 0 }, 10_000, { p: 'outside-validity' }],
     ['expired at validUntil', 10_000, jobOn('ascend-910b'), [program('p', 30, { validUntil: T })], [], { p: 0 }, 10_000, { p: 'outside-validity' }],
     ['other region', 10_000, jobOn('ascend-910b'), [program('p', 30, { scope: { domesticOnly: false, categories: [], regions: ['guizhou'], centers: [] } })], [], { p: 0 }, 10_000, { p: 'region-out-of-scope' }],

@@ -49,6 +49,11 @@ export interface VoucherProgram {
   /** Most one org may receive in a calendar year of the program's time zone; null: no cap. */
   readonly orgAnnualCap: Fen | null;
   readonly utcOffsetHours: number;
+  /**
+   * `open`: every org's eligible bills; `by-code`: only orgs that redeemed one of the program's voucher
+   * codes (as programs that issue vouchers to approved applicants work).
+   */
+  readonly enrolment: 'open' | 'by-code';
 }
 
 /** The job a bill is for, as a program's scope sees it. */
@@ -66,6 +71,8 @@ export interface VoucherContext {
   readonly alreadySubsidised: boolean;
   /** What every org has redeemed so far per program (for pool funding). */
   readonly programSpentSoFar: Readonly<Record<string, Fen>>;
+  /** The `by-code` programs the org has redeemed a voucher code of. */
+  readonly enrolledPrograms: readonly string[];
 }
 
 /** A past or new redemption. */
@@ -90,6 +97,7 @@ export interface RedemptionWithEvidence extends Redemption {
 export type Ineligibility =
   | 'already-subsidised'
   | 'outside-validity'
+  | 'not-enrolled'
   | 'not-domestic'
   | 'category-out-of-scope'
   | 'region-out-of-scope'
@@ -130,6 +138,7 @@ export function programShare(
   orgRedemptionsSoFar: readonly Redemption[],
 ): { readonly amount: Fen; readonly coPayBps: number } | { readonly amount: 0; readonly why: Ineligibility } {
   if (context.at < program.validFrom || context.at >= program.validUntil) return { amount: 0, why: 'outside-validity' };
+  if (program.enrolment === 'by-code' && !context.enrolledPrograms.includes(program.id)) return { amount: 0, why: 'not-enrolled' };
   const { scope } = program;
   if (scope.domesticOnly && !isDomestic(context.accelerator)) return { amount: 0, why: 'not-domestic' };
   if (scope.categories.length > 0 && !scope.categories.includes(context.category)) return { amount: 0, why: 'category-out-of-scope' };

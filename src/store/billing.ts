@@ -88,6 +88,7 @@ export interface StoredVoucherProgram {
   readonly validUntil: number;
   readonly orgAnnualCap: Fen | null;
   readonly utcOffsetHours: number;
+  readonly enrolment: 'open' | 'by-code';
 }
 
 /** Adds a voucher program; its id and name are unique, a co-pay over 100% or an empty validity window is refused. */
@@ -106,6 +107,7 @@ export async function insertVoucherProgram(q: Queryable, p: StoredVoucherProgram
       valid_until: new Date(p.validUntil),
       org_annual_cap_fen: p.orgAnnualCap,
       utc_offset_minutes: Math.round(p.utcOffsetHours * 60),
+      enrolment: p.enrolment,
       created_at: at,
     })
     .execute();
@@ -127,7 +129,57 @@ export async function listVoucherPrograms(q: Queryable, at?: Date): Promise<Stor
     validUntil: r.valid_until.getTime(),
     orgAnnualCap: r.org_annual_cap_fen === null ? null : fen(r.org_annual_cap_fen),
     utcOffsetHours: r.utc_offset_minutes / 60,
+    enrolment: r.enrolment,
   }));
+}
+
+/** Adds voucher codes (their hashes) to a program. */
+export async function insertVoucherCodes(q: Queryable, programId: string, codeHashes: readonly string[], at: Date): Promise<void> {
+  if (codeHashes.length === 0) return;
+  await billing(q).insertInto('voucher_codes').values(codeHashes.map((code_hash) => ({ code_hash, program_id: programId, created_at: at }))).execute();
+}
+
+/**
+ * Redeems a code for an org: marks it used and enrols the org in its program, in the caller's
+ * transaction. `unknown`: no such code; `used`: redeemed before (by whom is not said to another org);
+ * `already-enrolled`: the org holds a code of this program already (the code stays unused).
+ */
+export async function redeemVoucherCode(
+  q: Queryable,
+  codeHash: string,
+  orgId: string,
+  at: Date,
+): Promise<{ readonly result: 'enrolled' | 'already-enrolled'; readonly programId: string } | { readonly result: 'unknown' } | { readonly result: 'used' }> {
+  const code = await billing(q).selectFrom('voucher_codes').selectAll().where('code_hash', '=', codeHash).forUpdate().executeTakeFirst();
+  if (!code) return { result: 'unknown' };
+  if (code.redeemed_at !== null) return { result: 'used' };
+  const enrolled = await billing(q).selectFrom('voucher_enrolments').select('org_id').where('program_id', '=', code.program_id).where('org_id', '=', orgId).executeTakeFirst();
+  if (enrolled) return { result: 'already-enrolled', programId: code.program_id };
+  const taken = await billing(q)
+    .updateTable('voucher_codes')
+    .set({ redeemed_by_org: orgId, redeemed_at: at })
+    .where('code_hash', '=', codeHash)
+    .where('redeemed_at', 'is', null)
+    .executeTakeFirst();
+  if (Number(taken.numUpdatedRows) !== 1) return { result: 'used' };
+  await billing(q).insertInto('voucher_enrolments').values({ program_id: code.program_id, org_id: orgId, code_hash: codeHash, enrolled_at: at }).execute();
+  return { result: 'enrolled', programId: code.program_id };
+}
+
+/** The `by-code` programs an org is enrolled in. */
+export async function listEnrolments(q: Queryable, orgId: string): Promise<string[]> {
+  const rows = await billing(q).selectFrom('voucher_enrolments').select('program_id').where('org_id', '=', orgId).orderBy('program_id').execute();
+  return rows.map((r) => r.program_id);
+}
+
+/** How many codes a program has, and how many were redeemed. */
+export async function voucherCodeCounts(q: Queryable, programId: string): Promise<{ readonly issued: number; readonly redeemed: number }> {
+  const r = await billing(q)
+    .selectFrom('voucher_codes')
+    .select((e) => [e.fn.countAll<string>().as('issued'), e.fn.count<string>('redeemed_at').as('redeemed')])
+    .where('program_id', '=', programId)
+    .executeTakeFirstOrThrow();
+  return { issued: Number(r.issued), redeemed: Number(r.redeemed) };
 }
 
 export interface StoredGrant {

@@ -304,6 +304,8 @@ export type BillingTables = {
   voucher_programs: VoucherProgramsTable;
   credit_grants: CreditGrantsTable;
   voucher_redemptions: VoucherRedemptionsTable;
+  voucher_codes: VoucherCodesTable;
+  voucher_enrolments: VoucherEnrolmentsTable;
   budgets: BudgetsTable;
   budget_alerts: BudgetAlertsTable;
   app_prices: AppPricesTable;
@@ -335,6 +337,7 @@ export interface VoucherProgramsTable {
   valid_until: Date;
   org_annual_cap_fen: number | null;
   utc_offset_minutes: number;
+  enrolment: ColumnType<'open' | 'by-code', 'open' | 'by-code' | undefined, 'open' | 'by-code'>;
   created_at: Date;
 }
 
@@ -346,6 +349,23 @@ export interface CreditGrantsTable {
   priority: number;
   expires_at: Date | null;
   granted_at: Date;
+}
+
+/** 0014: a program's voucher codes, hashed; redeemed once. */
+export interface VoucherCodesTable {
+  code_hash: string;
+  program_id: string;
+  created_at: Date;
+  redeemed_by_org: string | null;
+  redeemed_at: Date | null;
+}
+
+/** 0014: the orgs that redeemed a code of a `by-code` program. */
+export interface VoucherEnrolmentsTable {
+  program_id: string;
+  org_id: string;
+  code_hash: string;
+  enrolled_at: Date;
 }
 
 export interface VoucherRedemptionsTable {

@@ -382,6 +382,49 @@ for (const database of await testDatabases()) {
       await assertLedgerInvariants(net);
     });
 
+    it('a by-code voucher program pays only orgs that redeemed a code; a code works once; bad codes are refused', { timeout: 60_000 }, async () => {
+      const { alice, admin } = net.tokens;
+      const tess = (await createUser(net.ctx, { orgName: 'labs', name: 'lee', role: 'user' })).token;
+      await ok(net, 'POST', '/v1/top-ups', admin, { org: 'acme', amountFen: 1_000 });
+      const created = await ok(net, 'POST', '/v1/voucher-programs', admin, {
+        name: 'lab-50',
+        funding: { kind: 'pool', total: 100_000 },
+        coPayBps: 5000,
+        scope: { domesticOnly: true },
+        validUntil: new Date(T0 + 365 * 24 * 3_600_000).toISOString(),
+        enrolment: 'by-code',
+      });
+      const names = async (token: string) => ((await ok(net, 'GET', '/v1/vouchers', token)).items as { name: string }[]).map((v) => v.name);
+      assert.ok(!(await names(alice)).includes('lab-50'), 'not listed for an org without a code');
+      const { codes } = (await ok(net, 'POST', '/v1/voucher-programs/lab-50/codes', admin, { count: 2 })) as { codes: string[] };
+      assert.equal(codes.length, 2);
+      assert.match(codes[0]!, /^SWV(-[0-9A-HJKMNP-TV-Z]{4}){5}$/);
+      assert.equal((await call(net, 'POST', '/v1/voucher-programs/lab-50/codes', alice, { count: 1 })).status, 403, 'admins only');
+      for (const bad of ['SWV-0000-0000-0000-0000-0000', 'hello']) {
+        const r = await call(net, 'POST', '/v1/vouchers/redeem', alice, { code: bad });
+        assert.equal(r.status, 404, JSON.stringify(r.json));
+        assert.equal((r.json.error as { field: string }).field, 'code');
+      }
+      // Typed loosely (lower case, spaces): the same code.
+      const redeemed = await ok(net, 'POST', '/v1/vouchers/redeem', alice, { code: codes[0]!.toLowerCase().replace(/-/g, ' ') });
+      assert.equal(redeemed.program, 'lab-50');
+      assert.ok((await names(alice)).includes('lab-50'));
+      const again = await call(net, 'POST', '/v1/vouchers/redeem', alice, { code: codes[1]! });
+      assert.equal(again.status, 409, 'one voucher of a program per org: the second code stays unused');
+      assert.equal((await call(net, 'POST', '/v1/vouchers/redeem', tess, { code: codes[0]! })).status, 409, 'a code works once');
+      await ok(net, 'POST', '/v1/vouchers/redeem', tess, { code: codes[1]! });
+      // Five 910B minutes (acme's budget has little left): the open 30% program and lab-50's 50% both
+      // apply; the one paying most pays.
+      const id = (await ok(net, 'POST', '/v1/jobs', alice, { command: ['echo', 'lab'], acceleratorsPerNode: 1, accelerators: ['ascend-910b'], walltimeSeconds: 300 })).id as string;
+      await tick(net.ctx);
+      await run(net, id, 5);
+      const [charge] = (await ok(net, 'GET', `/v1/jobs/${id}/charges`, alice)).items as { bill: number; voucher: number; voucherProgramId: string }[];
+      assert.equal(charge!.bill, 50);
+      assert.equal(charge!.voucher, 25);
+      assert.equal(charge!.voucherProgramId, created.id);
+      await assertLedgerInvariants(net);
+    });
+
     it('a lost agent releases the hold of its running job (a platform failure is not charged)', { timeout: 60_000 }, async () => {
       const { alice } = net.tokens;
       const start = await wallet(net);

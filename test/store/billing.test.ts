@@ -85,6 +85,7 @@ const ningxia30: StoredVoucherProgram = {
   validUntil: t(365 * DAY),
   orgAnnualCap: fen(100_000),
   utcOffsetHours: 8,
+      enrolment: 'open',
 };
 const trainingVoucher: StoredVoucherProgram = { ...ningxia30, id: 'vp_train', name: 'training voucher', funding: { kind: 'per-voucher', faceValue: fen(50_000) }, orgAnnualCap: null, validFrom: t(30 * DAY) };
 

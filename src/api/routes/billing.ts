@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { SuanwangError } from '../../core/errors.js';
 import { requireUser } from '../../engine/accounts.js';
 import { grantCredit, orgIdByName, setPriceBook, topUp, walletOf } from '../../engine/billing/index.js';
-import { createProgram, setProductPrice } from '../../engine/billing/programs.js';
+import { createProgram, issueVoucherCodes, MAX_CODES_PER_REQUEST, redeemCode, setProductPrice } from '../../engine/billing/programs.js';
 import { createBudget } from '../../engine/billing/budgets.js';
 import { monthRange, statementOf, usageCsv, usageReport, USAGE_GROUPS, vouchersFor } from '../../engine/billing/reports.js';
 import { chargesOfJob } from '../../store/job-charges.js';
@@ -122,6 +122,7 @@ export const billingRoutes = [
       validFrom: When.optional(),
       validUntil: When,
       orgAnnualCap: Fen.nullable().optional(),
+      enrolment: z.enum(['open', 'by-code']).optional(),
     }),
     response: { status: 201, schema: z.object({ id: z.string(), name: z.string() }) },
     async handle({ ctx, body }) {
@@ -156,10 +157,36 @@ export const billingRoutes = [
     summary: 'Voucher programs valid now, with what your org has redeemed and what is left for it.',
     tag: 'billing',
     access: 'user',
-    response: { status: 200, schema: z.object({ items: z.array(z.object({ id: z.string(), name: z.string(), coPayBps: z.int(), scope: z.unknown(), validFrom: z.string(), validUntil: z.string(), redeemed: z.int(), remaining: z.int().nullable() })) }) },
+    response: { status: 200, schema: z.object({ items: z.array(z.object({ id: z.string(), name: z.string(), coPayBps: z.int(), scope: z.unknown(), validFrom: z.string(), validUntil: z.string(), redeemed: z.int(), remaining: z.int().nullable(), enrolment: z.enum(['open', 'by-code']) })) }) },
     async handle({ ctx, principal }) {
       const user = requireUser(principal!);
       return { items: await vouchersFor(ctx.store.db, user.orgId, ctx.now().getTime()) };
+    },
+  }),
+  route({
+    method: 'post',
+    path: '/v1/vouchers/redeem',
+    summary: "Redeem a voucher code for your org: from then on its program pays its share of your org's eligible bills.",
+    tag: 'billing',
+    access: 'user',
+    body: z.strictObject({ code: z.string().min(1).max(64) }),
+    response: { status: 201, schema: z.object({ program: z.string(), coPayBps: z.int(), validUntil: z.string() }) },
+    async handle({ ctx, principal, body }) {
+      const p = await redeemCode(ctx, requireUser(principal!), body.code);
+      return { program: p.name, coPayBps: p.coPayBps, validUntil: new Date(p.validUntil).toISOString() };
+    },
+  }),
+  route({
+    method: 'post',
+    path: '/v1/voucher-programs/:name/codes',
+    summary: 'Issue voucher codes for a by-code program; the codes are shown once, the store keeps their hashes (admins).',
+    tag: 'billing',
+    access: 'admin',
+    body: z.strictObject({ count: z.int().min(1).max(MAX_CODES_PER_REQUEST) }),
+    response: { status: 201, schema: z.object({ program: z.string(), codes: z.array(z.string()) }) },
+    async handle({ ctx, params, body }) {
+      const r = await issueVoucherCodes(ctx, params.name!, body.count);
+      return { program: r.program.name, codes: [...r.codes] };
     },
   }),
   route({

@@ -9,7 +9,9 @@ const USAGE = `suanwang billing ACTION [options]      (admins, except statement 
   price-book CENTER POOL --acc FEN --core FEN [--gib FEN] [--from ISO-TIME]
                                             the pool's next price version (fen per accelerator-, core-, GiB-hour)
   program create NAME --co-pay PERCENT --until ISO-TIME [--pool AMOUNT | --face AMOUNT] [--domestic]
-                  [--region R ...] [--category C ...] [--cap AMOUNT]   a voucher program (算力券)
+                  [--region R ...] [--category C ...] [--cap AMOUNT] [--by-code]   a voucher program (算力券);
+                                            --by-code: it pays only orgs that redeem one of its codes
+  program codes NAME --count N              issue N voucher codes of a by-code program (shown once)
   app-price PRODUCT (--free | --per-run AMOUNT | --per-hour AMOUNT) --split PROVIDER/CENTER/OPERATOR
                                             an app's price and split in percent (its provider, or admins)
   budget ORG AMOUNT [--thresholds 80,100] [--stop]   a monthly budget (UTC+8): alerts at the thresholds (percent),
@@ -38,6 +40,8 @@ const FLAGS = {
   split: { type: 'string' },
   thresholds: { type: 'string' },
   stop: { type: 'boolean', default: false },
+  'by-code': { type: 'boolean', default: false },
+  count: { type: 'string' },
 } as const;
 
 /** "70/20/10" → basis points adding to 10,000. */
@@ -101,8 +105,16 @@ export const billing: Command = {
           scope: { domesticOnly: values.domestic, regions: values.region ?? [], categories: values.category ?? [] },
           validUntil: values.until,
           ...(values.cap ? { orgAnnualCap: fenOfYuan(values.cap) } : {}),
+          ...(values['by-code'] ? { enrolment: 'by-code' } : {}),
         });
-        return out(r, `voucher program ${r.name} (${r.id})`);
+        return out(r, `voucher program ${r.name} (${r.id})${values['by-code'] ? '; issue its codes with `suanwang billing program codes ' + r.name + ' --count N`' : ''}`);
+      }
+      case 'program codes': {
+        want(1, 'NAME');
+        const count = wholeFlag('count', values.count);
+        if (count === undefined) throw new UsageError('program codes needs --count N');
+        const r = await client().request<{ program: string; codes: string[] }>('POST', `/v1/voucher-programs/${encodeURIComponent(args[0]!)}/codes`, { count });
+        return out(r, r.codes.join('\n'));
       }
       case 'app-price': {
         want(1, 'PRODUCT');

@@ -4,7 +4,7 @@
 import { fen, type Fen } from '../../core/money.js';
 import { priceBookAt, type PriceBookVersion } from '../../ledger/pricing.js';
 import { applyVouchers, type VoucherProgram } from '../../ledger/vouchers.js';
-import { listPriceBookVersions, listRedemptions, listVoucherPrograms, programSpent } from '../../store/billing.js';
+import { listPriceBookVersions, listEnrolments, listRedemptions, listVoucherPrograms, programSpent } from '../../store/billing.js';
 import { listCenters, listPools } from '../../store/centers.js';
 import type { PoolRow } from '../../store/schema.js';
 import type { EngineContext } from '../context.js';
@@ -45,6 +45,7 @@ export async function priceQuote(ctx: EngineContext, orgId: string, spec: PriceQ
   const programs = (await listVoucherPrograms(db, new Date(now))) as VoucherProgram[];
   const spent = await programSpent(db, programs.map((p) => p.id));
   const redemptions = await listRedemptions(db, orgId);
+  const enrolled = await listEnrolments(db, orgId);
   const out: PoolPrice[] = [];
   for (const pool of (await listPools(db)).filter((p: PoolRow) => fitsPool(job, p))) {
     const center = centers.get(pool.center_id);
@@ -63,7 +64,7 @@ export async function priceQuote(ctx: EngineContext, orgId: string, spec: PriceQ
     const usage = { ...requestOf(job), startedAt: now, endedAt: now + spec.walltimeSeconds * 1000 };
     const v = applyVouchers(
       { poolId: pool.id, version: book.version, lines: [], total: maxBill, billingMilliUnitHours: 0 },
-      { jobId: '(quote)', orgId, at: now, accelerator: pool.accelerator, category: 'compute', region: center.region, centerId: center.id, usage, alreadySubsidised: false, programSpentSoFar: spent },
+      { jobId: '(quote)', orgId, at: now, accelerator: pool.accelerator, category: 'compute', region: center.region, centerId: center.id, usage, alreadySubsidised: false, programSpentSoFar: spent, enrolledPrograms: enrolled },
       programs,
       redemptions,
     );

@@ -25,6 +25,7 @@ describe('vouchersFor', () => {
           validUntil: Date.parse('2028-01-01T00:00:00+08:00'),
           orgAnnualCap: fen(1_000),
           utcOffsetHours: 8,
+      enrolment: 'open',
         },
         at,
       );

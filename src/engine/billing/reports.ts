@@ -4,7 +4,7 @@ import { SuanwangError } from '../../core/errors.js';
 import { fen, type Fen } from '../../core/money.js';
 import { HOUR_MS } from '../../ledger/pricing.js';
 import { yearOf } from '../../ledger/vouchers.js';
-import { listRedemptions, listVoucherPrograms, programSpent } from '../../store/billing.js';
+import { listEnrolments, listRedemptions, listVoucherPrograms, programSpent } from '../../store/billing.js';
 import { listSettledCharges, type ChargeRow } from '../../store/job-charges.js';
 import { accountTransfers, lookupAccounts } from '../../store/ledger.js';
 import type { Queryable } from '../../store/transaction.js';
@@ -208,11 +208,17 @@ export interface VoucherView {
   readonly redeemed: Fen;
   /** What it can still pay this org (funding left, within the org's cap; null: no limit known). */
   readonly remaining: Fen | null;
+  /** `open`: pays every org; `by-code`: pays this org because it redeemed a code. */
+  readonly enrolment: 'open' | 'by-code';
 }
 
-/** The voucher programs valid now, with what this org has redeemed and what is left for it. */
+/**
+ * The voucher programs valid now that can pay this org (open ones, and `by-code` ones it redeemed a
+ * code of), with what it has redeemed and what is left for it.
+ */
 export async function vouchersFor(q: Queryable, orgId: string, now: number): Promise<VoucherView[]> {
-  const programs = await listVoucherPrograms(q, new Date(now));
+  const enrolled = new Set(await listEnrolments(q, orgId));
+  const programs = (await listVoucherPrograms(q, new Date(now))).filter((p) => p.enrolment === 'open' || enrolled.has(p.id));
   const spent = await programSpent(q, programs.map((p) => p.id));
   const mine = await listRedemptions(q, orgId);
   return programs.map((p) => {
@@ -224,6 +230,6 @@ export async function vouchersFor(q: Queryable, orgId: string, now: number): Pro
     const thisYear = ofProgram.filter((r) => r.at >= year.from && r.at < year.until).reduce((s, r) => s + r.amount, 0);
     const cap = p.orgAnnualCap === null ? Infinity : p.orgAnnualCap - thisYear;
     const remaining = Math.max(0, Math.min(funding, cap));
-    return { id: p.id, name: p.name, coPayBps: p.coPayBps, scope: p.scope, validFrom: new Date(p.validFrom).toISOString(), validUntil: new Date(p.validUntil).toISOString(), redeemed: fen(redeemed), remaining: fen(remaining) };
+    return { id: p.id, name: p.name, coPayBps: p.coPayBps, scope: p.scope, validFrom: new Date(p.validFrom).toISOString(), validUntil: new Date(p.validUntil).toISOString(), redeemed: fen(redeemed), remaining: fen(remaining), enrolment: p.enrolment };
   });
 }

@@ -11,7 +11,7 @@ import type { TransferInput } from '../../ledger/index.js';
 import { settlement, type Outcome } from '../../ledger/metering.js';
 import { BPS, priceBookAt, type Usage } from '../../ledger/pricing.js';
 import { applyVouchers, type VoucherProgram } from '../../ledger/vouchers.js';
-import { insertRedemption, listPriceBookVersions, listRedemptions, listVoucherPrograms, programSpent, recordUsageEvent } from '../../store/billing.js';
+import { insertRedemption, listEnrolments, listPriceBookVersions, listRedemptions, listVoucherPrograms, programSpent, recordUsageEvent } from '../../store/billing.js';
 import { getJobs } from '../../store/jobs.js';
 import { lockHeldCharges, markSettled, type ChargeRow } from '../../store/job-charges.js';
 import type { Database, JobRow } from '../../store/schema.js';
@@ -98,6 +98,7 @@ async function settleOne(q: Queryable, charge: ChargeRow, job: JobRow | undefine
           usage,
           alreadySubsidised: false,
           programSpentSoFar: await programSpent(q, programs.map((p) => p.id)),
+          enrolledPrograms: programs.some((p) => p.enrolment === 'by-code') ? await listEnrolments(q, charge.orgId) : [],
         },
         programs,
         await listRedemptions(q, charge.orgId),
