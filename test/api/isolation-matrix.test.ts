@@ -271,6 +271,14 @@ const FIXTURES: Readonly<Record<string, Fixture>> = {
     access: 'user',
     cases: [{ object: 'none', request: () => ({ path: '/v1/vouchers' }), foreign: ok200, admin: ok200 }],
   },
+  'POST /v1/vouchers/redeem': {
+    access: 'user',
+    cases: [{ object: 'none', request: () => ({ path: '/v1/vouchers/redeem', body: { code: 'SWV-0000-0000-0000-0000-0000' } }), foreign: { status: 404, code: 'not_found' }, admin: { status: 404, code: 'not_found' } }],
+  },
+  'POST /v1/voucher-programs/{name}/codes': {
+    access: 'admin',
+    cases: [{ object: 'none', request: () => ({ path: '/v1/voucher-programs/no-such-program/codes', body: { count: 1 } }), admin: { status: 404, code: 'not_found' } }],
+  },
   'POST /v1/products/{name}/price': {
     access: 'user',
     cases: [
