@@ -255,6 +255,14 @@ const FIXTURES: Readonly<Record<string, Fixture>> = {
     access: 'admin',
     cases: [{ object: 'victim wallet', request: () => ({ path: '/v1/grants', body: { org: 'victim', amountFen: 100 } }), admin: { status: 201, mayChange: '*' } }],
   },
+  'POST /v1/payouts': {
+    access: 'admin',
+    cases: [{ object: "west's earnings", request: () => ({ path: '/v1/payouts', body: { payee: { kind: 'center', name: 'west' }, amountFen: 1 } }), admin: { status: [201, 402], mayChange: '*' } }],
+  },
+  'POST /v1/refunds': {
+    access: 'admin',
+    cases: [{ object: 'victim wallet', request: () => ({ path: '/v1/refunds', body: { org: 'victim', amountFen: 1 } }), admin: { status: [201, 402], mayChange: '*' } }],
+  },
   'POST /v1/price-books': {
     access: 'admin',
     cases: [{ object: "west's pool", request: () => ({ path: '/v1/price-books', body: { center: 'west', pool: 'npu', rates: { fenPerAcceleratorHour: 1, fenPerCoreHour: 0 } } }), admin: { status: 201, mayChange: '*' } }],

@@ -425,6 +425,32 @@ for (const database of await testDatabases()) {
       await assertLedgerInvariants(net);
     });
 
+    it('payouts and refunds: never more than earned or paid and not held, with the figures; a repeated reference changes nothing', { timeout: 60_000 }, async () => {
+      const { admin } = net.tokens;
+      const earnings = async () => {
+        const [a] = await net.store.db.selectFrom('ledger_accounts').selectAll().where('id', '=', `center-earnings:${net.nx.id}`).execute();
+        return Number(a!.credits_posted) - Number(a!.debits_posted) - Number(a!.debits_pending);
+      };
+      const earned = await earnings();
+      assert.ok(earned > 0, 'nx earned from the 910B jobs');
+      const tooMuch = await call(net, 'POST', '/v1/payouts', admin, { payee: { kind: 'center', name: 'nx' }, amountFen: earned + 1 });
+      assert.equal(tooMuch.status, 402, JSON.stringify(tooMuch.json));
+      assert.match((tooMuch.json.error as { message: string }).message, /more than center nx has earned and not yet been paid/);
+      assert.equal(await earnings(), earned, 'a refused payout moves nothing');
+      const paid = await ok(net, 'POST', '/v1/payouts', admin, { payee: { kind: 'center', name: 'nx' }, amountFen: earned - 1, reference: 'june' });
+      assert.equal(paid.balance, 1);
+      await ok(net, 'POST', '/v1/payouts', admin, { payee: { kind: 'center', name: 'nx' }, amountFen: earned - 1, reference: 'june' });
+      assert.equal(await earnings(), 1, 'the retry paid nothing more');
+      const start = await wallet(net);
+      const refused = await call(net, 'POST', '/v1/refunds', admin, { org: 'acme', amountFen: start.paidFen + 1 });
+      assert.equal(refused.status, 402);
+      const back = await ok(net, 'POST', '/v1/refunds', admin, { org: 'acme', amountFen: 1 });
+      assert.equal(back.amount, 1);
+      assert.equal((await wallet(net)).paidFen, start.paidFen - 1);
+      assert.equal((await call(net, 'POST', '/v1/payouts', admin, { payee: { kind: 'center', name: 'nowhere' }, amountFen: 1 })).status, 404);
+      await assertLedgerInvariants(net);
+    });
+
     it('a lost agent releases the hold of its running job (a platform failure is not charged)', { timeout: 60_000 }, async () => {
       const { alice } = net.tokens;
       const start = await wallet(net);

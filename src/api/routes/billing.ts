@@ -6,6 +6,7 @@ import { requireUser } from '../../engine/accounts.js';
 import { grantCredit, orgIdByName, setPriceBook, topUp, walletOf } from '../../engine/billing/index.js';
 import { createProgram, issueVoucherCodes, MAX_CODES_PER_REQUEST, redeemCode, setProductPrice } from '../../engine/billing/programs.js';
 import { createBudget } from '../../engine/billing/budgets.js';
+import { payout, refund } from '../../engine/billing/payouts.js';
 import { monthRange, statementOf, usageCsv, usageReport, USAGE_GROUPS, vouchersFor } from '../../engine/billing/reports.js';
 import { chargesOfJob } from '../../store/job-charges.js';
 import { route } from '../route.js';
@@ -17,6 +18,7 @@ const Fen = z.int().min(0).max(Number.MAX_SAFE_INTEGER);
 const PositiveFen = z.int().min(1).max(Number.MAX_SAFE_INTEGER);
 const When = z.union([z.iso.datetime({ offset: true }), z.int()]).transform((v) => (typeof v === 'number' ? v : Date.parse(v)));
 
+const MoneyOutResource = z.object({ transferId: z.string(), account: z.string(), amount: z.int(), balance: z.int() }).meta({ id: 'MoneyOut' });
 const GrantSchema = z.object({ id: z.string(), amount: z.int(), remaining: z.int(), priority: z.int(), expiresAt: z.string().nullable(), expired: z.boolean(), programId: z.string().nullable() });
 export const WalletResource = z
   .object({ org: z.string(), paidFen: z.int(), grantedFen: z.int(), heldFen: z.int(), availableFen: z.int(), grants: z.array(GrantSchema) })
@@ -70,6 +72,34 @@ export const billingRoutes = [
     response: { status: 201, schema: WalletResource },
     async handle({ ctx, body }) {
       return walletView(body.org, await topUp(ctx, body.org, body.amountFen, body.reference));
+    },
+  }),
+  route({
+    method: 'post',
+    path: '/v1/payouts',
+    summary: "Pay out what a center, a provider or the operator earned (earnings → world); never more than earned and not yet paid (admins).",
+    tag: 'billing',
+    access: 'admin',
+    body: z.strictObject({
+      payee: z.discriminatedUnion('kind', [z.strictObject({ kind: z.literal('center'), name: z.string().min(1) }), z.strictObject({ kind: z.literal('provider'), name: z.string().min(1) }), z.strictObject({ kind: z.literal('operator') })]),
+      amountFen: PositiveFen,
+      reference: z.string().min(1).max(64).optional(),
+    }),
+    response: { status: 201, schema: MoneyOutResource },
+    async handle({ ctx, body }) {
+      return payout(ctx, body.payee, body.amountFen, body.reference);
+    },
+  }),
+  route({
+    method: 'post',
+    path: '/v1/refunds',
+    summary: "Refund part of an org's paid credit (not held for jobs; granted credit is not refundable) (admins).",
+    tag: 'billing',
+    access: 'admin',
+    body: z.strictObject({ org: z.string().min(1), amountFen: PositiveFen, reference: z.string().min(1).max(64).optional() }),
+    response: { status: 201, schema: MoneyOutResource },
+    async handle({ ctx, body }) {
+      return refund(ctx, body.org, body.amountFen, body.reference);
     },
   }),
   route({

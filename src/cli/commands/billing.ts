@@ -5,6 +5,9 @@ import { fenOfYuan, walletText, type WalletView } from './wallet.js';
 const USAGE = `suanwang billing ACTION [options]      (admins, except statement and app-price; --json for machine output)
 
   top-up ORG AMOUNT [--reference REF]       paid credit (AMOUNT in yuan: 100 or 99.50); a repeated REF changes nothing
+  payout (center NAME | provider ORG | operator) AMOUNT [--reference REF]
+                                            pay out earnings (never more than earned and not yet paid)
+  refund ORG AMOUNT [--reference REF]       give back part of an org's paid credit (not what is held)
   grant ORG AMOUNT [--priority N] [--expires ISO-TIME]   granted credit, spent before paid credit (lower priority first)
   price-book CENTER POOL --acc FEN --core FEN [--gib FEN] [--from ISO-TIME]
                                             the pool's next price version (fen per accelerator-, core-, GiB-hour)
@@ -71,6 +74,18 @@ export const billing: Command = {
         want(2, 'ORG AMOUNT');
         const w = await client().request<WalletView>('POST', '/v1/top-ups', { org: args[0], amountFen: fenOfYuan(args[1]!), ...(values.reference ? { reference: values.reference } : {}) });
         return out(w, walletText(w));
+      }
+      case 'payout': {
+        const kind = args[0];
+        const payee = kind === 'operator' ? { kind } : kind === 'center' || kind === 'provider' ? { kind, name: args[1] } : undefined;
+        if (!payee || args.length !== (kind === 'operator' ? 2 : 3)) throw new UsageError('billing payout takes center NAME AMOUNT, provider ORG AMOUNT or operator AMOUNT');
+        const r = await client().request<{ amount: number; balance: number; transferId: string }>('POST', '/v1/payouts', { payee, amountFen: fenOfYuan(args[args.length - 1]!), ...(values.reference ? { reference: values.reference } : {}) });
+        return out(r, `paid out ${yuan(r.amount)}; ${yuan(r.balance)} left to pay (${r.transferId})`);
+      }
+      case 'refund': {
+        want(2, 'ORG AMOUNT');
+        const r = await client().request<{ amount: number; balance: number; transferId: string }>('POST', '/v1/refunds', { org: args[0], amountFen: fenOfYuan(args[1]!), ...(values.reference ? { reference: values.reference } : {}) });
+        return out(r, `refunded ${yuan(r.amount)}; ${yuan(r.balance)} of paid credit left (${r.transferId})`);
       }
       case 'grant': {
         want(2, 'ORG AMOUNT');
