@@ -8,6 +8,7 @@ import { holdPlacements, releaseUnplaced } from './billing/index.js';
 import type { EngineContext } from './context.js';
 import { withinRunningQuota } from './quotas.js';
 import { sweepOutputRetention } from './retention.js';
+import { stopOverBudget } from './billing/budget-stops.js';
 import type { Leadership } from './leadership.js';
 import { measuredPass } from './metrics.js';
 import { loadSnapshot } from './snapshot.js';
@@ -65,6 +66,8 @@ export async function tick(ctx: EngineContext): Promise<TickReport> {
     return { placed: placed.size, waiting: outcome.waiting.length };
   });
   for (const centerId of woken) ctx.signals.wake(`center:${centerId}`);
+  // Billing: budgets whose policy is stop-at-limit stop their org's running jobs once reached.
+  await stopOverBudget(ctx);
   return { lostCenters, admitted, ...result };
 }
 

@@ -270,3 +270,19 @@ export async function ensureFirstPriceBook(
     .onConflict((oc) => oc.doNothing())
     .execute();
 }
+
+/** The held charges of an org's running attempts whose stop was not asked for yet, oldest start first. */
+export async function runningHeldCharges(q: Queryable, orgId: string): Promise<ChargeRow[]> {
+  const rows = await charges(q)
+    .selectFrom('job_charges as c')
+    .innerJoin('jobs as j', (join) => join.onRef('j.id', '=', 'c.job_id').onRef('j.attempt', '=', 'c.attempt'))
+    .selectAll('c')
+    .where('c.org_id', '=', orgId)
+    .where('c.state', '=', 'held')
+    .where('j.state', '=', 'running')
+    .where('j.cancel_requested_at', 'is', null)
+    .orderBy('j.started_at')
+    .orderBy('j.id')
+    .execute();
+  return rows.map(toRow);
+}

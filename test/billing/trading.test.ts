@@ -451,6 +451,36 @@ for (const database of await testDatabases()) {
       await assertLedgerInvariants(net);
     });
 
+    it('a stop-at-limit budget set below what running jobs hold stops them once their accrued bill reaches it; they are charged what they used', { timeout: 60_000 }, async () => {
+      const { admin } = net.tokens;
+      const sam = (await createUser(net.ctx, { orgName: 'stopper', name: 'sam', role: 'user' })).token;
+      await ok(net, 'POST', '/v1/top-ups', admin, { org: 'stopper', amountFen: 10_000 });
+      // One 910B (¥6/h) for up to an hour, placed and started before any budget exists.
+      const id = (await ok(net, 'POST', '/v1/jobs', sam, { command: ['echo', 'long'], acceleratorsPerNode: 1, accelerators: ['ascend-910b'], walltimeSeconds: 3600 })).id as string;
+      await tick(net.ctx);
+      const job = await net.store.db.selectFrom('jobs').select(['attempt', 'state']).where('id', '=', id).executeTakeFirstOrThrow();
+      assert.equal(job.state, 'placed');
+      await reportState(net.ctx, net.nx.id, net.nx.session, id, { attempt: job.attempt, state: 'running', exitCode: null, reason: null, at: net.clock.now() });
+      await ok(net, 'POST', '/v1/budgets', admin, { org: 'stopper', limitFen: 100, onExhaustion: 'stop-at-limit' });
+      const asked = async () => (await net.store.db.selectFrom('jobs').select('cancel_requested_at').where('id', '=', id).executeTakeFirstOrThrow()).cancel_requested_at;
+      net.clock.advance(5 * MIN); // ¥0.50 accrued: under the ¥1 limit
+      await tick(net.ctx);
+      assert.equal(await asked(), null, 'still under the limit: it runs on');
+      net.clock.advance(6 * MIN); // ¥1.10 accrued: past it
+      await tick(net.ctx);
+      assert.ok(await asked(), 'past the limit: its stop is asked for');
+      const said = await net.store.db.selectFrom('job_events').select('message').where('job_id', '=', id).where('message', 'like', 'stopping: budget%').execute();
+      assert.equal(said.length, 1);
+      assert.match(said[0]!.message, /reached its limit of ¥1\.00 \(stop-at-limit\): ¥0\.00 spent this period and ¥1\.10 accrued/);
+      await tick(net.ctx);
+      assert.equal((await net.store.db.selectFrom('job_events').select('message').where('job_id', '=', id).where('message', 'like', 'stopping: budget%').execute()).length, 1, 'asked once');
+      await reportState(net.ctx, net.nx.id, net.nx.session, id, { attempt: job.attempt, state: 'cancelled', exitCode: null, reason: 'cancelled', at: net.clock.now() });
+      const [charge] = (await ok(net, 'GET', `/v1/jobs/${id}/charges`, sam)).items as { bill: number; state: string }[];
+      assert.equal(charge!.state, 'settled');
+      assert.equal(charge!.bill, 110, 'charged the 11 minutes it ran');
+      await assertLedgerInvariants(net);
+    });
+
     it('a lost agent releases the hold of its running job (a platform failure is not charged)', { timeout: 60_000 }, async () => {
       const { alice } = net.tokens;
       const start = await wallet(net);

@@ -72,16 +72,17 @@ export async function unplacedBills(q: Queryable, orgId: string): Promise<{ read
 
 /**
  * What the org has spent or has held in the budget's current period: compute and app-fee debits of
- * its wallet accounts (posted, plus holds still pending), by transfer time.
+ * its wallet accounts (posted, plus holds still pending unless `counting` is `posted`), by transfer time.
  */
-export async function spentInPeriod(q: Queryable, orgId: string, budget: Pick<Budget, 'period'>, at: number): Promise<Fen> {
+export async function spentInPeriod(q: Queryable, orgId: string, budget: Pick<Budget, 'period'>, at: number, counting: 'posted-and-held' | 'posted' = 'posted-and-held'): Promise<Fen> {
   const period = periodOf(budget, at);
   if (!period) return fen(0);
+  const held = counting === 'posted-and-held' ? sql`OR status = 'pending'` : sql``;
   const { rows } = await sql<{ spent: string | null }>`
     SELECT coalesce(sum(amount), 0)::text AS spent FROM ledger_transfers
     WHERE debit_account_id IN (${orgPaid(orgId)}, ${orgGranted(orgId)})
       AND code IN ('compute', 'app-fee')
-      AND (phase IN ('single', 'post_pending') OR status = 'pending')
+      AND (phase IN ('single', 'post_pending') ${held})
       AND created_at >= ${new Date(period.from)} AND created_at < ${new Date(period.until)}`.execute(q);
   return fen(Number(rows[0]?.spent ?? 0));
 }
