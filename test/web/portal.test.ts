@@ -30,8 +30,16 @@ describe('the web portal in Chromium', { skip, timeout: 600_000 }, () => {
   before(async () => {
     ensurePortalBuilt();
     home = await mkdtemp(join(tmpdir(), 'suanwang-web-'));
-    network = await startEmbeddedNetwork({ home, host: '127.0.0.1', port: 0, engine: { tickMs: 200, heartbeatIntervalMs: 500, agentDeadlineMs: 4_000 } });
+    network = await startEmbeddedNetwork({ home, host: '127.0.0.1', port: 0, engine: { tickMs: 200, heartbeatIntervalMs: 500, agentDeadlineMs: 4_000, billing: 'on' } });
     api = new SuanwangClient(network.url, network.adminToken);
+    // Money for the wallet page: ¥1,000 paid, a voucher program paying 30%, a ¥10 monthly budget
+    // whose first alert fires at 0.01% (so the first settled job fires it).
+    await api.request('POST', '/v1/top-ups', { org: 'platform', amountFen: 100_000, reference: 'web-test' });
+    await api.request('POST', '/v1/voucher-programs', { name: '算力券 2026', funding: { kind: 'pool', total: 1_000_000 }, coPayBps: 3000, validUntil: '2099-01-01T00:00:00Z' });
+    await api.request('POST', '/v1/budgets', { org: 'platform', limitFen: 1_000, thresholdsBps: [1, 10_000] });
+    // A paid run of some seconds on a domestic chip (¥6 per 910B-hour: a few fen), settled long
+    // before the wallet step: it fires the alert and gives the usage report its rows.
+    await api.submit({ name: 'paid-run', command: ['sleep', '15'], acceleratorsPerNode: 1, accelerators: ['ascend-910b'], walltimeSeconds: 120 });
     browser = await launchBrowser();
     page = await browser.newPage();
   });
@@ -93,8 +101,10 @@ describe('the web portal in Chromium', { skip, timeout: 600_000 }, () => {
     await search.first().fill('分子');
     await search.first().press('Enter');
     await page.getByRole('link', { name: /Lennard-Jones/ }).waitFor();
-    await page.getByRole('checkbox', { name: /软件/ }).check();
-    await eventually('the category facet in the URL', () => page.url().includes('category=software'));
+    await page.getByTestId('store-total').waitFor();
+    await page.getByRole('checkbox', { name: /软件/ }).click();
+    await eventually('the category facet in the URL', () => page.url().includes('category=software') && page.url().includes('q='));
+    await eventually('the facet checked', () => page.getByRole('checkbox', { name: /软件/ }).isChecked());
     await page.getByTestId('store-total').waitFor();
     await shot('store');
     await page.getByRole('link', { name: /Lennard-Jones/ }).click();
@@ -111,6 +121,7 @@ describe('the web portal in Chromium', { skip, timeout: 600_000 }, () => {
     await steps.waitFor();
     assert.equal(await steps.inputValue(), '500', 'the default fills the field');
     await steps.fill('0');
+    const before = (await api.listJobs()).items.length;
     await page.getByRole('button', { name: '提交作业' }).click();
     // What the server says about the same value, word for word.
     const server = await api.launch('md-lj', { params: { steps: 0 } }).then(
@@ -119,7 +130,7 @@ describe('the web portal in Chromium', { skip, timeout: 600_000 }, () => {
     );
     assert.equal(server.code, 'invalid_parameter');
     await page.getByRole('alert').getByText(server.message, { exact: false }).first().waitFor();
-    assert.equal((await api.listJobs()).items.length, 0, 'nothing was submitted');
+    assert.equal((await api.listJobs()).items.length, before, 'nothing was submitted');
     await steps.fill('200');
     await page.getByRole('button', { name: '询价' }).click();
     await page.getByText('调度方案').waitFor();
@@ -178,7 +189,12 @@ describe('the web portal in Chromium', { skip, timeout: 600_000 }, () => {
   it('shows the wallet, the publish page with line-and-column errors, and the admin pages', async () => {
     await page.goto(`${network.url}/wallet`);
     await page.getByText('可用余额').waitFor();
-    await page.getByText('算力券', { exact: true }).first().waitFor();
+    await page.getByRole('cell', { name: '算力券 2026' }).waitFor();
+    await page.getByRole('status').getByText('已达 0.01% 提醒').waitFor({ timeout: 30_000 });
+    await page.getByRole('img', { name: '本月消费柱状图' }).waitFor({ timeout: 30_000 });
+    await page.getByText('按芯片').click();
+    await page.getByRole('cell', { name: /^(nvidia-a100|ascend-910b|cpu)$/ }).first().waitFor();
+    await page.getByText('按日').click();
     await shot('wallet');
     await page.goto(`${network.url}/publish`);
     await page.getByText('清单校验通过。').waitFor();
@@ -200,6 +216,14 @@ describe('the web portal in Chromium', { skip, timeout: 600_000 }, () => {
     await page.getByRole('tab', { name: '令牌' }).click();
     await page.getByRole('tab', { name: '用户' }).click();
     await page.getByRole('cell', { name: 'admin', exact: true }).first().waitFor();
+    // A new user from the form: its first token is shown once, and works.
+    const users = page.getByRole('tabpanel', { name: '用户' });
+    await users.getByLabel('组织').fill('acme');
+    await users.getByLabel('用户').fill('alice');
+    await users.getByRole('button', { name: '创建' }).click();
+    const token = (await users.getByTestId('new-token').innerText()).trim();
+    assert.deepEqual(await new SuanwangClient(network.url, token).whoami(), { user: 'alice', org: 'acme', role: 'user' });
+    await users.getByRole('cell', { name: 'alice', exact: true }).waitFor();
     noConsoleErrors();
   });
 

@@ -257,6 +257,13 @@ export const MESSAGES = {
   'admin.lastUsed': ['最近使用', 'Last used'],
   'admin.revoke': ['吊销', 'Revoke'],
   'admin.revoked': ['已吊销', 'revoked'],
+  'admin.newUser': ['新建用户', 'New user'],
+  'admin.orgRequired': ['请填写组织', 'Give the org'],
+  'admin.userRequired': ['请填写用户名', 'Give the user name'],
+  'admin.create': ['创建', 'Create'],
+  'admin.tokenOnce': ['令牌只显示这一次，请立即复制并妥善保存。', 'The token is shown this once: copy it and keep it safe.'],
+  'admin.days': ['有效天数', 'Days valid'],
+  'admin.newToken': ['发放令牌', 'Issue token'],
   'admin.revokeConfirm': ['确定吊销这个令牌吗？使用它的客户端会立即失效。', 'Revoke this token? Clients using it stop working at once.'],
 } as const satisfies Record<string, readonly [string, string]>;
 

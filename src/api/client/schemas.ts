@@ -546,7 +546,7 @@ export type UsageReport = z.infer<typeof UsageReport>;
 export const ReviewQueue = z
   .object({
     items: z.array(
-      z.object({ product: z.string(), title: z.string(), category: z.string(), provider: z.string(), version: z.string(), status: z.string(), createdAt: z.iso.datetime(), reviewNote: z.string().nullable() }),
+      z.object({ product: z.string(), title: z.string(), category: z.string(), provider: z.string(), version: z.string(), status: z.string(), createdAt: z.iso.datetime(), reviewNote: z.string().nullable(), launches: z.int().describe("the product's launches, all versions") }),
     ),
   })
   .meta({ id: 'ReviewQueue' });

@@ -109,12 +109,12 @@ export const storeRoutes = [
         .selectFrom('product_versions as v')
         .innerJoin('products as p', 'p.id', 'v.product_id')
         .innerJoin('orgs as o', 'o.id', 'p.provider_org_id')
-        .select(['p.name as product', 'p.title', 'p.category', 'o.name as provider', 'v.version', 'v.status', 'v.created_at', 'v.review_note'])
+        .select(['p.name as product', 'p.title', 'p.category', 'o.name as provider', 'v.version', 'v.status', 'v.created_at', 'v.review_note', 'p.launches'])
         .where('v.status', '=', query.status);
       if (user.role !== 'admin') q = q.where('p.provider_org_id', '=', user.orgId);
       const rows = await q.orderBy('v.created_at').orderBy('v.id').limit(query.limit).execute();
       return {
-        items: rows.map((r) => ({ product: r.product, title: r.title, category: r.category, provider: r.provider, version: r.version, status: r.status, createdAt: r.created_at.toISOString(), reviewNote: r.review_note })),
+        items: rows.map((r) => ({ product: r.product, title: r.title, category: r.category, provider: r.provider, version: r.version, status: r.status, createdAt: r.created_at.toISOString(), reviewNote: r.review_note, launches: r.launches })),
       };
     },
   }),

@@ -1,5 +1,5 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { Alert, Button, Card, Input, Popconfirm, Space, Table, Tabs, Tag, Typography } from 'antd';
+import { Alert, Button, Card, Form, Input, InputNumber, Popconfirm, Select, Space, Table, Tabs, Tag, Typography } from 'antd';
 import { useState } from 'react';
 import { Link } from 'react-router-dom';
 import type { ReviewQueue } from '../../../src/api/client/schemas.js';
@@ -97,7 +97,25 @@ function Users() {
   const { t, lang } = useI18n();
   const client = useClient();
   const users = useQuery({ queryKey: ['users'], queryFn: () => client.users() });
+  const queries = useQueryClient();
+  const create = useMutation({
+    mutationFn: (u: { org: string; name: string; role: string }) => client.createUser(u),
+    onSuccess: () => queries.invalidateQueries({ queryKey: ['users'] }),
+  });
   return (
+    <Space orientation="vertical" style={{ width: '100%' }}>
+    <Card size="small" title={t('admin.newUser')}>
+      <Form layout="inline" onFinish={(v: { org: string; name: string; role: string }) => create.mutate(v)} initialValues={{ role: 'user' }}>
+        <Form.Item label={t('admin.org')} name="org" rules={[{ required: true, message: t('admin.orgRequired') }]}><Input style={{ width: 140 }} /></Form.Item>
+        <Form.Item label={t('admin.user')} name="name" rules={[{ required: true, message: t('admin.userRequired') }]}><Input style={{ width: 140 }} /></Form.Item>
+        <Form.Item label={t('admin.role')} name="role">
+          <Select style={{ width: 140 }} options={['user', 'provider', 'operator', 'admin'].map((r) => ({ value: r, label: t(`role.${r}`) }))} />
+        </Form.Item>
+        <Button htmlType="submit" type="primary" loading={create.isPending}>{t('admin.create')}</Button>
+      </Form>
+      {create.isError ? <Alert type="error" showIcon title={create.error.message} style={{ marginTop: 8 }} /> : null}
+      {create.data ? <ShownOnce token={create.data.token} /> : null}
+    </Card>
     <Table
       size="small"
       rowKey="id"
@@ -112,6 +130,21 @@ function Users() {
         { title: t('publish.created'), render: (_, u) => when(u.createdAt, lang) },
       ]}
     />
+    </Space>
+  );
+}
+
+/** A new token, shown once with a copy button: the server keeps only its hash. */
+function ShownOnce({ token }: { readonly token: string }) {
+  const { t } = useI18n();
+  return (
+    <Alert
+      type="success"
+      showIcon
+      style={{ marginTop: 8 }}
+      title={t('admin.tokenOnce')}
+      description={<Typography.Text code copyable={{ text: token }} data-testid="new-token">{token}</Typography.Text>}
+    />
   );
 }
 
@@ -121,8 +154,21 @@ function Tokens() {
   const queries = useQueryClient();
   const tokens = useQuery({ queryKey: ['tokens'], queryFn: () => client.tokens() });
   const revoke = useMutation({ mutationFn: (id: string) => client.revokeToken(id), onSuccess: () => queries.invalidateQueries({ queryKey: ['tokens'] }) });
+  const create = useMutation({
+    mutationFn: (v: { user: string; label?: string; days?: number | null }) =>
+      client.createToken({ user: v.user, ...(v.label ? { label: v.label } : {}), ...(v.days ? { expiresInSeconds: Math.round(v.days * 86_400) } : {}) }),
+    onSuccess: () => queries.invalidateQueries({ queryKey: ['tokens'] }),
+  });
   return (
     <Card size="small">
+      <Form layout="inline" onFinish={(v: { user: string; label?: string; days?: number | null }) => create.mutate(v)} style={{ marginBottom: 12 }}>
+        <Form.Item label={t('admin.user')} name="user" rules={[{ required: true, message: t('admin.userRequired') }]}><Input style={{ width: 140 }} /></Form.Item>
+        <Form.Item label={t('admin.label')} name="label"><Input style={{ width: 140 }} /></Form.Item>
+        <Form.Item label={t('admin.days')} name="days"><InputNumber min={1} max={3650} precision={0} style={{ width: 100 }} /></Form.Item>
+        <Button htmlType="submit" type="primary" loading={create.isPending}>{t('admin.newToken')}</Button>
+      </Form>
+      {create.isError ? <Alert type="error" showIcon title={create.error.message} style={{ marginBottom: 8 }} /> : null}
+      {create.data ? <ShownOnce token={create.data.token} /> : null}
       {revoke.isError ? <Alert type="error" showIcon title={revoke.error.message} style={{ marginBottom: 8 }} /> : null}
       <Table
         size="small"

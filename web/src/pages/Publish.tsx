@@ -101,6 +101,7 @@ export default function Publish() {
             { title: t('product.name'), render: (_, r) => <Link to={`/store/${encodeURIComponent(r.product)}`}>{r.product}</Link> },
             { title: t('product.version'), dataIndex: 'version' },
             { title: t('product.status'), render: (_, r) => <Tag>{t(`status.${r.status}`)}</Tag> },
+            { title: t('product.launches'), dataIndex: 'launches' },
             { title: t('publish.note'), render: (_, r) => r.reviewNote ?? '' },
             { title: t('publish.created'), render: (_, r) => when(r.createdAt, lang) },
           ]}
