@@ -116,7 +116,9 @@ describe('the web portal in Chromium', { skip, timeout: 600_000 }, () => {
 
   let jobId: string;
   it('launches an app from its form: a bad value refused with the server message, a good one quoted and accepted', async () => {
-    await page.goto(`${network.url}/launch/md-lj`);
+    await page.goto(`${network.url}/store/md-lj`);
+    await page.getByRole('button', { name: '立即启动' }).click();
+    await page.waitForURL(/\/launch\/md-lj$/);
     const steps = page.getByLabel('Time steps');
     await steps.waitFor();
     assert.equal(await steps.inputValue(), '500', 'the default fills the field');
@@ -255,8 +257,9 @@ describe('the web portal in Chromium', { skip, timeout: 600_000 }, () => {
       await page.locator('main h1').first().waitFor();
       const width = await page.evaluate<number>('document.documentElement.scrollWidth');
       assert.ok(width <= 390, `${path} is ${width} px wide at a 390 px screen`);
+      if (path === '/store') await shot('store-phone');
+      if (path.startsWith('/jobs/')) await shot('job-phone');
     }
-    await shot('store-phone');
     await page.setViewportSize({ width: 1280, height: 900 });
     noConsoleErrors();
   });

@@ -1,6 +1,6 @@
 import { useQuery } from '@tanstack/react-query';
 import { Alert, Button, Card, Descriptions, Progress, Skeleton, Space, Table, Tag, Typography } from 'antd';
-import { Link, useParams } from 'react-router-dom';
+import { useNavigate, useParams } from 'react-router-dom';
 import { useClient } from '../auth.js';
 import { yuan, when } from '../format.js';
 import { useI18n } from '../i18n.js';
@@ -12,6 +12,7 @@ export default function Product() {
   const { name = '' } = useParams();
   const { t, lang } = useI18n();
   const client = useClient();
+  const navigate = useNavigate();
   const detail = useQuery({ queryKey: ['product', name], queryFn: () => client.product(name) });
   if (detail.isPending) return <Skeleton active />;
   if (detail.isError) return <Alert type="error" showIcon title={detail.error.message} />;
@@ -33,9 +34,7 @@ export default function Product() {
         <Descriptions.Item label={t('product.launches')}>{product.launches}</Descriptions.Item>
       </Descriptions>
       {manifest?.app ? (
-        <Link to={`/launch/${encodeURIComponent(product.name)}`}>
-          <Button type="primary" tabIndex={-1}>{t('product.launch')}</Button>
-        </Link>
+        <Button type="primary" onClick={() => void navigate(`/launch/${encodeURIComponent(product.name)}`)}>{t('product.launch')}</Button>
       ) : null}
       {manifest?.app ? (
         <Card size="small" title={t('product.adaptation')}>
