@@ -45,6 +45,8 @@ export async function launchBrowser(options: { readonly locale?: string } = {}):
     acceptDownloads: true,
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
+  // A loaded CI machine runs other suites beside this one: wait for events generously, never on a clock.
+  context.setDefaultTimeout(60_000);
   const errors: string[] = [];
   const watch = (page: Page) => {
     page.on('console', (m) => {

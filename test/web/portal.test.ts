@@ -30,7 +30,7 @@ describe('the web portal in Chromium', { skip, timeout: 600_000 }, () => {
   before(async () => {
     ensurePortalBuilt();
     home = await mkdtemp(join(tmpdir(), 'suanwang-web-'));
-    network = await startEmbeddedNetwork({ home, host: '127.0.0.1', port: 0, engine: { tickMs: 200, heartbeatIntervalMs: 500, agentDeadlineMs: 4_000, billing: 'on' } });
+    network = await startEmbeddedNetwork({ home, host: '127.0.0.1', port: 0, engine: { tickMs: 200, heartbeatIntervalMs: 500, agentDeadlineMs: 8_000, billing: 'on' } });
     api = new SuanwangClient(network.url, network.adminToken);
     // Money for the wallet page: ¥1,000 paid, a voucher program paying 30%, a ¥10 monthly budget
     // whose first alert fires at 0.01% (so the first settled job fires it).
@@ -233,7 +233,7 @@ describe('the web portal in Chromium', { skip, timeout: 600_000 }, () => {
     for (const path of ['/store', '/launch/md-lj', '/jobs', '/network', '/wallet', '/publish', '/admin']) {
       await page.goto(`${network.url}${path}`);
       await page.locator('main h1').first().waitFor();
-      await page.waitForLoadState('networkidle').catch(() => {});
+      await page.waitForLoadState('networkidle', { timeout: 5_000 }).catch(() => {});
       const tree = await page.locator('body').ariaSnapshot();
       const unnamed = tree.split('\n').filter((l) => /^\s*- (textbox|combobox|searchbox|button|checkbox|switch|radio|slider|spinbutton|link)(\s*\[[^\]]*\])?:?\s*$/.test(l));
       assert.deepEqual(unnamed, [], `controls without a name on ${path}`);
