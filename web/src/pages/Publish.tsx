@@ -122,11 +122,11 @@ function AnnotatedSource({ text, errors, onPick }: { readonly text: string; read
       {[...byLine.entries()].sort(([a], [b]) => a - b).map(([line, list]) => (
         <li key={line} style={{ marginBottom: 8 }}>
           <div style={{ whiteSpace: 'pre', overflowX: 'auto', background: '#fff1f0' }}>
-            <span style={{ color: '#999', display: 'inline-block', width: 40 }}>{line}</span>{lines[line - 1] ?? ''}
+            <span style={{ color: '#999' }}>{`${String(line).padStart(4)} `}</span>{lines[line - 1] ?? ''}
           </div>
           {list.map((e, i) => (
             <div key={i}>
-              <div style={{ whiteSpace: 'pre', color: '#cf1322' }}>{' '.repeat(5 + Math.max(0, e.column - 1))}^</div>
+              <div aria-hidden style={{ whiteSpace: 'pre', color: '#cf1322' }}>{' '.repeat(5 + Math.max(0, e.column - 1))}^</div>
               <Button type="link" size="small" danger onClick={() => onPick(e)} style={{ whiteSpace: 'normal', textAlign: 'start', height: 'auto', padding: 0 }}>
                 {t('publish.at', { line: e.line, column: e.column })} {e.path ? <code>{e.path}</code> : null} {e.message}{e.hint ? ` — ${e.hint}` : ''}
               </Button>
