@@ -84,6 +84,21 @@ export default defineConfig(
   },
   ...layerConfigs(),
   ...purityConfigs(),
+  // The portal (web/) runs in the browser and talks only to the public API: it may import the typed
+  // client and its schemas, src/core and src/catalog (pure, browser-safe: the launch and manifest
+  // checks are the server's own), and types from anywhere; nothing that runs only on the server.
+  {
+    files: [`web/src/**/*.${EXT}`],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': ['error', {
+        patterns: [{
+          regex: '^(?:\\.\\./)+src/(?!(?:api/client|core|catalog)(?:/|$))',
+          allowTypeImports: true,
+          message: 'web/ runs in the browser: import values only from src/api/client, src/core and src/catalog (types from anywhere)',
+        }],
+      }],
+    },
+  },
 );
 
 // ---------------------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ import { noLog, type Log } from '../core/log.js';
 import { InFlight } from './in-flight.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { openApiDocument } from './openapi.js';
+import { mountPortal } from './portal.js';
 import { requestLog } from './request-log.js';
 import type { Route } from './route.js';
 import { mount, route } from './route.js';
@@ -58,6 +59,8 @@ export interface AppOptions {
   readonly metrics?: Metrics;
   /** When set, /metrics requires `Authorization: Bearer <token>` (default: $SUANWANG_METRICS_TOKEN). */
   readonly metricsToken?: string | undefined;
+  /** The built web portal served at `/` (default: web/dist of this checkout; false: none). */
+  readonly portalDir?: string | false;
 }
 
 /**
@@ -82,7 +85,7 @@ export function requestsInFlight(app: Hono): number {
  * may still be a plain line logger (it then gets warnings and errors only).
  */
 export function createApp(ctx: EngineContext, options: AppOptions | ((line: string) => void) = {}): Hono {
-  const { log = noLog, metrics = createMetrics(ctx.store.db), metricsToken = process.env.SUANWANG_METRICS_TOKEN || undefined } =
+  const { log = noLog, metrics = createMetrics(ctx.store.db), metricsToken = process.env.SUANWANG_METRICS_TOKEN || undefined, portalDir } =
     typeof options === 'function' ? { log: lineLog(options) } : options;
   const app = new Hono();
   const inFlight = new InFlight();
@@ -123,6 +126,7 @@ export function createApp(ctx: EngineContext, options: AppOptions | ((line: stri
     return c.json(document);
   });
   mount(app, ctx, routes);
+  if (portalDir !== false) mountPortal(app, portalDir);
   app.notFound((c) =>
     c.json(new SuanwangError('not_found', `no such endpoint: ${c.req.method} ${c.req.path}`, { hint: 'see /v1/openapi.json' }).toJSON(), 404),
   );

@@ -1,5 +1,6 @@
 import type { CenterResource, ExplanationResource, JobResource } from './client/schemas.js';
 import type { CenterRow, JobRow, PoolRow } from '../store/schema.js';
+import { regionPlace } from '../core/regions.js';
 
 /** Row → wire shape. Names of centers, pools, orgs and users come from lookups the caller made. */
 export interface Names {
@@ -52,8 +53,10 @@ export function jobResource(job: JobRow, names: Names): JobResource {
   };
 }
 
-export function centerResource(center: CenterRow, pools: readonly PoolRow[], active: readonly JobRow[]): CenterResource {
+export function centerResource(center: CenterRow, pools: readonly PoolRow[], active: readonly JobRow[], now: Date): CenterResource {
   const mine = active.filter((j) => j.center_id === center.id);
+  const hour = (((now.getUTCHours() + Math.round(center.energy.utcOffsetHours)) % 24) + 24) % 24;
+  const place = regionPlace(center.region);
   return {
     id: center.id,
     name: center.name,
@@ -65,6 +68,8 @@ export function centerResource(center: CenterRow, pools: readonly PoolRow[], act
     lastHeartbeatAt: iso(center.last_heartbeat_at),
     pue: center.energy.pue,
     runningJobs: mine.filter((j) => j.state === 'running').length,
+    energyNow: { priceFenPerKwh: center.energy.priceFenPerKwh[hour] ?? 0, carbonKgPerKwh: center.energy.carbonKgPerKwh[hour] ?? 0 },
+    location: place,
     pools: pools
       .filter((p) => p.center_id === center.id)
       .map((p) => {

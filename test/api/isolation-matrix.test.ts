@@ -275,6 +275,21 @@ const FIXTURES: Readonly<Record<string, Fixture>> = {
     access: 'admin',
     cases: [{ object: 'victim org', request: () => ({ path: '/v1/budgets', body: { org: 'victim', limitFen: 0 } }), admin: { status: 201, mayChange: '*' } }],
   },
+  'GET /v1/budgets': {
+    access: 'user',
+    cases: [{ object: 'none', request: () => ({ path: '/v1/budgets' }), foreign: ok200, admin: ok200 }],
+  },
+  'GET /v1/reviews': {
+    access: 'user',
+    cases: [
+      {
+        object: 'draft versions',
+        request: () => ({ path: '/v1/reviews?status=draft' }),
+        foreign: { status: 200, check: notShown('draft product', () => 'vsecret') },
+        admin: { status: 200, check: (body) => assert.ok(JSON.stringify(body).includes('vsecret'), 'admins see every draft') },
+      },
+    ],
+  },
   'GET /v1/vouchers': {
     access: 'user',
     cases: [{ object: 'none', request: () => ({ path: '/v1/vouchers' }), foreign: ok200, admin: ok200 }],

@@ -224,6 +224,13 @@ export const CenterResource = z
     pue: z.number(),
     pools: z.array(PoolResource),
     runningJobs: z.int(),
+    energyNow: z
+      .object({ priceFenPerKwh: z.number(), carbonKgPerKwh: z.number() })
+      .describe("the center's electricity price and grid carbon intensity in the current hour (its local time)"),
+    location: z
+      .object({ lon: z.number(), lat: z.number(), hub: z.enum(['east', 'west']).nullable() })
+      .nullable()
+      .describe('where its region is (src/core/regions.ts: the national hub site or the capital), null when the region is unknown'),
   })
   .meta({ id: 'Center' });
 export type CenterResource = z.infer<typeof CenterResource>;
@@ -494,3 +501,53 @@ export const LaunchRequest = z
   })
   .meta({ id: 'LaunchRequest' });
 export type LaunchRequestInput = z.input<typeof LaunchRequest>;
+
+export const BudgetResource = z
+  .object({
+    id: z.string(),
+    project: z.string().nullable(),
+    limitFen: z.int(),
+    period: z.enum(['month', 'window']),
+    periodFrom: z.iso.datetime().nullable().describe('the period in force now (null: a window not open now)'),
+    periodUntil: z.iso.datetime().nullable(),
+    spentFen: z.int().describe('charged or held for jobs in the current period'),
+    thresholdsBps: z.array(z.int()).describe('alert thresholds in basis points of the limit'),
+    firedBps: z.array(z.int()).describe('the thresholds that have fired this period'),
+    onExhaustion: z.enum(['finish', 'stop-at-limit']),
+  })
+  .meta({ id: 'Budget' });
+export type BudgetResource = z.infer<typeof BudgetResource>;
+export const BudgetList = z.object({ items: z.array(BudgetResource) }).meta({ id: 'BudgetList' });
+export type BudgetList = z.infer<typeof BudgetList>;
+
+const GrantSchema = z.object({ id: z.string(), amount: z.int(), remaining: z.int(), priority: z.int(), expiresAt: z.string().nullable(), expired: z.boolean(), programId: z.string().nullable() });
+export const WalletResource = z
+  .object({ org: z.string(), paidFen: z.int(), grantedFen: z.int(), heldFen: z.int(), availableFen: z.int(), grants: z.array(GrantSchema) })
+  .meta({ id: 'Wallet' });
+export type WalletResource = z.infer<typeof WalletResource>;
+
+export const VoucherList = z
+  .object({ items: z.array(z.object({ id: z.string(), name: z.string(), coPayBps: z.int(), scope: z.unknown(), validFrom: z.string(), validUntil: z.string(), redeemed: z.int(), remaining: z.int().nullable(), enrolment: z.enum(['open', 'by-code']) })) })
+  .meta({ id: 'VoucherList' });
+export type VoucherList = z.infer<typeof VoucherList>;
+
+export const UsageReport = z
+  .object({
+    by: z.string(),
+    from: z.string(),
+    to: z.string(),
+    rows: z.array(
+      z.object({ key: z.string(), jobs: z.int(), acceleratorHours: z.number(), billingUnitHours: z.number(), bill: z.int(), voucher: z.int(), appFee: z.int(), userPaid: z.int() }),
+    ),
+  })
+  .meta({ id: 'UsageReport' });
+export type UsageReport = z.infer<typeof UsageReport>;
+
+export const ReviewQueue = z
+  .object({
+    items: z.array(
+      z.object({ product: z.string(), title: z.string(), category: z.string(), provider: z.string(), version: z.string(), status: z.string(), createdAt: z.iso.datetime(), reviewNote: z.string().nullable(), launches: z.int().describe("the product's launches, all versions") }),
+    ),
+  })
+  .meta({ id: 'ReviewQueue' });
+export type ReviewQueue = z.infer<typeof ReviewQueue>;

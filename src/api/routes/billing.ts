@@ -12,17 +12,16 @@ import { chargesOfJob } from '../../store/job-charges.js';
 import { route } from '../route.js';
 import { getVisibleJob } from '../../engine/jobs.js';
 import { priceQuote } from '../../engine/billing/price-quote.js';
-import { JobSubmission } from '../client/schemas.js';
+import { BudgetList, JobSubmission, UsageReport, VoucherList, WalletResource } from '../client/schemas.js';
+import { listBudgetAlerts, listBudgets } from '../../store/billing.js';
+import { spentInPeriod } from '../../engine/billing/admission.js';
+import { periodOf } from '../../ledger/budgets.js';
 
 const Fen = z.int().min(0).max(Number.MAX_SAFE_INTEGER);
 const PositiveFen = z.int().min(1).max(Number.MAX_SAFE_INTEGER);
 const When = z.union([z.iso.datetime({ offset: true }), z.int()]).transform((v) => (typeof v === 'number' ? v : Date.parse(v)));
 
 const MoneyOutResource = z.object({ transferId: z.string(), account: z.string(), amount: z.int(), balance: z.int() }).meta({ id: 'MoneyOut' });
-const GrantSchema = z.object({ id: z.string(), amount: z.int(), remaining: z.int(), priority: z.int(), expiresAt: z.string().nullable(), expired: z.boolean(), programId: z.string().nullable() });
-export const WalletResource = z
-  .object({ org: z.string(), paidFen: z.int(), grantedFen: z.int(), heldFen: z.int(), availableFen: z.int(), grants: z.array(GrantSchema) })
-  .meta({ id: 'Wallet' });
 
 const walletView = (org: string, w: Awaited<ReturnType<typeof walletOf>>) => ({
   org,
@@ -183,11 +182,41 @@ export const billingRoutes = [
   }),
   route({
     method: 'get',
+    path: '/v1/budgets',
+    summary: "Your org's budgets: the current period, what is spent or held in it, and the alert thresholds that have fired.",
+    tag: 'billing',
+    access: 'user',
+    response: { status: 200, schema: BudgetList },
+    async handle({ ctx, principal }) {
+      const user = requireUser(principal!);
+      const now = ctx.now().getTime();
+      const db = ctx.store.db;
+      const items = [];
+      for (const b of await listBudgets(db, user.orgId)) {
+        const period = periodOf(b, now);
+        items.push({
+          id: b.id,
+          project: b.projectId,
+          limitFen: b.limit,
+          period: b.period.kind,
+          periodFrom: period ? new Date(period.from).toISOString() : null,
+          periodUntil: period ? new Date(period.until).toISOString() : null,
+          spentFen: period ? await spentInPeriod(db, user.orgId, b, now) : 0,
+          thresholdsBps: [...b.thresholdsBps],
+          firedBps: period ? (await listBudgetAlerts(db, b.id, period.from)).map((a) => a.thresholdBps) : [],
+          onExhaustion: b.onExhaustion,
+        });
+      }
+      return { items };
+    },
+  }),
+  route({
+    method: 'get',
     path: '/v1/vouchers',
     summary: 'Voucher programs valid now, with what your org has redeemed and what is left for it.',
     tag: 'billing',
     access: 'user',
-    response: { status: 200, schema: z.object({ items: z.array(z.object({ id: z.string(), name: z.string(), coPayBps: z.int(), scope: z.unknown(), validFrom: z.string(), validUntil: z.string(), redeemed: z.int(), remaining: z.int().nullable(), enrolment: z.enum(['open', 'by-code']) })) }) },
+    response: { status: 200, schema: VoucherList },
     async handle({ ctx, principal }) {
       const user = requireUser(principal!);
       return { items: await vouchersFor(ctx.store.db, user.orgId, ctx.now().getTime()) };
@@ -245,7 +274,7 @@ export const billingRoutes = [
       format: z.enum(['json', 'csv']).default('json'),
       all: z.enum(['true', 'false']).default('false'),
     }),
-    response: { status: 200, schema: z.object({ by: z.string(), from: z.string(), to: z.string(), rows: z.array(z.unknown()) }) },
+    response: { status: 200, schema: UsageReport },
     async handle({ ctx, principal, query, c }) {
       const user = requireUser(principal!);
       if (query.all === 'true' && user.role !== 'admin') throw new SuanwangError('forbidden', 'all=true is for admins', { field: 'all' });

@@ -18,7 +18,7 @@ export const centerRoutes = [
       requireUser(principal!);
       const db = ctx.store.db;
       const [centers, pools, active] = await Promise.all([listCenters(db), listPools(db), activeJobs(db)]);
-      return { items: centers.map((c) => centerResource(c, pools, active)) };
+      return { items: centers.map((c) => centerResource(c, pools, active, ctx.now())) };
     },
   }),
   route({

@@ -4,7 +4,7 @@ import { assertQueueQuota } from '../../engine/quotas.js';
 import { changeVersionStatus, launchApp, productDetail, publishManifest, searchCatalog } from '../../engine/catalog.js';
 import type { Selectable } from 'kysely';
 import type { ProductsTable } from '../../store/schema.js';
-import { JobResource, LaunchRequest, ProductDetail, PublishRequest, ReviewRequest, SearchResult } from '../client/schemas.js';
+import { JobResource, LaunchRequest, ProductDetail, PublishRequest, ReviewQueue, ReviewRequest, SearchResult } from '../client/schemas.js';
 import { HandlerResult, route } from '../route.js';
 import { jobRoutesNames } from './jobs.js';
 import { jobResource } from '../views.js';
@@ -93,6 +93,29 @@ export const storeRoutes = [
     response: { status: 201, schema: z.object({ product: z.string(), version: z.string(), status: z.string() }) },
     async handle({ ctx, principal, body }) {
       return publishManifest(ctx, requireUser(principal!), body.manifest, { draft: body.draft });
+    },
+  }),
+  route({
+    method: 'get',
+    path: '/v1/reviews',
+    summary: 'Product versions by review status (default in-review, oldest first): every provider for admins, your own org for others.',
+    tag: 'store',
+    access: 'user',
+    query: z.object({ status: z.enum(['draft', 'in-review', 'listed', 'delisted']).default('in-review'), limit: z.coerce.number().int().min(1).max(500).default(100) }),
+    response: { status: 200, schema: ReviewQueue },
+    async handle({ ctx, principal, query }) {
+      const user = requireUser(principal!);
+      let q = ctx.store.db
+        .selectFrom('product_versions as v')
+        .innerJoin('products as p', 'p.id', 'v.product_id')
+        .innerJoin('orgs as o', 'o.id', 'p.provider_org_id')
+        .select(['p.name as product', 'p.title', 'p.category', 'o.name as provider', 'v.version', 'v.status', 'v.created_at', 'v.review_note', 'p.launches'])
+        .where('v.status', '=', query.status);
+      if (user.role !== 'admin') q = q.where('p.provider_org_id', '=', user.orgId);
+      const rows = await q.orderBy('v.created_at').orderBy('v.id').limit(query.limit).execute();
+      return {
+        items: rows.map((r) => ({ product: r.product, title: r.title, category: r.category, provider: r.provider, version: r.version, status: r.status, createdAt: r.created_at.toISOString(), reviewNote: r.review_note, launches: r.launches })),
+      };
     },
   }),
   route({

@@ -1,3 +1,6 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { DEFAULT_PORTAL_DIR } from '../../api/portal.js';
 import { createLogger } from '../../api/logger.js';
 import { parse, UsageError, type Command } from '../command.js';
 import { suanwangBilling, suanwangHome, suanwangIsolation, suanwangPort } from '../config.js';
@@ -46,6 +49,9 @@ other's jobs). Billing is on (SUANWANG_BILLING=off turns it off): the first star
         `centers: ${[...network.agents.keys()].join(', ')}  (agents: local connector, isolation: ${network.isolation})`,
         `admin token: in ${network.adminTokenPath} (mode 0600; the CLI here reads it by itself)`,
         await billingLine(network.ctx),
+        existsSync(join(DEFAULT_PORTAL_DIR, 'index.html'))
+          ? `web portal: ${network.url}/  (sign in with a token, e.g. the admin token above)`
+          : 'web portal: not built in this checkout (npm run build:web)',
         '',
         'Try, in another terminal (same SUANWANG_HOME / SUANWANG_PORT):',
         `  npx suanwang submit --gpus 1 -- python3 -c "print('hi')"`,
