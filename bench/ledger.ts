@@ -7,10 +7,14 @@
 // Each case runs BENCH_RUNS times (default 5); the figures are medians. Exits 1 when the spread
 // case is below 10,000 transfers/s.
 // `npm run bench:ledger -- --simulate [ops]` runs the seeded simulation of test/ledger at full size
-// (1,000,000 operations) on PostgreSQL instead and reports how long it took.
+// (1,000,000 operations) on PostgreSQL instead and reports how long it took; add `--pglite` to run it on
+// embedded PGlite (on disk).
 // Last line: JSON {"transfersPerSecond", "contentionTransfersPerSecond", "runs", ...}.
 // Measured 2026-12-04 on the shared 2-core machine (load average 5–8): spread 13,572/s, contention
 // 20,750/s (medians of 5); --simulate 1,000,000 ops: 1,269 s on PostgreSQL, every invariant held.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
 import { ManualClock } from '../src/core/clock.js';
@@ -136,16 +140,30 @@ async function throughput(): Promise<void> {
   });
 }
 
-async function simulation(ops: number): Promise<void> {
+async function simulation(ops: number, on: 'postgres' | 'pglite'): Promise<void> {
   const seed = Number(process.env.SUANWANG_LEDGER_SEED ?? 20261204);
-  await withFreshDatabase(async (store) => {
+  const run = async (store: Store) => {
     const t = performance.now();
     const report = await simulate(store, { seed, ops, checkEvery: 10_000 });
     const seconds = Math.round((performance.now() - t) / 100) / 10;
-    console.log(JSON.stringify({ simulation: { seed, seconds, opsPerSecond: Math.round(report.ops / seconds), ...report }, store: 'postgres', ok: true }));
-  });
+    console.log(JSON.stringify({ simulation: { seed, seconds, opsPerSecond: Math.round(report.ops / seconds), ...report }, store: on, ok: true }));
+  };
+  if (on === 'postgres') return withFreshDatabase(run);
+  // PGlite on disk (a million operations' rows would crowd WebAssembly's memory), in a folder removed after.
+  const dir = mkdtempSync(join(tmpdir(), 'sw-bench-ledger-'));
+  try {
+    const store = await openStore({ dataDir: dir });
+    try {
+      await run(store);
+    } finally {
+      await store.close();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 const at = process.argv.indexOf('--simulate');
-if (at >= 0) await simulation(Number(process.argv[at + 1] ?? 1_000_000) || 1_000_000);
+// `--simulate [ops] [--pglite]`: the seeded simulation at full size on PostgreSQL, or on embedded PGlite.
+if (at >= 0) await simulation(Number(process.argv[at + 1] ?? 1_000_000) || 1_000_000, process.argv.includes('--pglite') ? 'pglite' : 'postgres');
 else await throughput();
