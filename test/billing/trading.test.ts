@@ -101,6 +101,14 @@ async function run(net: Net, jobId: string, minutes: number, end: 'succeeded' | 
   await reportState(net.ctx, center.id, center.session, jobId, { attempt: job.attempt, state: end, exitCode: end === 'succeeded' ? 0 : 1, reason, at: net.clock.now() });
 }
 
+/** Submits through the same store with billing off, as a job queued before billing was turned on: no maximum bill is recorded. */
+async function submitWithBillingOff(net: Net, token: string, spec: unknown): Promise<string> {
+  const billingOff = createApp({ ...net.ctx, config: { ...net.ctx.config, billing: 'off' } });
+  const res = await billingOff.request('/v1/jobs', { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(spec) });
+  assert.equal(res.status, 201);
+  return ((await res.json()) as { id: string }).id;
+}
+
 async function wallet(net: Net): Promise<{ paidFen: number; grantedFen: number; heldFen: number; availableFen: number }> {
   return (await ok(net, 'GET', '/v1/wallet', net.tokens.alice)) as never;
 }
@@ -299,14 +307,8 @@ for (const database of await testDatabases()) {
       const minutes = Math.ceil((0.6 * start.availableFen * 60) / 500);
       const spec = { command: ['echo', 'half'], acceleratorsPerNode: 1, accelerators: ['nvidia-a100'], walltimeSeconds: minutes * 60 };
       // Submitted through a control plane with billing off (no maximum bill recorded), placed with it on.
-      const billingOff = createApp({ ...net.ctx, config: { ...net.ctx.config, billing: 'off' } });
-      const submit = async () => {
-        const res = await billingOff.request('/v1/jobs', { method: 'POST', headers: { authorization: `Bearer ${alice}`, 'content-type': 'application/json' }, body: JSON.stringify(spec) });
-        assert.equal(res.status, 201);
-        return ((await res.json()) as { id: string }).id;
-      };
-      const first = await submit();
-      const second = await submit();
+      const first = await submitWithBillingOff(net, alice, spec);
+      const second = await submitWithBillingOff(net, alice, spec);
       await tick(net.ctx);
       const state = async (id: string) => (await net.store.db.selectFrom('jobs').select('state').where('id', '=', id).executeTakeFirstOrThrow()).state;
       // Either may be placed first (the scheduler's order); the other waits.
@@ -359,10 +361,7 @@ for (const database of await testDatabases()) {
       // the second is refused at submission (the first is spoken for); the first was submitted while
       // billing was off (no maximum bill recorded), so both are queued and the second one's hold must wait.
       const spec = { command: ['echo', 'thrifty'], acceleratorsPerNode: 1, accelerators: ['nvidia-a100'], walltimeSeconds: 72 * 60 };
-      const billingOff = createApp({ ...net.ctx, config: { ...net.ctx.config, billing: 'off' } });
-      const res = await billingOff.request('/v1/jobs', { method: 'POST', headers: { authorization: `Bearer ${tess}`, 'content-type': 'application/json' }, body: JSON.stringify(spec) });
-      assert.equal(res.status, 201);
-      const first = ((await res.json()) as { id: string }).id;
+      const first = await submitWithBillingOff(net, tess, spec);
       const second = (await ok(net, 'POST', '/v1/jobs', tess, spec)).id as string;
       const refused = await call(net, 'POST', '/v1/jobs', tess, spec);
       assert.equal(refused.status, 422, 'a third would pass the budget counting the second, queued');
