@@ -125,9 +125,8 @@ describe('data port: push, pull and transfer between centers', { timeout: 120_00
     const partials = readdirSync(join(east.store.root, 'partial'));
     const heldBefore = (await east.store.missing(uniqueChunks(manifest).map((c) => c.sha256))).length;
     assert.ok(progressed >= 4 * CHUNK && heldBefore > 0, `stopped part way: ${progressed} bytes, ${heldBefore} chunks to go`);
-    assert.equal(partials.length, 1, 'a chunk was cut mid-way');
-    const partialBytes = await east.store.partialBytes(partials[0]!);
-    assert.ok(partialBytes > 0 && partialBytes < CHUNK, `partial: ${partialBytes}`);
+    const partialBytes = await Promise.all(partials.map((p) => east.store.partialBytes(p)));
+    assert.ok(partialBytes.some((n) => n > 0 && n < CHUNK), `chunks cut mid-way: ${partialBytes.join(', ')} bytes`);
     const moved = await fetchVersion({ store: east.store, versionId: 'v1', manifest, sources, rng: seededRng(2) });
     const total = uniqueChunks(manifest).reduce((s, c) => s + c.bytes, 0);
     assert.ok(moved < total, `resumed: moved ${moved} of ${total}`);

@@ -1,5 +1,3 @@
-import { Readable } from 'node:stream';
-import type { ReadableStream as WebReadable } from 'node:stream/web';
 import { DataPortClient } from '../../api/client/data-port.js';
 import { SuanwangError } from '../../core/errors.js';
 import type { Rng } from '../../core/rng.js';
@@ -28,6 +26,8 @@ export interface FetchOptions {
   readonly onProgress?: (bytesDone: number, bytesTotal: number) => void;
   readonly signal?: AbortSignal;
   readonly rng: Rng;
+  /** Chunks in flight at once (default 4). */
+  readonly concurrency?: number;
   /** Attempts per chunk before the transfer fails (default 6). */
   readonly attempts?: number;
 }
@@ -48,35 +48,40 @@ export async function fetchVersion(o: FetchOptions): Promise<number> {
   const clients = o.sources.map((s) => new DataPortClient({ url: s.url, grant: s.grant, version: o.versionId }));
   if (missing.size > 0 && clients.length === 0) throw new SuanwangError('data_not_ready', `no center holds version ${o.versionId} complete to copy it from`, { hint: 'push it again' });
   const attempts = o.attempts ?? 6;
-  for (const chunk of chunks) {
-    if (!missing.has(chunk.sha256)) continue;
-    for (let attempt = 1; ; attempt++) {
-      o.signal?.throwIfAborted();
-      const client = clients[(attempt - 1) % clients.length]!;
-      const offset = await o.store.partialBytes(chunk.sha256);
-      try {
-        const body = await client.get(chunk.sha256, offset, o.signal);
-        await o.store.put(chunk.sha256, chunk.bytes, limited(Readable.fromWeb(body as WebReadable<Uint8Array>), o.limiter ?? null, o.signal), offset);
-        moved += chunk.bytes - offset;
-        break;
-      } catch (error) {
-        if (o.signal?.aborted) throw error;
-        const e = error;
-        const fatal = e instanceof SuanwangError && !e.retryable && e.code !== 'chunk_corrupt';
-        if (fatal || (e instanceof SuanwangError && e.code === 'storage_full') || attempt >= attempts) throw e;
-        await sleep(retryDelayMs(attempt, o.rng), o.signal);
+  const queue = chunks.filter((c) => missing.has(c.sha256));
+  let next = 0;
+  // A few chunks in flight at once: one request's round trips and disk writes overlap the others'.
+  const worker = async (w: number) => {
+    while (next < queue.length) {
+      const chunk = queue[next++]!;
+      for (let attempt = 1; ; attempt++) {
+        o.signal?.throwIfAborted();
+        const client = clients[(w + attempt - 1) % clients.length]!;
+        const offset = await o.store.partialBytes(chunk.sha256);
+        try {
+          const body = await client.get(chunk.sha256, offset, o.signal);
+          await o.store.put(chunk.sha256, chunk.bytes, o.limiter ? limited(body, o.limiter, o.signal) : body, offset);
+          moved += chunk.bytes - offset;
+          break;
+        } catch (error) {
+          if (o.signal?.aborted) throw o.signal.reason as Error;
+          const fatal = error instanceof SuanwangError && !error.retryable && error.code !== 'chunk_corrupt';
+          if (fatal || (error instanceof SuanwangError && error.code === 'storage_full') || attempt >= attempts) throw error;
+          await sleep(retryDelayMs(attempt, o.rng), o.signal);
+        }
       }
+      done += chunk.bytes;
+      o.onProgress?.(done, total);
     }
-    done += chunk.bytes;
-    o.onProgress?.(done, total);
-  }
+  };
+  await Promise.all(Array.from({ length: Math.min(o.concurrency ?? 4, queue.length) }, (_, w) => worker(w)));
   await o.store.seal(o.versionId, o.manifest);
   return moved;
 }
 
-async function* limited(source: AsyncIterable<Uint8Array>, limiter: Pacer | null, signal?: AbortSignal): AsyncIterable<Uint8Array> {
+async function* limited(source: AsyncIterable<Uint8Array>, limiter: Pacer, signal?: AbortSignal): AsyncIterable<Uint8Array> {
   for await (const part of source) {
-    const wait = limiter?.take(part.length) ?? 0;
+    const wait = limiter.take(part.length);
     if (wait > 0) await sleep(wait, signal);
     yield part;
   }

@@ -1,3 +1,5 @@
+import { Agent as HttpAgent, request as httpRequest } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { Readable } from 'node:stream';
 import { ERROR_CODES, SuanwangError, type ErrorCode } from '../../core/errors.js';
 
@@ -43,18 +45,36 @@ export class DataPortClient {
     await (await ok(res)).arrayBuffer();
   }
 
-  /** A chunk's bytes from `offset` on (a range request when offset > 0). */
-  async get(sha: string, offset = 0, signal?: AbortSignal): Promise<ReadableStream<Uint8Array>> {
-    const res = await fetch(this.#path(`chunks/${sha}`), {
-      headers: { authorization: `Bearer ${this.#grant}`, ...(offset > 0 ? { range: `bytes=${offset}-` } : {}) },
-      ...(signal ? { signal } : {}),
+  /**
+   * A chunk's bytes from `offset` on (a range request when offset > 0), as a node stream: node:http
+   * rather than fetch here, since its web streams cost a third of a loopback transfer's speed.
+   */
+  get(sha: string, offset = 0, signal?: AbortSignal): Promise<Readable> {
+    const url = new URL(this.#path(`chunks/${sha}`));
+    const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
+    return new Promise<Readable>((resolve, reject) => {
+      const req = request(url, { agent: url.protocol === 'https:' ? httpsAgent : httpAgent, headers: { authorization: `Bearer ${this.#grant}`, ...(offset > 0 ? { range: `bytes=${offset}-` } : {}) }, ...(signal ? { signal } : {}) }, (res) => {
+        const status = res.statusCode ?? 0;
+        if (status >= 200 && status < 300) {
+          if (offset > 0 && status !== 206) {
+            res.destroy();
+            reject(new SuanwangError('unavailable', `the data port ignored the range request for chunk ${sha}`));
+          } else resolve(res);
+          return;
+        }
+        const parts: Buffer[] = [];
+        res.on('data', (p: Buffer) => parts.push(p));
+        res.on('error', reject);
+        res.on('end', () => ok(new Response(Buffer.concat(parts), { status })).then(() => reject(new Error(`HTTP ${status}`)), reject));
+      });
+      req.on('error', reject);
+      req.end();
     });
-    const body = (await ok(res)).body;
-    if (!body) throw new SuanwangError('unavailable', `the data port sent no body for chunk ${sha}`);
-    if (offset > 0 && res.status !== 206) throw new SuanwangError('unavailable', `the data port ignored the range request for chunk ${sha}`);
-    return body;
   }
 }
+
+const httpAgent = new HttpAgent({ keepAlive: true });
+const httpsAgent = new HttpsAgent({ keepAlive: true });
 
 /** The response when it is a success; else the SuanwangError the port sent (its code, message, field and hint). */
 async function ok(res: Response): Promise<Response> {

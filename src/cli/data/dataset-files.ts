@@ -101,13 +101,10 @@ export async function pullFiles(client: DataPortClient, manifest: Manifest, dir:
     try {
       for (const sha of f.chunks) {
         const hash = createHash('sha256');
-        const reader = (await client.get(sha)).getReader();
-        for (;;) {
-          const { done, value } = await reader.read();
-          if (done) break;
-          hash.update(value);
-          await out.write(value);
-          onBytes?.(value.length);
+        for await (const part of await client.get(sha)) {
+          hash.update(part as Buffer);
+          await out.write(part as Buffer);
+          onBytes?.((part as Buffer).length);
         }
         if (hash.digest('hex') !== sha) throw new SuanwangError('chunk_corrupt', `chunk ${sha} of ${f.path} arrived damaged`, { hint: 'pull again' });
       }
