@@ -23,8 +23,8 @@ const ARCHITECTURE = {
   sim:          { may: ['core', 'scheduler', 'ledger'],                                pure: true,
                   io: { folder: 'sim/io', modules: ['fs', 'zlib', 'readline', 'path', 'stream'] } },
   store:        { may: ['core'],                                                       pure: false },
-  engine:       { may: ['core', 'scheduler', 'ledger', 'catalog', 'store'],            pure: false },
-  api:          { may: ['core', 'scheduler', 'ledger', 'catalog', 'store', 'engine'],  pure: false },
+  engine:       { may: ['core', 'scheduler', 'ledger', 'catalog', 'data', 'store'],    pure: false },
+  api:          { may: ['core', 'scheduler', 'ledger', 'catalog', 'data', 'store', 'engine'], pure: false },
   'api/client': { may: ['core'],                                                       pure: false },
   agent:        { may: ['core', 'api/client', 'data'],                                 pure: false },
   // `sim`: `suanwang sim` is an offline tool that wires the simulator (trace in, report out), as
