@@ -135,9 +135,11 @@ class AgentRuntime {
       this.#abort.abort(new Error('agent stopped'));
       if (!this.#everRegistered) this.#rejectRegistered(new Error('the agent was stopped before it registered'));
     }
+    // The data side first: a lease waiting on a stage-in ends when its transfer is aborted.
+    const dataStopped = this.#data?.stop();
     await Promise.all(this.#loops);
     if (this.#registering) await this.#registering;
-    await this.#data?.stop();
+    await dataStopped;
   }
 
   // ---- session -------------------------------------------------------------------------------

@@ -178,12 +178,18 @@ export class DataAgent {
     return this.store.view(versionId, ownerKey, user);
   }
 
-  async stop(): Promise<void> {
-    this.#stopped = true;
-    this.#abort.abort(new Error('the agent is stopping'));
-    this.#wake?.();
-    await this.#loop?.catch(() => undefined);
-    await Promise.allSettled([...this.#running.values()]);
-    await this.#server?.close();
+  #stopping: Promise<void> | null = null;
+
+  /** Aborts the transfers under way (their partial chunks stay, to resume) and closes the data port. */
+  stop(): Promise<void> {
+    this.#stopping ??= (async () => {
+      this.#stopped = true;
+      this.#abort.abort(new Error('the agent is stopping'));
+      this.#wake?.();
+      await this.#loop?.catch(() => undefined);
+      await Promise.allSettled([...this.#running.values()]);
+      await this.#server?.close();
+    })();
+    return this.#stopping;
   }
 }
