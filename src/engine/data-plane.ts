@@ -83,6 +83,7 @@ export async function startUpload(
   const manifest = checkManifest(input.manifest, 'manifest');
   const digest = createHash('sha256').update(canonicalManifest(manifest)).digest('hex');
   const centerId = await uploadCenter(ctx, input.center);
+  await grantAt(ctx, ctx.store.db, centerId, 'check', 'w'); // no data port there: refused before anything is written
   const now = ctx.now();
   const result = await inTransaction(ctx.store.db, async (trx) => {
     let dataset = await findDatasetByName(trx, user.orgId, name);
