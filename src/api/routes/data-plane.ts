@@ -92,9 +92,10 @@ export const dataPlaneRoutes = [
     summary: "An agent tells where its center's data port listens and the key grants for it are signed with.",
     tag: 'agent',
     access: 'agent',
-    body: z.object({ url: z.string().url().max(512), key: z.string().min(32).max(256) }).strict(),
+    body: z.object({ url: z.string().url().max(512), key: z.string().max(256).describe('at least 32 characters') }).strict(),
     response: { status: 200, schema: z.object({ ok: z.literal(true) }) },
     async handle({ ctx, principal, body }) {
+      if (body.key.length < 32) throw new SuanwangError('invalid_field', `key has ${body.key.length} characters`, { field: 'key', hint: 'a grant key has at least 32 characters (the agent makes 64 hex digits)' });
       await registerDataPort(ctx, requireAgent(principal!).centerId, body);
       return { ok: true };
     },
