@@ -19,16 +19,17 @@ const ARCHITECTURE = {
   scheduler:    { may: ['core'],                                                       pure: true },
   ledger:       { may: ['core'],                                                       pure: true },
   catalog:      { may: ['core'],                                                       pure: true },
+  data:         { may: ['core'],                                                       pure: true }, // the data plane's pure logic
   sim:          { may: ['core', 'scheduler', 'ledger'],                                pure: true,
                   io: { folder: 'sim/io', modules: ['fs', 'zlib', 'readline', 'path', 'stream'] } },
   store:        { may: ['core'],                                                       pure: false },
-  engine:       { may: ['core', 'scheduler', 'ledger', 'catalog', 'store'],            pure: false },
-  api:          { may: ['core', 'scheduler', 'ledger', 'catalog', 'store', 'engine'],  pure: false },
+  engine:       { may: ['core', 'scheduler', 'ledger', 'catalog', 'data', 'store'],    pure: false },
+  api:          { may: ['core', 'scheduler', 'ledger', 'catalog', 'data', 'store', 'engine'], pure: false },
   'api/client': { may: ['core'],                                                       pure: false },
-  agent:        { may: ['core', 'api/client'],                                         pure: false },
+  agent:        { may: ['core', 'api/client', 'data'],                                 pure: false },
   // `sim`: `suanwang sim` is an offline tool that wires the simulator (trace in, report out), as
   // `up` wires a server; it never reaches the control plane through it.
-  cli:          { may: ['core', 'api/client', 'sim'],                                  pure: false },
+  cli:          { may: ['core', 'api/client', 'sim', 'data'],                          pure: false },
   'cli/up':     { may: '*',                                                            pure: false }, // wires a server
   'cli/server': { may: '*',                                                            pure: false }, // wires a server
   // `suanwang agent`: an agent runtime and its connector, talking to the server through the client.

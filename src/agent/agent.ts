@@ -2,6 +2,7 @@ import type { AgentTransport } from '../api/client/agent-client.js';
 import { SessionExpiredError, TransportError } from '../api/client/agent-client.js';
 import type { Lease, LogChunk, LogReport, LogStream, RunRef, RunStatus, StateReport } from '../core/agent-protocol.js';
 import type { Connector } from './connector.js';
+import { DataAgent, type DataAgentOptions } from './data/data-agent.js';
 
 /*
  * The agent runtime: three loops around one session.
@@ -32,6 +33,8 @@ export interface AgentOptions {
   /** How often output and states are shipped. Default 100 ms: a trivial job's end reaches the control plane fast. */
   readonly statusIntervalMs?: number;
   readonly agentVersion?: string;
+  /** The center's dataset storage and data port (docs/data.md); without it, leases with inputs fail to start. */
+  readonly data?: DataAgentOptions;
 }
 
 export interface AgentHandle {
@@ -99,6 +102,7 @@ class AgentRuntime {
   readonly #startFailures = new Map<string, { readonly jobId: string; readonly report: StateReport }>();
   /** The last problem logged per loop, so an outage is logged once, not every retry. */
   readonly #problems = new Map<string, string>();
+  readonly #data: DataAgent | null;
 
   constructor(options: AgentOptions) {
     this.#transport = options.transport;
@@ -108,6 +112,7 @@ class AgentRuntime {
     this.#pollWaitMs = options.pollWaitMs ?? 20_000;
     this.#statusIntervalMs = options.statusIntervalMs ?? 100;
     this.#agentVersion = options.agentVersion ?? AGENT_VERSION;
+    this.#data = options.data ? new DataAgent(options.data, options.transport, (line) => this.#say(line), (tenant) => options.connector.dataOwner?.(tenant) ?? Promise.resolve(null)) : null;
     this.registered = new Promise<void>((resolve, reject) => {
       this.#resolveRegistered = resolve;
       this.#rejectRegistered = reject;
@@ -130,8 +135,11 @@ class AgentRuntime {
       this.#abort.abort(new Error('agent stopped'));
       if (!this.#everRegistered) this.#rejectRegistered(new Error('the agent was stopped before it registered'));
     }
+    // The data side first: a lease waiting on a stage-in ends when its transfer is aborted.
+    const dataStopped = this.#data?.stop();
     await Promise.all(this.#loops);
     if (this.#registering) await this.#registering;
+    await dataStopped;
   }
 
   // ---- session -------------------------------------------------------------------------------
@@ -163,6 +171,8 @@ class AgentRuntime {
         for (const run of runs) this.#remember(runKey(run)); // leases of these are delivered again: never start them twice
         this.#recovered('register');
         this.#say(`registered as ${response.centerName} (${response.centerId}) with ${runs.length} run(s)`);
+        // The data port is announced at every registration (the control plane may have restarted).
+        await this.#data?.announce(response.centerId).catch((error: unknown) => this.#say(`could not announce the data port: ${describe(error)}`));
         if (!this.#everRegistered) {
           this.#everRegistered = true;
           this.#resolveRegistered();
@@ -281,11 +291,22 @@ class AgentRuntime {
     if (this.#seen.has(key)) return;
     this.#remember(key);
     try {
+      if (lease.inputs && lease.inputs.length > 0) {
+        if (!this.#data) throw new Error(`the job reads datasets (${lease.inputs.map((i) => i.name).join(', ')}) and this agent has no dataset storage`);
+        const t0 = Date.now();
+        lease = await this.#data.prepare(lease);
+        this.#say(`inputs of ${key} ready in ${Date.now() - t0} ms: ${lease.inputs!.map((i) => i.name).join(', ')}`);
+      }
       await this.#connector.start(lease);
       this.#say(`started ${key} (${lease.name}): ${lease.command.join(' ')}`);
     } catch (error) {
       // A lease the connector already runs (delivered again after a restart of either side, beyond
       // what #seen remembers) is not a failed start.
+      // Stopped while staging its inputs: not a failure; the next agent gets the lease again and resumes.
+      if (this.#stopped) {
+        this.#seen.delete(key);
+        return;
+      }
       const runs = await this.#connector.runs().catch(() => [] as RunStatus[]);
       if (runs.some((run) => runKey(run) === key)) return;
       const reason = describe(error);

@@ -1,4 +1,4 @@
-import type { AgentPool, Lease, LogStream, RunRef, RunStatus } from '../core/agent-protocol.js';
+import type { AgentPool, Lease, LeaseTenant, LogStream, RunRef, RunStatus } from '../core/agent-protocol.js';
 
 /**
  * What an agent needs from the local scheduler it drives. Every connector (`local`, `slurm`, later
@@ -28,6 +28,11 @@ export interface Connector {
    * agent sends it with every heartbeat and the control plane stops placing work on a degraded center.
    */
   health?(): ConnectorHealth;
+  /**
+   * The OS user an org's jobs run as, to own that org's read-only dataset files (docs/data.md), or
+   * null when jobs run as the agent's own user. Absent: null.
+   */
+  dataOwner?(tenant: LeaseTenant): Promise<{ readonly name: string; readonly uid: number; readonly gid: number } | null>;
 }
 
 export interface ConnectorHealth {

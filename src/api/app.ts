@@ -18,6 +18,7 @@ import { billingRoutes } from './routes/billing.js';
 import { agentRoutes } from './routes/agent.js';
 import { centerRoutes } from './routes/centers.js';
 import { datasetRoutes } from './routes/datasets.js';
+import { dataPlaneRoutes } from './routes/data-plane.js';
 import { healthRoutes } from './routes/health.js';
 import { jobRoutes } from './routes/jobs.js';
 import { storeRoutes } from './routes/store.js';
@@ -107,6 +108,7 @@ export function createApp(ctx: EngineContext, options: AppOptions | ((line: stri
     ...adminRoutes,
     ...centerRoutes,
     ...datasetRoutes,
+    ...dataPlaneRoutes,
     ...jobRoutes,
     ...storeRoutes,
     ...billingRoutes,

@@ -4,6 +4,7 @@ import { UsageError, type Command } from './command.js';
 import { cancel } from './commands/cancel.js';
 import { centers } from './commands/centers.js';
 import { datasets } from './commands/datasets.js';
+import { transfers } from './commands/transfers.js';
 import { jobs } from './commands/jobs.js';
 import { login } from './commands/login.js';
 import { logs } from './commands/logs.js';
@@ -23,7 +24,7 @@ import { usage } from './commands/usage.js';
 import { vouchers } from './commands/vouchers.js';
 import { wallet } from './commands/wallet.js';
 
-const COMMANDS: Readonly<Record<string, Command>> = { up, server, agent, admin, submit, quote, jobs, show, logs, cancel, centers, datasets, store, launch, publish, login, sim, wallet, usage, vouchers, billing };
+const COMMANDS: Readonly<Record<string, Command>> = { up, server, agent, admin, submit, quote, jobs, show, logs, cancel, centers, datasets, transfers, store, launch, publish, login, sim, wallet, usage, vouchers, billing };
 
 function help(): string {
   const width = Math.max(...Object.keys(COMMANDS).map((n) => n.length));

@@ -105,6 +105,43 @@ export interface Lease {
   readonly coresPerNode: number;
   readonly memoryMiBPerNode: number;
   readonly walltimeSeconds: number;
+  /**
+   * Datasets the job reads (docs/data.md): the agent stages each version into its center before the
+   * run starts and fills in `path` (its read-only files there); the connector shows it to the job
+   * as `inputs/<name>` in the workdir. Absent from older servers.
+   */
+  readonly inputs?: readonly LeaseInput[];
+}
+
+export interface LeaseInput {
+  readonly datasetId: string;
+  readonly name: string;
+  readonly versionId: string;
+  /** Set by the agent once the version is staged: where its files are at this center. */
+  readonly path?: string;
+}
+
+/** The data plane's agent calls (docs/data.md); all carry the center token, none a session. */
+export interface DataPortRegistration {
+  readonly url: string;
+  readonly key: string;
+}
+
+/** A transfer into the agent's center: a version to make complete here, from these sources. */
+export interface TransferTask {
+  readonly id: string;
+  readonly kind: 'upload' | 'replicate' | 'stage-in';
+  readonly versionId: string;
+  readonly manifest: { readonly chunkBytes: number; readonly files: readonly { readonly path: string; readonly bytes: number; readonly chunks: readonly string[] }[] };
+  readonly sources: readonly { readonly center: string; readonly url: string; readonly grant: string }[];
+  /** For a stage-in: whose job reads it (the agent lays its files out for that org when it lands). */
+  readonly tenant?: LeaseTenant;
+}
+
+export interface TransferReport {
+  readonly state: 'running' | 'done' | 'failed';
+  readonly bytesMoved: number;
+  readonly error: string | null;
 }
 
 export interface LeasesResponse {

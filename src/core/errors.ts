@@ -37,6 +37,12 @@ export const ERROR_CODES = {
   not_runnable: { status: 422, retryable: false },
   invalid_report: { status: 422, retryable: false },
   unsatisfiable: { status: 422, retryable: false },
+  // The data plane (docs/data.md): a chunk whose bytes do not match its sha256 (send it again),
+  // a center's storage without room for what is asked, a dataset version not ready where asked.
+  chunk_corrupt: { status: 422, retryable: true },
+  storage_full: { status: 507, retryable: true },
+  dataset_not_found: { status: 404, retryable: false },
+  data_not_ready: { status: 409, retryable: true },
   internal: { status: 500, retryable: true },
   unavailable: { status: 503, retryable: true },
 } as const;

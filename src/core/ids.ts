@@ -18,6 +18,8 @@ export const ID_PREFIXES = {
   product: 'prd',
   version: 'ver',
   enrollment: 'enr',
+  datasetVersion: 'dsv',
+  transfer: 'xfr',
 } as const;
 export type IdKind = keyof typeof ID_PREFIXES;
 

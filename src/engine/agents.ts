@@ -21,6 +21,7 @@ import type { CenterRow, JobRow, PoolRow } from '../store/schema.js';
 import { pickVariant } from '../catalog/index.js';
 import type { Queryable } from '../store/transaction.js';
 import { inTransaction } from '../store/transaction.js';
+import { leaseInputs } from './data-plane.js';
 import type { EngineContext } from './context.js';
 import { settleJobs, settingsOf } from './billing/settlement.js';
 import { isInfrastructureFailure, requeueOrFail } from './run-outcomes.js';
@@ -212,7 +213,13 @@ export async function pollLeases(
       const [placed, kill] = await Promise.all([placedJobsAfter(ctx.store.db, centerId, after, LEASES_PER_POLL), runsToStop(ctx.store.db, centerId)]);
       const pools = placed.length > 0 ? new Map((await listPools(ctx.store.db, centerId)).map((p) => [p.id, p])) : new Map<string, PoolRow>();
       const orgNames = placed.length > 0 ? await orgNamesById(ctx.store.db, placed.map((j) => j.org_id)) : new Map<string, string>();
-      const leases = placed.map((j) => toLease(j, pools.get(j.pool_id ?? ''), orgNames.get(j.org_id) ?? j.org_id));
+      const leases = await Promise.all(
+        placed.map(async (j) => {
+          const lease = toLease(j, pools.get(j.pool_id ?? ''), orgNames.get(j.org_id) ?? j.org_id);
+          // The inputs' current versions, which the agent stages in before the run starts (docs/data.md).
+          return j.inputs.length > 0 ? { ...lease, inputs: await leaseInputs(ctx.store.db, j.inputs) } : lease;
+        }),
+      );
       const cursor = String(placed.reduce((m, j) => Math.max(m, j.lease_seq ?? 0), after));
       const left = deadline - Date.now();
       if (leases.length > 0 || left <= 0 || signal?.aborted || center.state === 'offline') return { leases, kill, cursor };

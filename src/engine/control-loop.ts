@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import { schedule } from '../scheduler/index.js';
 import { DEFAULT_POLICY } from '../scheduler/types.js';
+import { prefetchInputs } from './data-plane.js';
 import { admitSubmitted, placeJobs, setWaitingExplanations } from '../store/jobs.js';
 import { inTransaction } from '../store/transaction.js';
 import { expireSilentAgents, requeueFromDegradedCenters } from './agents.js';
@@ -33,6 +34,7 @@ export async function tick(ctx: EngineContext): Promise<TickReport> {
   const lostCenters = [...(await expireSilentAgents(ctx)), ...(await requeueFromDegradedCenters(ctx))];
   const admitted = await admit(ctx);
   const woken = new Set<string>();
+  const prefetch: { jobId: string; centerId: string }[] = [];
   const result = await inTransaction(ctx.store.db, async (trx) => {
     const locked = await sql<{ ok: boolean }>`SELECT pg_try_advisory_xact_lock(${SCHEDULER_LOCK}) AS ok`.execute(trx);
     if (!locked.rows[0]?.ok) return { placed: 0, waiting: 0 };
@@ -63,8 +65,15 @@ export async function tick(ctx: EngineContext): Promise<TickReport> {
     // Only explanations that changed are written: a long queue that waits for the same reason costs nothing.
     const changed = outcome.waiting.filter((w) => waitingSummaries.get(w.jobId) !== w.explanation.summary);
     await setWaitingExplanations(trx, changed.map((w) => ({ jobId: w.jobId, explanation: w.explanation })), now);
+    // Jobs that wait with a plan at a center (a reservation, a later hour) and read datasets: their
+    // stage-in starts now, so the copy overlaps the wait (docs/data.md).
+    const withInputs = new Set(snapshot.jobs.filter((j) => j.inputs.length > 0).map((j) => j.id));
+    for (const w of outcome.waiting) {
+      if (withInputs.has(w.jobId) && w.explanation.chosen) prefetch.push({ jobId: w.jobId, centerId: w.explanation.chosen.centerId });
+    }
     return { placed: placed.size, waiting: outcome.waiting.length };
   });
+  if (prefetch.length > 0) await prefetchInputs(ctx, prefetch);
   for (const centerId of woken) ctx.signals.wake(`center:${centerId}`);
   // Billing: budgets whose policy is stop-at-limit stop their org's running jobs once reached.
   await stopOverBudget(ctx);

@@ -15,6 +15,10 @@ export interface Database {
   idempotency_keys: IdempotencyKeysTable;
   datasets: DatasetsTable;
   dataset_replicas: DatasetReplicasTable;
+  center_data_ports: CenterDataPortsTable;
+  dataset_versions: DatasetVersionsTable;
+  version_replicas: VersionReplicasTable;
+  transfers: TransfersTable;
   region_links: RegionLinksTable;
   products: ProductsTable;
   product_versions: ProductVersionsTable;
@@ -224,6 +228,55 @@ export interface DatasetReplicasTable {
   center_id: string;
   created_at: Date;
 }
+
+/** The data plane (migration 0011, docs/data.md). */
+export interface CenterDataPortsTable {
+  center_id: string;
+  url: string;
+  grant_key: string;
+  updated_at: Date;
+}
+
+export interface DatasetVersionsTable {
+  id: string;
+  dataset_id: string;
+  version: number;
+  state: 'open' | 'sealed';
+  digest: string;
+  manifest: Json<{ chunkBytes: number; files: { path: string; bytes: number; chunks: string[] }[] }>;
+  bytes: number;
+  center_id: string;
+  created_at: Date;
+  sealed_at: Date | null;
+}
+
+export interface VersionReplicasTable {
+  version_id: string;
+  center_id: string;
+  state: 'pending' | 'complete';
+  created_at: Date;
+  last_used_at: Date;
+}
+
+export type TransferKind = 'upload' | 'replicate' | 'stage-in';
+export type TransferState = 'queued' | 'running' | 'done' | 'failed';
+
+export interface TransfersTable {
+  id: string;
+  org_id: string;
+  version_id: string;
+  kind: TransferKind;
+  to_center_id: string;
+  job_id: string | null;
+  state: TransferState;
+  bytes_total: number;
+  bytes_moved: Generated<number>;
+  error: string | null;
+  created_at: Date;
+  started_at: Date | null;
+  finished_at: Date | null;
+}
+export type TransferRow = Selectable<TransfersTable>;
 
 export interface RegionLinksTable {
   from_region: string;

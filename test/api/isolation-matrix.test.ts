@@ -189,6 +189,53 @@ const FIXTURES: Readonly<Record<string, Fixture>> = {
       },
     ],
   },
+  // The data plane (src/api/routes/data-plane.ts): a dataset is found by name in the caller's own org only.
+  'POST /v1/datasets/{name}/versions': {
+    access: 'user',
+    cases: [
+      {
+        object: "victim dataset's name",
+        // Refused (503, nothing written) until east's agent has announced its data port (a cell below does);
+        // then the caller's own org gets a dataset of that name, never the victim's.
+        request: (w) => ({ path: `/v1/datasets/${w.victimDataset.name}/versions`, body: { manifest: { chunkBytes: 65536, files: [] }, center: 'east' } }),
+        foreign: { status: [201, 503], mayChange: ['datasets', 'dataset_versions'], check: (b, w) => assert.notEqual((b as { datasetId?: string }).datasetId, w.victimDataset.id) },
+        admin: { status: [201, 503], mayChange: ['datasets', 'dataset_versions'], check: (b, w) => assert.notEqual((b as { datasetId?: string }).datasetId, w.victimDataset.id) },
+      },
+    ],
+  },
+  'POST /v1/datasets/{name}/versions/{version}/seal': {
+    access: 'user',
+    cases: [{ object: 'victim dataset', request: (w) => ({ path: `/v1/datasets/${w.victimDataset.name}/versions/dsv_x/seal` }), foreign: { status: 404, code: 'dataset_not_found' }, admin: { status: 404, code: 'dataset_not_found' } }],
+  },
+  'GET /v1/datasets/{name}': {
+    access: 'user',
+    cases: [{ object: 'victim dataset', request: (w) => ({ path: `/v1/datasets/${w.victimDataset.name}` }), foreign: { status: 404, code: 'dataset_not_found' }, admin: { status: 404, code: 'dataset_not_found' } }],
+  },
+  'GET /v1/datasets/{name}/download': {
+    access: 'user',
+    cases: [{ object: 'victim dataset', request: (w) => ({ path: `/v1/datasets/${w.victimDataset.name}/download` }), foreign: { status: 404, code: 'dataset_not_found' }, admin: { status: 404, code: 'dataset_not_found' } }],
+  },
+  'GET /v1/transfers': {
+    access: 'user',
+    cases: [{ object: 'victim transfers', request: () => ({ path: '/v1/transfers' }), foreign: { status: 200, check: (b) => assert.deepEqual(ids(b), []) }, admin: ok200 }],
+  },
+  'POST /v1/agent/data-port': {
+    access: 'agent',
+    // An agent announces its own center's port only (the center comes from its token).
+    cases: [{ object: "west's data port", request: () => ({ path: '/v1/agent/data-port', body: { url: 'http://127.0.0.1:9', key: 'k'.repeat(64) } }), foreign: { status: 200, mayChange: ['center_data_ports'] } }],
+  },
+  'GET /v1/agent/transfers': {
+    access: 'agent',
+    cases: [{ object: "west's transfers", request: () => ({ path: '/v1/agent/transfers' }), foreign: { status: 200, check: (b) => assert.deepEqual((b as { items: unknown[] }).items, []) } }],
+  },
+  'POST /v1/agent/stage-in': {
+    access: 'agent',
+    cases: [{ object: 'victim job input', request: (w) => ({ path: '/v1/agent/stage-in', body: { jobId: w.victimJob, versionId: 'dsv_x' } }), foreign: { status: 404, code: 'not_found' } }],
+  },
+  'POST /v1/agent/transfers/{id}': {
+    access: 'agent',
+    cases: [{ object: "a transfer into west", request: () => ({ path: '/v1/agent/transfers/xfr_x', body: { state: 'done', bytesMoved: 1 } }), foreign: { status: 404, code: 'not_found' } }],
+  },
   'GET /v1/datasets': {
     access: 'user',
     cases: [

@@ -4,6 +4,7 @@ import { access, chmod, mkdir, readFile, readdir, rm, stat, writeFile } from 'no
 import { delimiter, dirname, join } from 'node:path';
 import type { AgentPool, Lease, LeaseTenant, LogStream, RunRef, RunState, RunStatus } from '../../core/agent-protocol.js';
 import type { Connector } from '../connector.js';
+import { linkInputs } from '../data/link-inputs.js';
 import { OrgUsers, prepareUserWorkdir, USER_PATH, userEnvironment, type OrgUser } from './org-users.js';
 import { Launcher } from './launcher.js';
 import { cgroupProcsFile, createRunCgroup, killCgroup, signalCgroup, type RunCgroup } from './run-cgroup.js';
@@ -163,6 +164,11 @@ export class LocalConnector implements Connector {
    * Starts the lease's command under the wrapper and resolves once the process exists; rejects (and
    * leaves nothing behind) when the run already exists, the workdir is missing or the spawn fails.
    */
+  /** Dataset files of an org are owned by the org's user when orgs are kept apart by users. */
+  async dataOwner(tenant: LeaseTenant): Promise<{ name: string; uid: number; gid: number } | null> {
+    return this.#isolation === 'users' ? this.#users.ensure(tenant) : null;
+  }
+
   async start(lease: Lease): Promise<void> {
     checkRef(lease);
     if (lease.command.length === 0 || lease.command[0] === '') {
@@ -199,6 +205,7 @@ export class LocalConnector implements Connector {
 
       const user = this.#isolation === 'users' ? await this.#users.ensure(lease.tenant) : null;
       const workdir = user ? await prepareUserWorkdir(lease, user, this.#stateDir, 'on this machine') : await prepareWorkdir(lease, this.#stateDir, 'on this machine');
+      await linkInputs(workdir, lease, user);
       cgroup = await createRunCgroup(`${createHash('sha256').update(this.#runsDir).digest('hex').slice(0, 12)}-${key}`);
       const pid = await launchWrapper(this.#launcher, lease, dir, workdir, user, cgroup);
       const meta: RunMeta = { lease, pid, startedAt: Date.now(), workdir, procStart: (await readProcStat(pid))?.startTime ?? null, user, cgroup };

@@ -1,4 +1,7 @@
 import type {
+  DataPortRegistration,
+  TransferReport,
+  TransferTask,
   HeartbeatRequest,
   HeartbeatResponse,
   LeasesResponse,
@@ -25,6 +28,11 @@ export interface AgentTransport {
   sendLogs(sessionId: string, jobId: string, report: LogReport, signal?: AbortSignal): Promise<void>;
   /** Many runs' logs and states in one call; optional, so a transport without it makes the agent send them one by one. */
   reports?(sessionId: string, req: ReportsRequest, signal?: AbortSignal): Promise<ReportsResponse>;
+  /** The data plane (docs/data.md); optional: an agent without it runs jobs without inputs only. */
+  registerDataPort?(port: DataPortRegistration, signal?: AbortSignal): Promise<void>;
+  transfers?(signal?: AbortSignal): Promise<TransferTask[]>;
+  stageIn?(jobId: string, versionId: string, signal?: AbortSignal): Promise<TransferTask>;
+  reportTransfer?(id: string, report: TransferReport, signal?: AbortSignal): Promise<void>;
 }
 
 export interface TransportErrorDetails {
@@ -122,6 +130,26 @@ export class HttpAgentTransport implements AgentTransport {
   /** POST /v1/agent/reports. */
   reports(sessionId: string, req: ReportsRequest, signal?: AbortSignal): Promise<ReportsResponse> {
     return this.#call<ReportsResponse>('POST', '/v1/agent/reports', sessionId, req, signal);
+  }
+
+  /** POST /v1/agent/data-port. */
+  async registerDataPort(port: DataPortRegistration, signal?: AbortSignal): Promise<void> {
+    await this.#call<unknown>('POST', '/v1/agent/data-port', null, port, signal);
+  }
+
+  /** GET /v1/agent/transfers. */
+  async transfers(signal?: AbortSignal): Promise<TransferTask[]> {
+    return (await this.#call<{ items: TransferTask[] }>('GET', '/v1/agent/transfers', null, undefined, signal)).items;
+  }
+
+  /** POST /v1/agent/stage-in. */
+  stageIn(jobId: string, versionId: string, signal?: AbortSignal): Promise<TransferTask> {
+    return this.#call<TransferTask>('POST', '/v1/agent/stage-in', null, { jobId, versionId }, signal);
+  }
+
+  /** POST /v1/agent/transfers/{id}. */
+  async reportTransfer(id: string, report: TransferReport, signal?: AbortSignal): Promise<void> {
+    await this.#call<unknown>('POST', `/v1/agent/transfers/${encodeURIComponent(id)}`, null, report, signal);
   }
 
   async #call<T>(

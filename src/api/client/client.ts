@@ -78,6 +78,22 @@ export class SuanwangClient {
   registerDataset(d: { name: string; bytes: number; centers: string[] }): Promise<DatasetResource> {
     return this.request('POST', '/v1/datasets', d);
   }
+  /** Opens a version of a dataset from its manifest; the answer has an upload grant for a center's data port (docs/data.md). */
+  startUpload(name: string, body: { manifest: DataManifest; center?: string }): Promise<UploadStarted> {
+    return this.request('POST', `/v1/datasets/${encodeURIComponent(name)}/versions`, body);
+  }
+  sealUpload(name: string, versionId: string): Promise<TransferResource> {
+    return this.request('POST', `/v1/datasets/${encodeURIComponent(name)}/versions/${encodeURIComponent(versionId)}/seal`);
+  }
+  dataset(name: string): Promise<DatasetDetailResource> {
+    return this.request('GET', `/v1/datasets/${encodeURIComponent(name)}`);
+  }
+  download(name: string, version?: number): Promise<DownloadGrant> {
+    return this.request('GET', `/v1/datasets/${encodeURIComponent(name)}/download${version === undefined ? '' : `?version=${version}`}`);
+  }
+  transfers(limit = 100): Promise<{ items: TransferResource[] }> {
+    return this.request('GET', `/v1/transfers?limit=${limit}`);
+  }
   searchProducts(query: { q?: string; category?: string; family?: string; provider?: string; sort?: string; limit?: number; offset?: number }): Promise<SearchResult> {
     const q = new URLSearchParams();
     for (const [k, v] of Object.entries(query)) if (v !== undefined && v !== '') q.set(k, String(v));
@@ -147,4 +163,48 @@ export class SuanwangClient {
       if (page.done) return;
     }
   }
+}
+
+/** The data plane's wire shapes (src/engine/data-plane.ts). */
+export interface DataManifest {
+  readonly chunkBytes: number;
+  readonly files: readonly { readonly path: string; readonly bytes: number; readonly chunks: readonly string[] }[];
+}
+export interface DataPortGrantResource {
+  readonly center: string;
+  readonly url: string;
+  readonly grant: string;
+}
+export interface UploadStarted {
+  readonly datasetId: string;
+  readonly versionId: string;
+  readonly version: number;
+  readonly state: 'open' | 'sealed';
+  readonly port: DataPortGrantResource;
+}
+export interface DownloadGrant {
+  readonly versionId: string;
+  readonly version: number;
+  readonly manifest: DataManifest;
+  readonly port: DataPortGrantResource;
+}
+export interface DatasetDetailResource {
+  readonly id: string;
+  readonly name: string;
+  readonly versions: readonly { id: string; version: number; state: 'open' | 'sealed'; bytes: number; files: number; digest: string; centers: string[] }[];
+}
+export interface TransferResource {
+  readonly id: string;
+  readonly kind: 'upload' | 'replicate' | 'stage-in';
+  readonly dataset: string;
+  readonly version: number;
+  readonly center: string;
+  readonly jobId: string | null;
+  readonly state: 'queued' | 'running' | 'done' | 'failed';
+  readonly bytesTotal: number;
+  readonly bytesMoved: number;
+  readonly seconds: number | null;
+  readonly mbPerSecond: number | null;
+  readonly error: string | null;
+  readonly createdAt: string;
 }

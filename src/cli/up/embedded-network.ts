@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startAgent, type AgentHandle } from '../../agent/agent.js';
+import type { DataAgentOptions } from '../../agent/data/data-agent.js';
 import { defaultIsolation, LocalConnector, type LocalIsolation } from '../../agent/connectors/local-connector.js';
 import type { Connector } from '../../agent/connector.js';
 import { HttpAgentTransport } from '../../api/client/agent-client.js';
@@ -39,6 +40,8 @@ export interface EmbeddedOptions {
   readonly demoCredit?: boolean;
   /** How the local connectors keep orgs apart (default: per-org users as root, one org otherwise). */
   readonly isolation?: LocalIsolation | undefined;
+  /** Per-center overrides of the agents' dataset storage (quota, bandwidth limits), by center name. */
+  readonly data?: (center: string) => Partial<DataAgentOptions> | undefined;
 }
 
 export interface EmbeddedNetwork {
@@ -84,7 +87,9 @@ export async function startEmbeddedNetwork(options: EmbeddedOptions): Promise<Em
       const connector = center.connector ? center.connector(stateDir) : new LocalConnector({ stateDir, pools: [...center.pools], isolation });
       connectors.push(connector);
       const transport = new HttpAgentTransport({ serverUrl: url, token });
-      agents.set(center.definition.name, startAgent({ transport, connector, name: center.definition.name, log }));
+      // Each center's dataset storage sits in its agent's state folder; its data port on loopback.
+      const data = { root: join(stateDir, 'data'), sharedWithOrgUsers: !center.connector && isolation === 'users', ...options.data?.(center.definition.name) };
+      agents.set(center.definition.name, startAgent({ transport, connector, name: center.definition.name, log, data }));
     }
     if (options.seedCatalog !== false) await seedCatalog(ctx, 'west-zhongwei');
     if (ctx.config.billing === 'on' && options.demoCredit !== false) await ensureDemoCredit(ctx);

@@ -1,0 +1,249 @@
+import { createHash } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { chmod, chown, mkdir, open, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import type { Readable } from 'node:stream';
+import { SuanwangError } from '../../core/errors.js';
+import { checkManifest, planChunks, SHA256_HEX, uniqueChunks, type Manifest } from '../../data/index.js';
+
+/*
+ * A center's dataset storage, owned by its agent (root 0700: jobs never read it directly):
+ *
+ *   <root>/chunks/<aa>/<sha256>     verified chunks, named by their content, never changed
+ *   <root>/partial/<sha256>         a chunk being received; kept across restarts, so a transfer resumes mid-chunk
+ *   <root>/versions/<id>.json       a version's sealed manifest: present means this center holds it complete
+ *   <root>/views/<owner>/<id>/      a version as files, read-only, owned by the org user its jobs run as
+ *
+ * A chunk enters `chunks/` only after its sha256 and length were checked, by a rename: a crash
+ * leaves at worst a partial file, never a wrong chunk.
+ */
+export class ChunkStore {
+  readonly root: string;
+  readonly #quotaBytes: number | null;
+  #usedBytes: number | null = null;
+
+  /** `quotaBytes`: the most this store may hold (chunks and partial files); null: the disk's size. */
+  constructor(root: string, options: { quotaBytes?: number | null } = {}) {
+    this.root = root;
+    this.#quotaBytes = options.quotaBytes ?? null;
+  }
+
+  chunkPath(sha: string): string {
+    return join(this.root, 'chunks', sha.slice(0, 2), sha);
+  }
+  #partialPath(sha: string): string {
+    return join(this.root, 'partial', sha);
+  }
+  #versionPath(id: string): string {
+    return join(this.root, 'versions', `${checkId(id)}.json`);
+  }
+
+  async has(sha: string): Promise<boolean> {
+    return (await stat(this.chunkPath(checkSha(sha))).catch(() => null)) !== null;
+  }
+
+  /** Of `shas`, those not held yet. */
+  async missing(shas: readonly string[]): Promise<string[]> {
+    const out: string[] = [];
+    for (const sha of new Set(shas)) if (!(await this.has(sha))) out.push(sha);
+    return out;
+  }
+
+  /** Bytes already received of a chunk still partial (0 when none): where a transfer resumes. */
+  async partialBytes(sha: string): Promise<number> {
+    return (await stat(this.#partialPath(checkSha(sha))).catch(() => null))?.size ?? 0;
+  }
+
+  /** Bytes held: chunks and partial files. */
+  async usedBytes(): Promise<number> {
+    if (this.#usedBytes === null) this.#usedBytes = (await sizeOf(join(this.root, 'chunks'))) + (await sizeOf(join(this.root, 'partial')));
+    return this.#usedBytes;
+  }
+
+  /**
+   * Receives chunk `sha` of `bytes` bytes from `body`, which starts at byte `offset` (0, or the
+   * `partialBytes` of an interrupted receive). Checks length and sha256 over the whole chunk;
+   * refuses with `chunk_corrupt` (and drops the partial file) when they do not match, with
+   * `storage_full` when the quota or the disk has no room. A chunk already held is left alone.
+   */
+  async put(sha: string, bytes: number, body: Readable | AsyncIterable<Uint8Array> | Iterable<Uint8Array>, offset = 0): Promise<void> {
+    checkSha(sha);
+    if (await this.has(sha)) {
+      for await (const _ of body); // drain: the caller's stream must end
+      return;
+    }
+    const partial = this.#partialPath(sha);
+    await mkdir(dirname(partial), { recursive: true, mode: 0o700 });
+    const had = await this.partialBytes(sha);
+    if (offset !== 0 && offset !== had) {
+      throw new SuanwangError('invalid_request', `chunk ${sha} resumes at byte ${offset}, the center has ${had}`, { field: 'offset', hint: `resume at byte ${had}` });
+    }
+    if (offset === 0 && had > 0) await rm(partial, { force: true });
+    const room = this.#quotaBytes === null ? Infinity : this.#quotaBytes - (await this.usedBytes());
+    const incoming = bytes - offset;
+    if (incoming > room) {
+      throw new SuanwangError('storage_full', `the center's dataset storage has ${Math.max(0, room)} bytes free, chunk ${sha.slice(0, 12)}… needs ${incoming}`, {
+        hint: 'free space (unpinned replicas are evicted at the quota) or raise the storage quota, then send again; nothing was lost',
+      });
+    }
+    const hash = createHash('sha256');
+    if (offset > 0) for await (const part of createReadStream(partial)) hash.update(part as Buffer);
+    let received = offset;
+    const counted = async function* (source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>) {
+      for await (const part of source) {
+        received += part.length;
+        if (received > bytes) throw new SuanwangError('chunk_corrupt', `chunk ${sha} is longer than its ${bytes} bytes`, { hint: 'send the chunk again' });
+        hash.update(part);
+        yield part;
+      }
+    };
+    try {
+      await pipeline(body, counted, createWriteStream(partial, { flags: offset > 0 ? 'a' : 'w', mode: 0o600 }));
+    } catch (error) {
+      if (this.#usedBytes !== null) this.#usedBytes = null;
+      if ((error as NodeJS.ErrnoException).code === 'ENOSPC') {
+        await rm(partial, { force: true });
+        throw new SuanwangError('storage_full', `the disk under ${this.root} is full while receiving chunk ${sha.slice(0, 12)}…`, { hint: 'free disk space, then send again; nothing was lost' });
+      }
+      if (error instanceof SuanwangError) await rm(partial, { force: true });
+      throw error; // an interrupted receive keeps its partial file: the next one resumes from it
+    }
+    if (received !== bytes || hash.digest('hex') !== sha) {
+      await rm(partial, { force: true });
+      this.#usedBytes = null;
+      throw new SuanwangError('chunk_corrupt', `chunk ${sha} arrived with ${received} bytes that do not hash to its name`, { hint: 'send the chunk again; the corrupt copy was dropped' });
+    }
+    const final = this.chunkPath(sha);
+    await mkdir(dirname(final), { recursive: true, mode: 0o700 });
+    await rename(partial, final);
+    if (this.#usedBytes !== null) this.#usedBytes += incoming;
+  }
+
+  /** A held chunk's bytes `start` to the end (or `end`, exclusive). */
+  read(sha: string, start = 0, end?: number): Readable {
+    return createReadStream(this.chunkPath(checkSha(sha)), { start, ...(end === undefined ? {} : { end: end - 1 }), highWaterMark: 1024 * 1024 });
+  }
+
+  /** Records `m` as held complete here, after checking every chunk is held. */
+  async seal(id: string, m: Manifest): Promise<void> {
+    const missing = await this.missing(uniqueChunks(m).map((c) => c.sha256));
+    if (missing.length > 0) {
+      throw new SuanwangError('data_not_ready', `${missing.length} chunks of version ${id} are not at this center yet (first: ${missing[0]})`, { hint: 'send the missing chunks (push again: chunks already there are skipped)' });
+    }
+    const path = this.#versionPath(id);
+    await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+    await writeFile(`${path}.tmp`, JSON.stringify(m), { mode: 0o600 });
+    await rename(`${path}.tmp`, path);
+  }
+
+  /** The manifest of a version held complete here, or null. */
+  async version(id: string): Promise<Manifest | null> {
+    const text = await readFile(this.#versionPath(id), 'utf8').catch(() => null);
+    return text === null ? null : checkManifest(JSON.parse(text) as Manifest);
+  }
+
+  /**
+   * The version as files under `views/<owner>/<id>` (made once, reused by every later job of that
+   * owner): files 0444, folders 0555, owned by `user` when given (the org's OS user; no other org's
+   * user can read them). Every file is re-hashed chunk by chunk as it is written.
+   */
+  async view(id: string, owner: string, user: { uid: number; gid: number } | null): Promise<string> {
+    const m = await this.version(id);
+    if (m === null) throw new SuanwangError('data_not_ready', `version ${id} is not complete at this center`, { hint: 'stage it in first' });
+    const ownerDir = join(this.root, 'views', checkId(owner));
+    const dir = join(ownerDir, checkId(id));
+    if (await stat(join(dir, '.complete')).catch(() => null)) return dir;
+    await mkdir(join(this.root, 'views'), { recursive: true, mode: 0o711 });
+    await mkdir(ownerDir, { recursive: true, mode: 0o700 });
+    if (user) await chown(ownerDir, user.uid, user.gid);
+    await rm(`${dir}.tmp`, { recursive: true, force: true });
+    const dirs = new Set<string>([`${dir}.tmp`]);
+    for (const f of m.files) {
+      const target = join(`${dir}.tmp`, ...f.path.split('/'));
+      for (let d = dirname(target); d.length > dir.length + 4; d = dirname(d)) dirs.add(d);
+      await mkdir(dirname(target), { recursive: true, mode: 0o700 });
+      const out = await open(target, 'w', 0o600);
+      try {
+        const slices = planChunks(f.bytes, m.chunkBytes);
+        for (let k = 0; k < f.chunks.length; k++) {
+          const sha = f.chunks[k]!;
+          const data = await readFile(this.chunkPath(sha));
+          if (data.length !== slices[k]!.length || createHash('sha256').update(data).digest('hex') !== sha) {
+            throw new SuanwangError('chunk_corrupt', `chunk ${sha} of ${f.path} is damaged at this center`, { hint: 'the agent drops it; stage the version in again' });
+          }
+          await out.write(data);
+        }
+      } finally {
+        await out.close();
+      }
+      if (user) await chown(target, user.uid, user.gid);
+      await chmod(target, 0o444);
+    }
+    await writeFile(join(`${dir}.tmp`, '.complete'), '', { mode: 0o444 });
+    for (const d of [...dirs].sort((a, b) => b.length - a.length)) {
+      if (user) await chown(d, user.uid, user.gid);
+      await chmod(d, 0o555);
+    }
+    await rename(`${dir}.tmp`, dir);
+    return dir;
+  }
+
+  /** Drops a version's manifest and views (its chunks stay while another version uses them: `sweep`). */
+  async dropVersion(id: string): Promise<void> {
+    await rm(this.#versionPath(id), { force: true });
+    for (const owner of await readdir(join(this.root, 'views')).catch(() => [] as string[])) {
+      const dir = join(this.root, 'views', owner, id);
+      await chmodTree(dir);
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+
+  /** Deletes every chunk no held version uses; returns the bytes freed. */
+  async sweep(): Promise<number> {
+    const used = new Set<string>();
+    for (const name of await readdir(join(this.root, 'versions')).catch(() => [] as string[])) {
+      if (!name.endsWith('.json')) continue;
+      const m = await this.version(name.slice(0, -5));
+      if (m) for (const f of m.files) for (const c of f.chunks) used.add(c);
+    }
+    let freed = 0;
+    for (const prefix of await readdir(join(this.root, 'chunks')).catch(() => [] as string[])) {
+      for (const sha of await readdir(join(this.root, 'chunks', prefix))) {
+        if (used.has(sha)) continue;
+        const path = join(this.root, 'chunks', prefix, sha);
+        freed += (await stat(path)).size;
+        await rm(path, { force: true });
+      }
+    }
+    this.#usedBytes = null;
+    return freed;
+  }
+}
+
+function checkSha(sha: string): string {
+  if (!SHA256_HEX.test(sha)) throw new SuanwangError('invalid_field', `chunk name ${JSON.stringify(sha).slice(0, 80)} is not a sha256`, { field: 'sha256', hint: 'give 64 lower-case hex digits' });
+  return sha;
+}
+
+/** Ids become file names: letters, digits, `_` and `-` only. */
+function checkId(id: string): string {
+  if (!/^[A-Za-z0-9_-]{1,128}$/.test(id)) throw new SuanwangError('invalid_field', `${JSON.stringify(id).slice(0, 80)} is not an id`, { field: 'id', hint: 'ids are letters, digits, _ and -' });
+  return id;
+}
+
+async function sizeOf(dir: string): Promise<number> {
+  let total = 0;
+  for (const entry of await readdir(dir, { withFileTypes: true }).catch(() => [])) {
+    const path = join(dir, entry.name);
+    total += entry.isDirectory() ? await sizeOf(path) : (await stat(path)).size;
+  }
+  return total;
+}
+
+async function chmodTree(dir: string): Promise<void> {
+  const info = await stat(dir).catch(() => null);
+  if (!info?.isDirectory()) return;
+  await chmod(dir, 0o700);
+  for (const entry of await readdir(dir, { withFileTypes: true })) if (entry.isDirectory()) await chmodTree(join(dir, entry.name));
+}

@@ -1,0 +1,195 @@
+import { randomBytes } from 'node:crypto';
+import { chmod, mkdir } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import type { AgentTransport } from '../../api/client/agent-client.js';
+import type { Lease, LeaseTenant, TransferTask } from '../../core/agent-protocol.js';
+import { seededRng } from '../../core/rng.js';
+import { checkManifest, TokenBucket } from '../../data/index.js';
+import { ChunkStore } from './chunk-store.js';
+import { startDataServer, type DataServer } from './data-server.js';
+import { fetchVersion } from './fetch-version.js';
+
+/*
+ * The agent's data side (docs/data.md): its center's dataset storage, the data port that serves it,
+ * and the transfers into it. A loop asks the control plane for the transfers into this center
+ * (uploads to seal, replicas, stage-ins started early) and carries each out once; a lease with
+ * inputs is staged before its run starts (`prepare`), reusing a transfer already under way.
+ */
+
+export interface DataAgentOptions {
+  /** The center's storage root (the local connector: a folder in its state dir; Slurm: a shared path). */
+  readonly root: string;
+  /** Where the data port listens (default 127.0.0.1, a free port). */
+  readonly host?: string;
+  readonly port?: number;
+  /** The URL others reach the port at, when it differs from the listening address (NAT, a proxy). */
+  readonly publicUrl?: string;
+  /** The most the storage may hold; null: the disk. */
+  readonly quotaBytes?: number | null;
+  /** Bytes per second this center receives / sends at most; null: no limit. */
+  readonly receiveBytesPerSecond?: number | null;
+  readonly sendBytesPerSecond?: number | null;
+  /** How often the transfers into this center are asked for (default 500 ms). */
+  readonly pollMs?: number;
+  /** Whether folders must be reachable by other (org) users: the local connector's 'users' isolation. */
+  readonly sharedWithOrgUsers?: boolean;
+}
+
+type Owner = (tenant: LeaseTenant) => Promise<{ name: string; uid: number; gid: number } | null>;
+
+export class DataAgent {
+  readonly store: ChunkStore;
+  readonly #options: DataAgentOptions;
+  readonly #transport: AgentTransport;
+  readonly #say: (line: string) => void;
+  readonly #key = randomBytes(32).toString('hex');
+  readonly #running = new Map<string, Promise<void>>();
+  readonly #limiter: TokenBucket | null;
+  #centerId: string | null = null;
+  #server: DataServer | null = null;
+  #stopped = false;
+  #loop: Promise<void> | null = null;
+  #wake: (() => void) | null = null;
+  readonly #abort = new AbortController();
+
+  readonly #owner: Owner;
+
+  /** `owner`: the OS user an org's jobs run as (the connector's `dataOwner`), to own its read-only files. */
+  constructor(options: DataAgentOptions, transport: AgentTransport, say: (line: string) => void, owner: Owner = () => Promise.resolve(null)) {
+    this.#owner = owner;
+    this.#options = options;
+    this.#transport = transport;
+    this.#say = say;
+    this.store = new ChunkStore(options.root, { quotaBytes: options.quotaBytes ?? null });
+    this.#limiter = options.receiveBytesPerSecond ? new TokenBucket(options.receiveBytesPerSecond, { now: () => Date.now() }) : null;
+  }
+
+  /** Starts the data port (once) and tells the control plane about it; call after each registration. */
+  async announce(centerId: string): Promise<void> {
+    this.#centerId = centerId;
+    if (!this.#server) {
+      await mkdir(this.#options.root, { recursive: true, mode: 0o700 });
+      // Jobs reach their org's files under views/ by name only; the rest stays the agent's.
+      await chmod(this.#options.root, this.#options.sharedWithOrgUsers ? 0o711 : 0o700);
+      this.#server = await startDataServer({
+        store: this.store,
+        key: this.#key,
+        centerId: () => this.#centerId,
+        host: this.#options.host ?? '127.0.0.1',
+        port: this.#options.port ?? 0,
+        sendBytesPerSecond: this.#options.sendBytesPerSecond ?? null,
+      });
+    }
+    await this.#transport.registerDataPort?.({ url: this.#options.publicUrl ?? this.#server.url, key: this.#key }, this.#abort.signal);
+    this.#loop ??= this.#run();
+  }
+
+  async #run(): Promise<void> {
+    while (!this.#stopped) {
+      try {
+        const tasks = (await this.#transport.transfers?.(this.#abort.signal)) ?? [];
+        for (const t of tasks) void this.#carryOut(t).catch(() => undefined);
+      } catch (error) {
+        if (this.#stopped) return;
+        this.#say(`could not ask for transfers: ${(error as Error).message}`);
+      }
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, this.#options.pollMs ?? 500);
+        this.#wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    }
+  }
+
+  /** Carries out a transfer once (a second call while it runs waits for the first). */
+  #carryOut(t: TransferTask): Promise<void> {
+    const had = this.#running.get(t.id);
+    if (had) return had;
+    const p = this.#transfer(t).finally(() => this.#running.delete(t.id));
+    this.#running.set(t.id, p);
+    return p;
+  }
+
+  async #transfer(t: TransferTask): Promise<void> {
+    const manifest = checkManifest(t.manifest as Parameters<typeof checkManifest>[0]);
+    const report = (state: 'running' | 'done' | 'failed', bytesMoved: number, error: string | null) =>
+      this.#transport.reportTransfer?.(t.id, { state, bytesMoved, error }, this.#abort.signal);
+    let moved = 0;
+    try {
+      if (t.kind === 'upload') {
+        await this.store.seal(t.versionId, manifest);
+      } else if ((await this.store.version(t.versionId)) === null) {
+        await report('running', 0, null);
+        let last = Date.now();
+        let base = -1;
+        moved = await fetchVersion({
+          store: this.store,
+          versionId: t.versionId,
+          manifest,
+          sources: t.sources,
+          limiter: this.#limiter,
+          signal: this.#abort.signal,
+          rng: seededRng(Number.parseInt(createHash('sha256').update(t.id).digest('hex').slice(0, 8), 16)),
+          onProgress: (done) => {
+            if (base < 0) base = done;
+            if (Date.now() - last < 1000) return;
+            last = Date.now();
+            void report('running', done - base, null)?.catch(() => undefined);
+          },
+        });
+      }
+      // A stage-in's files are laid out for its org now, so the job's start does not wait for them.
+      if (t.tenant) await this.#view(t.versionId, t.tenant);
+      await report('done', moved, null);
+      this.#say(`transfer ${t.id} (${t.kind} of ${t.versionId}) done: ${moved} bytes moved`);
+    } catch (error) {
+      if (this.#stopped) throw error; // an agent stopping mid-transfer resumes it after its restart
+      const message = (error as Error).message;
+      this.#say(`transfer ${t.id} failed: ${message}`);
+      await report('failed', moved, message)?.catch(() => undefined);
+      throw error;
+    }
+  }
+
+  /**
+   * Stages a lease's inputs into this center (a transfer each that is not here yet) and returns the
+   * lease with every input's `path`: its read-only files, owned by the org's user.
+   */
+  async prepare(lease: Lease): Promise<Lease> {
+    if (!lease.inputs || lease.inputs.length === 0) return lease;
+    const inputs = [];
+    for (const input of lease.inputs) {
+      if ((await this.store.version(input.versionId)) === null) {
+        if (!this.#transport.stageIn) throw new Error(`input ${input.name} is not at this center and the transport cannot stage it in`);
+        const task = await this.#transport.stageIn(lease.jobId, input.versionId, this.#abort.signal);
+        await this.#carryOut(task);
+      }
+      inputs.push({ ...input, path: await this.#view(input.versionId, lease.tenant) });
+    }
+    return { ...lease, inputs };
+  }
+
+  /** The version's read-only files for an org (made once per org and version). */
+  async #view(versionId: string, tenant: LeaseTenant): Promise<string> {
+    const user = await this.#owner(tenant);
+    const ownerKey = user?.name ?? `org-${createHash('sha256').update(tenant.orgId).digest('hex').slice(0, 16)}`;
+    return this.store.view(versionId, ownerKey, user);
+  }
+
+  #stopping: Promise<void> | null = null;
+
+  /** Aborts the transfers under way (their partial chunks stay, to resume) and closes the data port. */
+  stop(): Promise<void> {
+    this.#stopping ??= (async () => {
+      this.#stopped = true;
+      this.#abort.abort(new Error('the agent is stopping'));
+      this.#wake?.();
+      await this.#loop?.catch(() => undefined);
+      await Promise.allSettled([...this.#running.values()]);
+      await this.#server?.close();
+    })();
+    return this.#stopping;
+  }
+}

@@ -1,0 +1,102 @@
+import { DataPortClient } from '../../api/client/data-port.js';
+import { SuanwangError } from '../../core/errors.js';
+import type { Rng } from '../../core/rng.js';
+import { retryDelayMs, uniqueChunks, type Manifest } from '../../data/index.js';
+
+/** What paces a transfer: `take(n)` is the wait in ms before sending n bytes (a `TokenBucket`). */
+export interface Pacer {
+  take(bytes: number): number;
+}
+import type { ChunkStore } from './chunk-store.js';
+
+export interface Source {
+  readonly url: string;
+  readonly grant: string;
+}
+
+export interface FetchOptions {
+  readonly store: ChunkStore;
+  readonly versionId: string;
+  readonly manifest: Manifest;
+  /** Centers holding the version, best first: a chunk that keeps failing at one is asked of the next. */
+  readonly sources: readonly Source[];
+  /** Bytes per second this transfer may take (the tighter of the center's and the link's limit); null: none. */
+  readonly limiter?: Pacer | null;
+  /** Called after each chunk with the bytes held so far of the version. */
+  readonly onProgress?: (bytesDone: number, bytesTotal: number) => void;
+  readonly signal?: AbortSignal;
+  readonly rng: Rng;
+  /** Chunks in flight at once (default 4). */
+  readonly concurrency?: number;
+  /** Attempts per chunk before the transfer fails (default 6). */
+  readonly attempts?: number;
+}
+
+/**
+ * Brings every chunk of a version into `store` from its sources, then seals it there. Chunks held
+ * already are skipped, a partial chunk resumes with a range request from the bytes it has, every
+ * chunk is verified by the store as it lands, and a failed request is retried with backoff (a
+ * corrupt chunk is fetched again). Returns the bytes actually moved.
+ */
+export async function fetchVersion(o: FetchOptions): Promise<number> {
+  const chunks = uniqueChunks(o.manifest);
+  const total = chunks.reduce((s, c) => s + c.bytes, 0);
+  const missing = new Set(await o.store.missing(chunks.map((c) => c.sha256)));
+  let done = chunks.filter((c) => !missing.has(c.sha256)).reduce((s, c) => s + c.bytes, 0);
+  let moved = 0;
+  o.onProgress?.(done, total);
+  const clients = o.sources.map((s) => new DataPortClient({ url: s.url, grant: s.grant, version: o.versionId }));
+  if (missing.size > 0 && clients.length === 0) throw new SuanwangError('data_not_ready', `no center holds version ${o.versionId} complete to copy it from`, { hint: 'push it again' });
+  const attempts = o.attempts ?? 6;
+  const queue = chunks.filter((c) => missing.has(c.sha256));
+  let next = 0;
+  // A few chunks in flight at once: one request's round trips and disk writes overlap the others'.
+  const worker = async (w: number) => {
+    while (next < queue.length) {
+      const chunk = queue[next++]!;
+      for (let attempt = 1; ; attempt++) {
+        o.signal?.throwIfAborted();
+        const client = clients[(w + attempt - 1) % clients.length]!;
+        const offset = await o.store.partialBytes(chunk.sha256);
+        try {
+          const body = await client.get(chunk.sha256, offset, o.signal);
+          await o.store.put(chunk.sha256, chunk.bytes, o.limiter ? limited(body, o.limiter, o.signal) : body, offset);
+          moved += chunk.bytes - offset;
+          break;
+        } catch (error) {
+          if (o.signal?.aborted) throw o.signal.reason as Error;
+          const fatal = error instanceof SuanwangError && !error.retryable && error.code !== 'chunk_corrupt';
+          if (fatal || (error instanceof SuanwangError && error.code === 'storage_full') || attempt >= attempts) throw error;
+          await sleep(retryDelayMs(attempt, o.rng), o.signal);
+        }
+      }
+      done += chunk.bytes;
+      o.onProgress?.(done, total);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(o.concurrency ?? 4, queue.length) }, (_, w) => worker(w)));
+  await o.store.seal(o.versionId, o.manifest);
+  return moved;
+}
+
+async function* limited(source: AsyncIterable<Uint8Array>, limiter: Pacer, signal?: AbortSignal): AsyncIterable<Uint8Array> {
+  for await (const part of source) {
+    const wait = limiter.take(part.length);
+    if (wait > 0) await sleep(wait, signal);
+    yield part;
+  }
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(t);
+      reject(signal!.reason as Error);
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
