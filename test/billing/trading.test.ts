@@ -331,6 +331,10 @@ for (const database of await testDatabases()) {
       const q = (await ok(net, 'POST', '/v1/price-quote', alice, { command: ['echo'], acceleratorsPerNode: 1, walltimeSeconds: 3600 })) as { billing: string; pools: { center: string; maxBill: number; voucherShare: number; youPayAtMost: number }[] };
       assert.equal(q.billing, 'on');
       assert.deepEqual(q.pools.map((p) => [p.center, p.maxBill, p.voucherShare, p.youPayAtMost]), [['nx', 600, 180, 420], ['sh', 500, 0, 500]]);
+      // The same job launching the priced app: its ¥1 per-run fee is added (the voucher pays no part of it).
+      const withApp = (await ok(net, 'POST', '/v1/price-quote?app=poem', alice, { command: ['echo'], acceleratorsPerNode: 1, walltimeSeconds: 3600 })) as { pools: { center: string; appFeeAtMost: number; youPayAtMost: number }[] };
+      assert.deepEqual(withApp.pools.map((p) => [p.center, p.appFeeAtMost, p.youPayAtMost]), [['nx', 100, 520], ['sh', 100, 600]]);
+      assert.equal((await call(net, 'POST', '/v1/price-quote?app=nope', alice, { command: ['echo'], acceleratorsPerNode: 1, walltimeSeconds: 3600 })).status, 404);
       // ¥9.30 spent so far this month; a ¥11 budget: the next charge crosses 80% and fires that alert once.
       const { admin } = net.tokens;
       const big = (await ok(net, 'POST', '/v1/budgets', admin, { org: 'acme', limitFen: 1_100 })) as { id: string };

@@ -308,10 +308,11 @@ export const billingRoutes = [
     tag: 'billing',
     access: 'user',
     body: JobSubmission,
+    query: z.strictObject({ app: z.string().min(1).max(128).optional().describe('a store product launched by this job: its fee is added') }),
     rate: 'quote',
     response: { status: 200, schema: z.object({ billing: z.enum(['off', 'on']), pools: z.array(z.unknown()) }) },
-    async handle({ ctx, principal, body }) {
-      return priceQuote(ctx, requireUser(principal!).orgId, body);
+    async handle({ ctx, principal, body, query }) {
+      return priceQuote(ctx, requireUser(principal!).orgId, body, query.app);
     },
   }),
   route({

@@ -10,6 +10,7 @@ interface PoolPrice {
   readonly maxBill: number;
   readonly voucherShare: number;
   readonly voucherProgram: string | null;
+  readonly appFeeAtMost?: number;
   readonly youPayAtMost: number;
 }
 

@@ -9,7 +9,10 @@ import { listCenters, listPools } from '../../store/centers.js';
 import type { PoolRow } from '../../store/schema.js';
 import type { EngineContext } from '../context.js';
 import type { JobSpec } from '../jobs.js';
-import { computeHoldOn, fitsPool, requestOf } from './job-pricing.js';
+import { appFeeMax, computeHoldOn, fitsPool, requestOf, type AppTerms } from './job-pricing.js';
+import { SuanwangError } from '../../core/errors.js';
+import { findProductByName } from '../../store/products.js';
+import { getAppPrice } from '../../store/billing.js';
 
 /** The parts of a job's spec its price depends on. */
 export type PriceQuoteSpec = Pick<JobSpec, 'nodes' | 'acceleratorsPerNode' | 'coresPerNode' | 'memoryMiBPerNode' | 'walltimeSeconds' | 'accelerators' | 'forbidAccelerators'>;
@@ -24,12 +27,20 @@ export interface PoolPrice {
   readonly maxBill: Fen;
   readonly voucherShare: Fen;
   readonly voucherProgram: string | null;
+  /** The most the app's fee can be (per run, or per hour over the walltime); 0 for a raw job or a free app. */
+  readonly appFeeAtMost: Fen;
+  /** maxBill − voucherShare + appFeeAtMost. */
   readonly youPayAtMost: Fen;
 }
 
-/** Prices of the job on every pool it fits, cheapest first; `billing` says whether the network charges. */
-export async function priceQuote(ctx: EngineContext, orgId: string, spec: PriceQuoteSpec): Promise<{ readonly billing: 'off' | 'on'; readonly pools: readonly PoolPrice[] }> {
+/**
+ * Prices of the job on every pool it fits, cheapest first; `billing` says whether the network charges.
+ * With `appName` (a store product), its fee is added and vouchers see the product's category.
+ */
+export async function priceQuote(ctx: EngineContext, orgId: string, spec: PriceQuoteSpec, appName?: string): Promise<{ readonly billing: 'off' | 'on'; readonly pools: readonly PoolPrice[] }> {
   const db = ctx.store.db;
+  const terms = appName === undefined ? null : await productTerms(ctx, appName);
+  const appFeeAtMost = appFeeMax({ walltime_seconds: spec.walltimeSeconds }, terms);
   const now = ctx.now().getTime();
   const job = {
     nodes: spec.nodes,
@@ -64,7 +75,7 @@ export async function priceQuote(ctx: EngineContext, orgId: string, spec: PriceQ
     const usage = { ...requestOf(job), startedAt: now, endedAt: now + spec.walltimeSeconds * 1000 };
     const v = applyVouchers(
       { poolId: pool.id, version: book.version, lines: [], total: maxBill, billingMilliUnitHours: 0 },
-      { jobId: '(quote)', orgId, at: now, accelerator: pool.accelerator, category: 'compute', region: center.region, centerId: center.id, usage, alreadySubsidised: false, programSpentSoFar: spent, enrolledPrograms: enrolled },
+      { jobId: '(quote)', orgId, at: now, accelerator: pool.accelerator, category: terms?.category ?? 'compute', region: center.region, centerId: center.id, usage, alreadySubsidised: false, programSpentSoFar: spent, enrolledPrograms: enrolled },
       programs,
       redemptions,
     );
@@ -78,9 +89,16 @@ export async function priceQuote(ctx: EngineContext, orgId: string, spec: PriceQ
       maxBill,
       voucherShare: r?.amount ?? fen(0),
       voucherProgram: r ? (programs.find((p) => p.id === r.programId)?.name ?? r.programId) : null,
-      youPayAtMost: v.userPays,
+      appFeeAtMost,
+      youPayAtMost: fen(v.userPays + appFeeAtMost),
     });
   }
   out.sort((a, b) => a.youPayAtMost - b.youPayAtMost || (a.center < b.center ? -1 : 1));
   return { billing: ctx.config.billing, pools: out };
+}
+
+async function productTerms(ctx: EngineContext, name: string): Promise<AppTerms> {
+  const product = await findProductByName(ctx.store.db, name);
+  if (!product) throw new SuanwangError('product_not_found', `no product "${name}"`, { field: 'app', hint: 'search the store with `suanwang store search`' });
+  return { productId: product.id, providerOrgId: product.provider_org_id, category: product.category, price: await getAppPrice(ctx.store.db, product.id) };
 }
