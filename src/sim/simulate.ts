@@ -285,6 +285,8 @@ export class Simulation {
   readonly #o: SimulateOptions;
   readonly #spec: PolicySpec;
   readonly #knobs: Policy;
+  /** The knobs' `runtimeAging`: the order of every org's queue (the scheduler's `compareJobs`). */
+  readonly #aging: number;
   readonly #model: NetworkModel;
   readonly #views: LiveViews;
   readonly #clock: SimClock;
@@ -321,6 +323,8 @@ export class Simulation {
   #pending = 0;
   #maxPending = 0;
   #running = 0;
+  /** The candidates (pools that could ever run it) of a job, by its static key (see #arrive). */
+  readonly #candidates = new Map<string, readonly BindCandidate[]>();
   /** Every job waiting in some scope, by id: what a pass's decisions are looked up in. */
   readonly #queued = new Map<string, QJob>();
 
@@ -329,6 +333,7 @@ export class Simulation {
     this.#spec = POLICIES[options.policy];
     if (this.#spec === undefined) throw new Error(`unknown policy "${options.policy}"`);
     this.#knobs = { ...policyKnobs(options.policy), ...options.scheduler };
+    this.#aging = this.#knobs.runtimeAging ?? 0;
     const model = options.model;
     this.#model = model;
     this.#views = new LiveViews(model);
@@ -482,13 +487,20 @@ export class Simulation {
       inputs,
     };
     let probe = pendingJob(base);
-    // Pools that could ever run it, grouped by center.
-    const candidates: BindCandidate[] = [];
-    for (const s of this.#slots) {
-      if (staticReason(probe, s.centerView, s.view, true) !== null) continue;
-      const last = candidates[candidates.length - 1];
-      if (last !== undefined && last.center === s.centerIndex) (last.pools as number[]).push(s.index);
-      else candidates.push({ center: s.centerIndex, pools: [s.index] });
+    // Pools that could ever run it, grouped by center: the static checks read only the job's shape
+    // and chip lists (a trace job has no regions or adaptation matrix), so jobs alike share them.
+    const staticKey = `${probe.nodes}|${probe.perNode.accelerators}|${probe.perNode.cores}|${probe.perNode.memoryMiB}|${probe.allowedAccelerators.join(',')}|${probe.forbiddenAccelerators.join(',')}`;
+    let candidates = this.#candidates.get(staticKey);
+    if (candidates === undefined) {
+      const found: BindCandidate[] = [];
+      for (const s of this.#slots) {
+        if (staticReason(probe, s.centerView, s.view, true) !== null) continue;
+        const last = found[found.length - 1];
+        if (last !== undefined && last.center === s.centerIndex) (last.pools as number[]).push(s.index);
+        else found.push({ center: s.centerIndex, pools: [s.index] });
+      }
+      candidates = found;
+      if (this.#candidates.size < 10_000) this.#candidates.set(staticKey, found);
     }
     let scope = this.#scopes[0]!;
     let chosen: readonly number[] | null = candidates.length === 0 ? null : candidates.flatMap((c) => c.pools);
@@ -547,7 +559,7 @@ export class Simulation {
       scope.orgs.set(orgId, org);
     }
     const lastJob = org.jobs[org.jobs.length - 1];
-    if (lastJob !== undefined && compareJobs(lastJob.pending, q.pending) > 0) org.sorted = false;
+    if (lastJob !== undefined && compareJobs(lastJob.pending, q.pending, this.#aging) > 0) org.sorted = false;
     org.jobs.push(q);
     this.#queued.set(q.pending.id, q);
     if (this.#incremental) scope.arrived.push(q);
@@ -627,7 +639,7 @@ export class Simulation {
       const byOrg = new Map<string, QJob[]>();
       for (const q of scope.holders) if (!q.done) pushTo(byOrg, q.pending.orgId, q);
       for (const q of scope.arrived) if (!q.done) pushTo(byOrg, q.pending.orgId, q);
-      for (const list of byOrg.values()) consider(list.length > 1 ? list.sort((a, b) => compareJobs(a.pending, b.pending)) : list);
+      for (const list of byOrg.values()) consider(list.length > 1 ? list.sort((a, b) => compareJobs(a.pending, b.pending, this.#aging)) : list);
     } else {
       for (const org of scope.orgs.values()) {
         if (org.done > 32 && org.done * 2 > org.jobs.length) {
@@ -635,7 +647,7 @@ export class Simulation {
           org.done = 0;
         }
         if (!org.sorted) {
-          org.jobs.sort((a, b) => compareJobs(a.pending, b.pending));
+          org.jobs.sort((a, b) => compareJobs(a.pending, b.pending, this.#aging));
           org.sorted = true;
         }
         consider(org.jobs);
