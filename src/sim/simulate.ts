@@ -325,6 +325,9 @@ export class Simulation {
   #running = 0;
   /** The candidates (pools that could ever run it) of a job, by its static key (see #arrive). */
   readonly #candidates = new Map<string, readonly BindCandidate[]>();
+  readonly #candidatePools = new Map<string, readonly number[]>();
+  /** The scopes marked dirty since their last pass (`#touch`). */
+  #dirty: Scope[] = [];
   /** Every job waiting in some scope, by id: what a pass's decisions are looked up in. */
   readonly #queued = new Map<string, QJob>();
 
@@ -431,7 +434,7 @@ export class Simulation {
           this.#wakeups++;
           const scope = this.#scopes[item]!;
           scope.wakes.delete(t);
-          scope.dirty = true;
+          this.#touch(scope);
           scope.capacityBack = true;
         } else this.#end(item);
       }
@@ -445,7 +448,14 @@ export class Simulation {
         next = await it.next();
       }
       if (!next.done && next.value.submitAt < t) throw new TraceOrderError('trace', next.value, t);
-      for (const scope of this.#scopes) if (scope.dirty) this.#maybePass(scope);
+      // The scopes that changed, in scope order (as a scan of every scope would find them); one
+      // still dirty after its pass (a pass put off by the cadence cap) stays on the list.
+      if (this.#dirty.length > 0) {
+        const dirty = this.#dirty.length > 1 ? this.#dirty.sort((a, b) => a.index - b.index) : this.#dirty;
+        this.#dirty = [];
+        for (const scope of dirty) this.#maybePass(scope);
+        for (const scope of dirty) if (scope.dirty) this.#dirty.push(scope);
+      }
       if (this.#events >= nextProgress) {
         nextProgress = this.#events + every;
         this.#o.onProgress?.(this.#progress(false));
@@ -503,7 +513,7 @@ export class Simulation {
       if (this.#candidates.size < 10_000) this.#candidates.set(staticKey, found);
     }
     let scope = this.#scopes[0]!;
-    let chosen: readonly number[] | null = candidates.length === 0 ? null : candidates.flatMap((c) => c.pools);
+    let chosen: readonly number[] | null = candidates.length === 0 ? null : this.#binder === null ? this.#allPools(staticKey, candidates) : [];
     if (this.#binder !== null && chosen !== null) {
       chosen = this.#binder(this.#bindContext(probe, home, candidates));
       if (chosen !== null && chosen.length > 0) {
@@ -564,12 +574,29 @@ export class Simulation {
     this.#queued.set(q.pending.id, q);
     if (this.#incremental) scope.arrived.push(q);
     scope.pending++;
-    scope.dirty = true;
+    this.#touch(scope);
     this.#pending++;
     this.#maxPending = Math.max(this.#maxPending, this.#pending);
     const c = this.#slots[usable[0]!]!.centerIndex;
     if (unitIsAcc) this.#heldAcc[c]! += q.units;
     else this.#heldCores[c]! += q.units;
+  }
+
+  /** Every pool of `candidates` (the late-binding scope's choice), kept per static key. */
+  #allPools(key: string, candidates: readonly BindCandidate[]): readonly number[] {
+    let pools = this.#candidatePools.get(key);
+    if (pools === undefined) {
+      pools = candidates.flatMap((c) => c.pools);
+      if (this.#candidatePools.size < 10_000) this.#candidatePools.set(key, pools);
+    }
+    return pools;
+  }
+
+  /** Marks `scope` changed: it gets a pass after this batch of events. */
+  #touch(scope: Scope): void {
+    if (scope.dirty) return;
+    scope.dirty = true;
+    this.#dirty.push(scope);
   }
 
   #bindContext(probe: PendingJob, home: number, candidates: readonly BindCandidate[]) {
@@ -850,7 +877,7 @@ export class Simulation {
     while (scope.runs[at] !== r) at--;
     scope.runs.splice(at, 1);
     scope.running.splice(at, 1);
-    scope.dirty = true;
+    this.#touch(scope);
     scope.capacityBack = true;
     const c = slot.centerIndex;
     if (r.job.unitIsAcc) this.#heldAcc[c]! -= r.job.units;
