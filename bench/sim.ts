@@ -19,7 +19,8 @@
  *
  * Prints human lines, then as its LAST line one JSON object {alibaba, tuning, federations, scale,
  * hpc2n, goals, met}. Options: --small (ten days of each cluster, 100,000 jobs over 30 centers for the
- * scale run, no HPC2N: a few minutes; what CI runs), --traces DIR (default ../shared/traces),
+ * scale run, no HPC2N: a few minutes; what CI runs), --days N (only the first N days of each trace),
+ * --traces DIR (default ../shared/traces),
  * --out DIR (default bench/results; --small writes sim-small.*).
  *
  * `npm run bench:sim` compiles this file and src with tsc (tsconfig.bench.json → .bench-build/) and
@@ -67,7 +68,7 @@ const argValue = (name: string): string | undefined => {
 const small = process.argv.includes('--small');
 const traces = resolve(argValue('traces') ?? join(root, '..', 'shared', 'traces'));
 const outDir = resolve(argValue('out') ?? join(root, 'bench', 'results'));
-const DAYS = small ? 10 : Infinity;
+const DAYS = Number(argValue('days') ?? (small ? 10 : Infinity));
 const LOADS = [0.5, 0.7, 0.9] as const;
 const GOAL_LOADS = [0.7, 0.9];
 const SETS = { tuning: ['01', '03', '05', '07', '09'], 'held-out': ['02', '04', '06', '08', '10'] } as const;
