@@ -76,7 +76,7 @@ const SITES = ['jjj-zhangjiakou', 'cy-tianfu', 'yrd-qingpu', 'gs-qingyang', 'gba
 const SCALE = small ? { jobs: 100_000, copies: 12 } : { jobs: 1_000_000, copies: 30 };
 const NAIVE: PolicyName[] = ['isolated', 'random', 'round-robin', 'least-loaded', 'cheapest-static'];
 /** The knobs tried for the platform policies on the tuning set. */
-const GRID: Partial<Policy>[] = [0, 1, 4].flatMap((runtimeAging) => [24, 0].map((lookAheadHours) => ({ runtimeAging, lookAheadHours })));
+const GRID: Partial<Policy>[] = [0, 1, 4, 16].flatMap((runtimeAging) => [24, 0].map((lookAheadHours) => ({ runtimeAging, lookAheadHours })));
 const epochMs = ELASTICFLOW_START_EPOCH_S * 1000;
 const md: string[] = [];
 const json: Record<string, unknown> = {};
@@ -175,7 +175,7 @@ const tuned: Record<'balanced' | 'greenest', Partial<Policy>> = { balanced: {}, 
   json['tuning'] = { set: SETS.tuning.map((s) => `cluster${s}`), loads: GOAL_LOADS, grid: GRID, chosen: tuned };
   md.push('## Knobs chosen on the tuning set', '');
   md.push(
-    `Tuning traces: ElasticFlow ${tuning.names.join(', ')} (${tuning.jobs.length.toLocaleString('en-US')} jobs). Tried: \`runtimeAging\` 0, 1, 4 × \`lookAheadHours\` 24, 0 at 70% and 90%. ` +
+    `Tuning traces: ElasticFlow ${tuning.names.join(', ')} (${tuning.jobs.length.toLocaleString('en-US')} jobs). Tried: \`runtimeAging\` 0, 1, 4, 16 × \`lookAheadHours\` 24, 0 at 70% and 90%. ` +
       `Rule: \`balanced\` takes the least mean wait (summed over both loads); \`greenest\` the least carbon among knobs within 10% of its best mean completion. ` +
       `Chosen: balanced ${JSON.stringify(tuned.balanced)}, greenest ${JSON.stringify(tuned.greenest)}. The held-out set below never took part in the choice.`,
     '',
@@ -273,10 +273,14 @@ json['federations'] = points.map((p) => ({ set: p.set, load: p.load, boundS: Num
 // 4. HPC2N on its own machine (issue 4's speed goal), full run only.
 if (!small) {
   const hpc = await prepareTrace(join(traces, 'HPC2N-2002-2.1-cln.swf.gz'));
+  // Timed by CPU as well as wall seconds, as the scale run (the goal on the CPU time).
+  const c0 = process.cpuUsage();
   const timed = await runPolicy(hpc, 'isolated', { now: () => performance.now() });
-  console.log(`hpc2n: ${hpc.jobs} jobs, isolated in ${timed.seconds.toFixed(2)} s`);
-  json['hpc2n'] = { jobs: hpc.jobs, seconds: Number(timed.seconds.toFixed(2)), eventsPerSecond: Math.round(timed.eventsPerSecond) };
-  goals.push({ goal: `HPC2N (${hpc.jobs.toLocaleString('en-US')} jobs) replayed in < 10 s`, measured: `${timed.seconds.toFixed(2)} s (isolated)`, met: timed.seconds < 10 });
+  const used = process.cpuUsage(c0);
+  const cpu = (used.user + used.system) / 1e6;
+  console.log(`hpc2n: ${hpc.jobs} jobs, isolated in ${cpu.toFixed(2)} s CPU (${timed.seconds.toFixed(2)} s wall)`);
+  json['hpc2n'] = { jobs: hpc.jobs, cpuSeconds: Number(cpu.toFixed(2)), wallSeconds: Number(timed.seconds.toFixed(2)), events: timed.result.counters.events };
+  goals.push({ goal: `HPC2N (${hpc.jobs.toLocaleString('en-US')} jobs) replayed in < 10 s`, measured: `${cpu.toFixed(2)} s of CPU (${timed.seconds.toFixed(2)} s wall; isolated, trace reading included)`, met: cpu < 10 });
 }
 
 // ------------------------------------------------------------------------------------------------
