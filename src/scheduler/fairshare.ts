@@ -51,7 +51,8 @@ interface Org {
 /**
  * The queue of a pass, by weighted DRF: the next job always comes from the org whose weighted
  * dominant share is lowest (ties by org id), counting what it runs and what this pass has placed
- * for it so far. Within an org, jobs go by priority, then age, then id (`compareJobs`): priority
+ * for it so far. Within an org, jobs go by priority, then age (queue time with the policy's
+ * `runtimeAging`), then id (`compareJobs`): priority
  * orders an org's own work and never jumps another org's fair share. An org whose jobs do not fit
  * keeps its low share, so its later jobs keep their turn.
  */
@@ -63,7 +64,7 @@ export class FairQueue {
   readonly #heap: number[] = [];
   #current = -1;
 
-  constructor(jobs: readonly PendingJob[], running: readonly RunningJob[], capacity: Usage, weights: Readonly<Record<string, number>>) {
+  constructor(jobs: readonly PendingJob[], running: readonly RunningJob[], capacity: Usage, weights: Readonly<Record<string, number>>, runtimeAging = 0) {
     this.#capacity = capacity;
     for (const job of jobs) this.#org(job.orgId, weights).jobs.push(job);
     for (const r of running) {
@@ -75,7 +76,7 @@ export class FairQueue {
     this.#orgs.sort((a, b) => compareText(a.id, b.id));
     for (let i = 0; i < this.#orgs.length; i++) {
       const org = this.#orgs[i]!;
-      if (!inOrder(org.jobs)) org.jobs.sort(compareJobs); // callers often keep queues in order already
+      if (!inOrder(org.jobs, runtimeAging)) org.jobs.sort((a, b) => compareJobs(a, b, runtimeAging)); // callers often keep queues in order already
       org.share = dominantShare(org, capacity, org.weight);
       this.#push(i);
     }
@@ -158,7 +159,7 @@ export class FairQueue {
   }
 }
 
-function inOrder(jobs: readonly PendingJob[]): boolean {
-  for (let i = 1; i < jobs.length; i++) if (compareJobs(jobs[i - 1]!, jobs[i]!) > 0) return false;
+function inOrder(jobs: readonly PendingJob[], runtimeAging: number): boolean {
+  for (let i = 1; i < jobs.length; i++) if (compareJobs(jobs[i - 1]!, jobs[i]!, runtimeAging) > 0) return false;
   return true;
 }

@@ -268,7 +268,7 @@ export function schedule(snapshot: Snapshot, policy: Partial<Policy> = DEFAULT_P
   const placements: Placement[] = [];
   const reservations: Reservation[] = [];
   const waiting: { jobId: string; explanation: Explanation }[] = [];
-  const queue = new FairQueue(snapshot.jobs, snapshot.running, networkCapacity(snapshot.centers), snapshot.orgWeights);
+  const queue = new FairQueue(snapshot.jobs, snapshot.running, networkCapacity(snapshot.centers), snapshot.orgWeights, pol.runtimeAging ?? 0);
 
   for (let j = 0; ; j++) {
     const next = queue.next();

@@ -307,6 +307,12 @@ export interface Policy {
    * carbon −35.9%, −36.0%, −35.9%; without the rule `greenest` finished 45% later.)
    */
   readonly delayPerSaving: number;
+  /**
+   * Shorter jobs first among jobs of similar age, within an org: each job is ordered by its submit
+   * time plus this many times its run-time estimate (`compareJobs`). 0 or absent: first come, first
+   * served. (Chosen for the simulator's platform policies on held-in traces: docs/simulator.md.)
+   */
+  readonly runtimeAging?: number;
 }
 
 export const DEFAULT_POLICY: Policy = { maxAlternatives: 3, maxReservations: 64, lookAheadHours: 24, minSavingToWait: 0.1, delayPerSaving: 2 };

@@ -285,6 +285,8 @@ export class Simulation {
   readonly #o: SimulateOptions;
   readonly #spec: PolicySpec;
   readonly #knobs: Policy;
+  /** The knobs' `runtimeAging`: the order of every org's queue (the scheduler's `compareJobs`). */
+  readonly #aging: number;
   readonly #model: NetworkModel;
   readonly #views: LiveViews;
   readonly #clock: SimClock;
@@ -321,6 +323,11 @@ export class Simulation {
   #pending = 0;
   #maxPending = 0;
   #running = 0;
+  /** The candidates (pools that could ever run it) of a job, by its static key (see #arrive). */
+  readonly #candidates = new Map<string, readonly BindCandidate[]>();
+  readonly #candidatePools = new Map<string, readonly number[]>();
+  /** The scopes marked dirty since their last pass (`#touch`). */
+  #dirty: Scope[] = [];
   /** Every job waiting in some scope, by id: what a pass's decisions are looked up in. */
   readonly #queued = new Map<string, QJob>();
 
@@ -329,6 +336,7 @@ export class Simulation {
     this.#spec = POLICIES[options.policy];
     if (this.#spec === undefined) throw new Error(`unknown policy "${options.policy}"`);
     this.#knobs = { ...policyKnobs(options.policy), ...options.scheduler };
+    this.#aging = this.#knobs.runtimeAging ?? 0;
     const model = options.model;
     this.#model = model;
     this.#views = new LiveViews(model);
@@ -426,7 +434,7 @@ export class Simulation {
           this.#wakeups++;
           const scope = this.#scopes[item]!;
           scope.wakes.delete(t);
-          scope.dirty = true;
+          this.#touch(scope);
           scope.capacityBack = true;
         } else this.#end(item);
       }
@@ -440,7 +448,14 @@ export class Simulation {
         next = await it.next();
       }
       if (!next.done && next.value.submitAt < t) throw new TraceOrderError('trace', next.value, t);
-      for (const scope of this.#scopes) if (scope.dirty) this.#maybePass(scope);
+      // The scopes that changed, in scope order (as a scan of every scope would find them); one
+      // still dirty after its pass (a pass put off by the cadence cap) stays on the list.
+      if (this.#dirty.length > 0) {
+        const dirty = this.#dirty.length > 1 ? this.#dirty.sort((a, b) => a.index - b.index) : this.#dirty;
+        this.#dirty = [];
+        for (const scope of dirty) this.#maybePass(scope);
+        for (const scope of dirty) if (scope.dirty) this.#dirty.push(scope);
+      }
       if (this.#events >= nextProgress) {
         nextProgress = this.#events + every;
         this.#o.onProgress?.(this.#progress(false));
@@ -482,16 +497,23 @@ export class Simulation {
       inputs,
     };
     let probe = pendingJob(base);
-    // Pools that could ever run it, grouped by center.
-    const candidates: BindCandidate[] = [];
-    for (const s of this.#slots) {
-      if (staticReason(probe, s.centerView, s.view, true) !== null) continue;
-      const last = candidates[candidates.length - 1];
-      if (last !== undefined && last.center === s.centerIndex) (last.pools as number[]).push(s.index);
-      else candidates.push({ center: s.centerIndex, pools: [s.index] });
+    // Pools that could ever run it, grouped by center: the static checks read only the job's shape
+    // and chip lists (a trace job has no regions or adaptation matrix), so jobs alike share them.
+    const staticKey = `${probe.nodes}|${probe.perNode.accelerators}|${probe.perNode.cores}|${probe.perNode.memoryMiB}|${probe.allowedAccelerators.join(',')}|${probe.forbiddenAccelerators.join(',')}`;
+    let candidates = this.#candidates.get(staticKey);
+    if (candidates === undefined) {
+      const found: BindCandidate[] = [];
+      for (const s of this.#slots) {
+        if (staticReason(probe, s.centerView, s.view, true) !== null) continue;
+        const last = found[found.length - 1];
+        if (last !== undefined && last.center === s.centerIndex) (last.pools as number[]).push(s.index);
+        else found.push({ center: s.centerIndex, pools: [s.index] });
+      }
+      candidates = found;
+      if (this.#candidates.size < 10_000) this.#candidates.set(staticKey, found);
     }
     let scope = this.#scopes[0]!;
-    let chosen: readonly number[] | null = candidates.length === 0 ? null : candidates.flatMap((c) => c.pools);
+    let chosen: readonly number[] | null = candidates.length === 0 ? null : this.#binder === null ? this.#allPools(staticKey, candidates) : [];
     if (this.#binder !== null && chosen !== null) {
       chosen = this.#binder(this.#bindContext(probe, home, candidates));
       if (chosen !== null && chosen.length > 0) {
@@ -547,17 +569,34 @@ export class Simulation {
       scope.orgs.set(orgId, org);
     }
     const lastJob = org.jobs[org.jobs.length - 1];
-    if (lastJob !== undefined && compareJobs(lastJob.pending, q.pending) > 0) org.sorted = false;
+    if (lastJob !== undefined && compareJobs(lastJob.pending, q.pending, this.#aging) > 0) org.sorted = false;
     org.jobs.push(q);
     this.#queued.set(q.pending.id, q);
     if (this.#incremental) scope.arrived.push(q);
     scope.pending++;
-    scope.dirty = true;
+    this.#touch(scope);
     this.#pending++;
     this.#maxPending = Math.max(this.#maxPending, this.#pending);
     const c = this.#slots[usable[0]!]!.centerIndex;
     if (unitIsAcc) this.#heldAcc[c]! += q.units;
     else this.#heldCores[c]! += q.units;
+  }
+
+  /** Every pool of `candidates` (the late-binding scope's choice), kept per static key. */
+  #allPools(key: string, candidates: readonly BindCandidate[]): readonly number[] {
+    let pools = this.#candidatePools.get(key);
+    if (pools === undefined) {
+      pools = candidates.flatMap((c) => c.pools);
+      if (this.#candidatePools.size < 10_000) this.#candidatePools.set(key, pools);
+    }
+    return pools;
+  }
+
+  /** Marks `scope` changed: it gets a pass after this batch of events. */
+  #touch(scope: Scope): void {
+    if (scope.dirty) return;
+    scope.dirty = true;
+    this.#dirty.push(scope);
   }
 
   #bindContext(probe: PendingJob, home: number, candidates: readonly BindCandidate[]) {
@@ -627,7 +666,7 @@ export class Simulation {
       const byOrg = new Map<string, QJob[]>();
       for (const q of scope.holders) if (!q.done) pushTo(byOrg, q.pending.orgId, q);
       for (const q of scope.arrived) if (!q.done) pushTo(byOrg, q.pending.orgId, q);
-      for (const list of byOrg.values()) consider(list.length > 1 ? list.sort((a, b) => compareJobs(a.pending, b.pending)) : list);
+      for (const list of byOrg.values()) consider(list.length > 1 ? list.sort((a, b) => compareJobs(a.pending, b.pending, this.#aging)) : list);
     } else {
       for (const org of scope.orgs.values()) {
         if (org.done > 32 && org.done * 2 > org.jobs.length) {
@@ -635,7 +674,7 @@ export class Simulation {
           org.done = 0;
         }
         if (!org.sorted) {
-          org.jobs.sort((a, b) => compareJobs(a.pending, b.pending));
+          org.jobs.sort((a, b) => compareJobs(a.pending, b.pending, this.#aging));
           org.sorted = true;
         }
         consider(org.jobs);
@@ -838,7 +877,7 @@ export class Simulation {
     while (scope.runs[at] !== r) at--;
     scope.runs.splice(at, 1);
     scope.running.splice(at, 1);
-    scope.dirty = true;
+    this.#touch(scope);
     scope.capacityBack = true;
     const c = slot.centerIndex;
     if (r.job.unitIsAcc) this.#heldAcc[c]! -= r.job.units;
