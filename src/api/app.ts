@@ -20,6 +20,9 @@ import { datasetRoutes } from './routes/datasets.js';
 import { healthRoutes } from './routes/health.js';
 import { jobRoutes } from './routes/jobs.js';
 import { storeRoutes } from './routes/store.js';
+import { endpointRoutes } from './routes/endpoints.js';
+import { mountGateway } from './gateway.js';
+import type { ServingController } from '../engine/serving/controller.js';
 
 export const API_VERSION = '0.1.0';
 /** Request bodies above this are refused (413): jobs and accounts are small; agents send more. */
@@ -58,6 +61,8 @@ export interface AppOptions {
   readonly metrics?: Metrics;
   /** When set, /metrics requires `Authorization: Bearer <token>` (default: $SUANWANG_METRICS_TOKEN). */
   readonly metricsToken?: string | undefined;
+  /** Inference endpoints: the gateway at /e/NAME/ routes through it (default: none; the gateway answers 503). */
+  readonly serving?: ServingController;
 }
 
 /**
@@ -82,7 +87,7 @@ export function requestsInFlight(app: Hono): number {
  * may still be a plain line logger (it then gets warnings and errors only).
  */
 export function createApp(ctx: EngineContext, options: AppOptions | ((line: string) => void) = {}): Hono {
-  const { log = noLog, metrics = createMetrics(ctx.store.db), metricsToken = process.env.SUANWANG_METRICS_TOKEN || undefined } =
+  const { log = noLog, metrics = createMetrics(ctx.store.db), metricsToken = process.env.SUANWANG_METRICS_TOKEN || undefined, serving } =
     typeof options === 'function' ? { log: lineLog(options) } : options;
   const app = new Hono();
   const inFlight = new InFlight();
@@ -107,6 +112,7 @@ export function createApp(ctx: EngineContext, options: AppOptions | ((line: stri
     ...jobRoutes,
     ...storeRoutes,
     ...billingRoutes,
+    ...endpointRoutes(serving),
     ...agentRoutes,
   ];
   const tooLarge = (limit: number) => () => {
@@ -123,6 +129,7 @@ export function createApp(ctx: EngineContext, options: AppOptions | ((line: stri
     return c.json(document);
   });
   mount(app, ctx, routes);
+  mountGateway(app, ctx, serving);
   app.notFound((c) =>
     c.json(new SuanwangError('not_found', `no such endpoint: ${c.req.method} ${c.req.path}`, { hint: 'see /v1/openapi.json' }).toJSON(), 404),
   );

@@ -18,6 +18,7 @@ export const ID_PREFIXES = {
   product: 'prd',
   version: 'ver',
   enrollment: 'enr',
+  endpoint: 'ep',
 } as const;
 export type IdKind = keyof typeof ID_PREFIXES;
 

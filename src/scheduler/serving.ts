@@ -81,7 +81,7 @@ export function explainServing(
   return { objective: 'latency', callerRegion, chosen, alternatives, infeasible, summary };
 }
 
-/** `east-shanghai/a100 (shanghai, 0 ms, ¥12.00/run, 0.73 kg CO2e)`. */
+/** `east-shanghai/a100 (shanghai, 0 ms, ¥12.00, 0.73 kg CO2e)`: the option's cost and carbon over its estimated run. */
 export function describeServing(o: ServingOption): string {
   const latency = Number.isFinite(o.latencyMs) ? `${o.latencyMs} ms` : 'no known link';
   return `${o.option.centerName}/${o.option.poolName} (${o.region}, ${latency}, ${formatFen(o.option.costFen)}, ${formatCarbon(o.option.carbonKg)})`;
