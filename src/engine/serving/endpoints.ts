@@ -6,7 +6,8 @@ import { getJobs } from '../../store/jobs.js';
 import type { JobRow } from '../../store/schema.js';
 import { inTransaction } from '../../store/transaction.js';
 import type { Principal } from '../accounts.js';
-import { appJobSpec } from '../catalog.js';
+import type { AppManifest } from '../../catalog/index.js';
+import { appJobSpec, productDetail } from '../catalog.js';
 import type { EngineContext } from '../context.js';
 import { cancelJob } from '../jobs.js';
 
@@ -44,14 +45,19 @@ export async function createEndpoint(ctx: EngineContext, user: User, spec: Endpo
     throw new SuanwangError('invalid_field', `min ${spec.min} is above max ${spec.max}`, { field: 'min', hint: 'min replicas must be at most max' });
   }
   const region = await resolveRegion(ctx, spec.region);
-  const { version, manifest } = await appJobSpec(ctx, user, spec.app, replicaLaunch(spec.params, spec.version, spec.acceleratorsPerNode, 'probe'));
-  const serve = manifest.app?.parameters?.properties?.serve as { enum?: unknown[] } | undefined;
-  if (!serve?.enum?.includes('on')) {
-    throw new SuanwangError('not_runnable', `${spec.app}@${version} cannot be served: its manifest has no "serve" parameter with the value "on"`, {
-      field: 'app',
-      hint: 'an app is servable when it runs an HTTP server with serve=on (see docs/serving.md); textgen-mini is',
-    });
+  // Servable before anything else is checked: its other parameters only matter if it is.
+  const listed = (await productDetail(ctx, user, spec.app)).versions.filter((v) => v.status === 'listed');
+  const asked = spec.version ? listed.find((v) => v.version === spec.version) : listed[0];
+  if (asked) {
+    const serve = (asked.manifest as AppManifest).app?.parameters?.properties?.serve as { enum?: unknown[] } | undefined;
+    if (!serve?.enum?.includes('on')) {
+      throw new SuanwangError('not_runnable', `${spec.app}@${asked.version} cannot be served: its manifest has no "serve" parameter with the value "on"`, {
+        field: 'app',
+        hint: 'an app is servable when it runs an HTTP server with serve=on (see docs/serving.md); textgen-mini is',
+      });
+    }
   }
+  const { version } = await appJobSpec(ctx, user, spec.app, replicaLaunch(spec.params, spec.version, spec.acceleratorsPerNode, 'probe'));
   const now = ctx.now();
   const row = {
     id: ctx.newId('endpoint'),
