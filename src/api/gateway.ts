@@ -3,6 +3,7 @@ import { SuanwangError } from '../core/errors.js';
 import { authenticate, requireUser, type Principal } from '../engine/accounts.js';
 import type { EngineContext } from '../engine/context.js';
 import type { LiveEndpoint, LiveReplica, ServingController } from '../engine/serving/controller.js';
+import { findEndpoint } from '../store/endpoints.js';
 
 /** How many replicas one request is tried on when they fail before answering. */
 export const MAX_TRIES = 3;
@@ -46,7 +47,8 @@ export function mountGateway(app: Hono, ctx: EngineContext, serving: ServingCont
     const user = await principalOf(c);
     if (!serving) throw new SuanwangError('unavailable', 'this control-plane process does not serve endpoints', { hint: 'call the process started by `suanwang up` or `suanwang server`' });
     const name = c.req.param('name');
-    const e = serving.endpoint(user.orgId, name) ?? (await serving.refresh(user.orgId, name));
+    // Not seen by a pass yet: a new endpoint is loaded at once; a name that does not exist costs one lookup, not a pass.
+    const e = serving.endpoint(user.orgId, name) ?? ((await findEndpoint(ctx.store.db, user.orgId, name)) ? await serving.refresh(user.orgId, name) : undefined);
     if (!e) throw new SuanwangError('endpoint_not_found', `no endpoint "${name.slice(0, 70)}" in your org`, { field: 'name', hint: 'list yours with `suanwang endpoints`' });
     const url = new URL(c.req.url);
     const path = url.pathname.slice(`/e/${name}`.length) || '/';
