@@ -100,6 +100,7 @@ async function endpointViews(ctx: EngineContext, serving: ServingController | un
   const orgName = new Map(orgs.map((o) => [o.id, o.name]));
   return rows.map((row) => {
     const live = serving?.live(row.id);
+    const unwritten = live ? serving!.unwritten(live) : undefined;
     const mine = replicas.filter((r) => r.replica.endpoint_id === row.id);
     const views = mine.map(({ replica, job }) => {
       const l = live?.replicas.get(replica.job_id);
@@ -134,10 +135,10 @@ async function endpointViews(ctx: EngineContext, serving: ServingController | un
       replicas: views,
       ready: views.filter((v) => v.ready && !v.draining).length,
       scaling: live?.lastDecision ?? (serving ? 'not looked at yet' : 'serving does not run in this process'),
-      requests: row.requests + (live?.usage.requests ?? 0),
-      failedRequests: row.failed_requests + (live?.usage.failed ?? 0),
-      tokens: row.tokens + (live?.usage.tokens ?? 0),
-      coldStarts: row.cold_starts + (live?.usage.coldStarts ?? 0),
+      requests: row.requests + (unwritten?.requests ?? 0),
+      failedRequests: row.failed_requests + (unwritten?.failed ?? 0),
+      tokens: row.tokens + (unwritten?.tokens ?? 0),
+      coldStarts: row.cold_starts + (unwritten?.coldStarts ?? 0),
       latency: live ? latencyPercentiles(live) : null,
       createdAt: row.created_at.toISOString(),
     };

@@ -64,6 +64,8 @@ export interface LiveEndpoint {
   lastDecision: string;
   /** Metering not yet written to the store. */
   usage: { requests: number; failed: number; tokens: number; coldStarts: number };
+  /** Metering being written now (see `unwritten`). */
+  flushing: { requests: number; failed: number; tokens: number; coldStarts: number } | null;
   /** The last request durations in seconds, for p50/p95/p99 (a ring). */
   readonly latencies: number[];
   latencyAt: number;
@@ -287,7 +289,7 @@ export class ServingController {
     for (const row of rows) {
       let e = this.#endpoints.get(row.id);
       if (!e) {
-        e = { row, replicas: new Map(), memory: FRESH_MEMORY, lastActivityAt: row.created_at.getTime(), peak: 0, arrivals: 0, held: 0, lastDecision: 'new', usage: { requests: 0, failed: 0, tokens: 0, coldStarts: 0 }, latencies: [], latencyAt: 0, waiters: new Set() };
+        e = { row, replicas: new Map(), memory: FRESH_MEMORY, lastActivityAt: row.created_at.getTime(), peak: 0, arrivals: 0, held: 0, lastDecision: 'new', usage: { requests: 0, failed: 0, tokens: 0, coldStarts: 0 }, flushing: null, latencies: [], latencyAt: 0, waiters: new Set() };
         this.#endpoints.set(row.id, e);
       }
       e.row = row;
@@ -374,14 +376,26 @@ export class ServingController {
   async #flushUsage(e: LiveEndpoint): Promise<void> {
     const u = e.usage;
     if (u.requests === 0 && u.coldStarts === 0) return;
+    // Counted as unwritten until the write is done, so a view in between neither loses nor doubles it.
     e.usage = { requests: 0, failed: 0, tokens: 0, coldStarts: 0 };
+    e.flushing = u;
     try {
       await addEndpointUsage(this.#ctx.store.db, e.row.id, u);
+      e.row = { ...e.row, requests: e.row.requests + u.requests, failed_requests: e.row.failed_requests + u.failed, tokens: e.row.tokens + u.tokens, cold_starts: e.row.cold_starts + u.coldStarts };
     } catch (error) {
       // Not lost: added back for the next pass.
       e.usage = { requests: e.usage.requests + u.requests, failed: e.usage.failed + u.failed, tokens: e.usage.tokens + u.tokens, coldStarts: e.usage.coldStarts + u.coldStarts };
       throw error;
+    } finally {
+      e.flushing = null;
     }
+  }
+
+  /** Metering not yet in the store: counted since the last write, and a write under way. */
+  unwritten(e: LiveEndpoint): { requests: number; failed: number; tokens: number; coldStarts: number } {
+    const f = e.flushing;
+    const u = e.usage;
+    return f ? { requests: u.requests + f.requests, failed: u.failed + f.failed, tokens: u.tokens + f.tokens, coldStarts: u.coldStarts + f.coldStarts } : u;
   }
 
   /** Draining replicas are cancelled once no request of this process is in flight to them. */
