@@ -22,6 +22,9 @@ import { dataPlaneRoutes } from './routes/data-plane.js';
 import { healthRoutes } from './routes/health.js';
 import { jobRoutes } from './routes/jobs.js';
 import { storeRoutes } from './routes/store.js';
+import { endpointRoutes } from './routes/endpoints.js';
+import { mountGateway } from './gateway.js';
+import type { ServingController } from '../engine/serving/controller.js';
 
 export const API_VERSION = '0.1.0';
 /** Request bodies above this are refused (413): jobs and accounts are small; agents send more. */
@@ -62,6 +65,8 @@ export interface AppOptions {
   readonly metricsToken?: string | undefined;
   /** The built web portal served at `/` (default: web/dist of this checkout; false: none). */
   readonly portalDir?: string | false;
+  /** Inference endpoints: the gateway at /e/NAME/ routes through it (default: none; the gateway answers 503). */
+  readonly serving?: ServingController;
 }
 
 /**
@@ -86,7 +91,7 @@ export function requestsInFlight(app: Hono): number {
  * may still be a plain line logger (it then gets warnings and errors only).
  */
 export function createApp(ctx: EngineContext, options: AppOptions | ((line: string) => void) = {}): Hono {
-  const { log = noLog, metrics = createMetrics(ctx.store.db), metricsToken = process.env.SUANWANG_METRICS_TOKEN || undefined, portalDir } =
+  const { log = noLog, metrics = createMetrics(ctx.store.db), metricsToken = process.env.SUANWANG_METRICS_TOKEN || undefined, portalDir, serving } =
     typeof options === 'function' ? { log: lineLog(options) } : options;
   const app = new Hono();
   const inFlight = new InFlight();
@@ -112,6 +117,7 @@ export function createApp(ctx: EngineContext, options: AppOptions | ((line: stri
     ...jobRoutes,
     ...storeRoutes,
     ...billingRoutes,
+    ...endpointRoutes(serving),
     ...agentRoutes,
   ];
   const tooLarge = (limit: number) => () => {
@@ -128,6 +134,7 @@ export function createApp(ctx: EngineContext, options: AppOptions | ((line: stri
     return c.json(document);
   });
   mount(app, ctx, routes);
+  mountGateway(app, ctx, serving);
   if (portalDir !== false) mountPortal(app, portalDir);
   app.notFound((c) =>
     c.json(new SuanwangError('not_found', `no such endpoint: ${c.req.method} ${c.req.path}`, { hint: 'see /v1/openapi.json' }).toJSON(), 404),

@@ -23,8 +23,10 @@ import { billing } from './commands/billing.js';
 import { usage } from './commands/usage.js';
 import { vouchers } from './commands/vouchers.js';
 import { wallet } from './commands/wallet.js';
+import { serve } from './commands/serve.js';
+import { endpoints } from './commands/endpoints.js';
 
-const COMMANDS: Readonly<Record<string, Command>> = { up, server, agent, admin, submit, quote, jobs, show, logs, cancel, centers, datasets, transfers, store, launch, publish, login, sim, wallet, usage, vouchers, billing };
+const COMMANDS: Readonly<Record<string, Command>> = { up, server, agent, admin, submit, quote, jobs, show, logs, cancel, centers, datasets, transfers, store, launch, serve, endpoints, publish, login, sim, wallet, usage, vouchers, billing };
 
 function help(): string {
   const width = Math.max(...Object.keys(COMMANDS).map((n) => n.length));

@@ -45,6 +45,10 @@ export const ERROR_CODES = {
   data_not_ready: { status: 409, retryable: true },
   internal: { status: 500, retryable: true },
   unavailable: { status: 503, retryable: true },
+  // Inference endpoints (src/engine/serving): none of its replicas answered, or none became ready in time.
+  endpoint_not_found: { status: 404, retryable: false },
+  replica_failed: { status: 502, retryable: true },
+  no_ready_replica: { status: 503, retryable: true },
 } as const;
 export type ErrorCode = keyof typeof ERROR_CODES;
 

@@ -20,6 +20,7 @@ export const ID_PREFIXES = {
   enrollment: 'enr',
   datasetVersion: 'dsv',
   transfer: 'xfr',
+  endpoint: 'ep',
 } as const;
 export type IdKind = keyof typeof ID_PREFIXES;
 

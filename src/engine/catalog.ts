@@ -171,6 +171,17 @@ export interface LaunchInput {
  * the app's adaptation matrix, at their efficiencies.
  */
 export async function launchApp(ctx: EngineContext, user: User, name: string, input: LaunchInput, idempotencyKey?: string): Promise<{ job: JobRow; created: boolean }> {
+  const { spec, productId } = await appJobSpec(ctx, user, name, input);
+  const result = await submitJob(ctx, user, spec, idempotencyKey);
+  if (result.created) await countLaunch(ctx.store.db, productId);
+  return result;
+}
+
+/**
+ * The job a launch of an app would submit (parameters checked, every family's command rendered),
+ * with the version chosen; submits nothing. `launchApp` and the serving controller share it.
+ */
+export async function appJobSpec(ctx: EngineContext, user: User, name: string, input: LaunchInput): Promise<{ spec: JobSpec; productId: string; version: string; manifest: AppManifest }> {
   const { product, versions } = await productDetail(ctx, user, name);
   const listed = versions.filter((v) => v.status === 'listed');
   const chosen = input.version ? listed.find((v) => v.version === input.version) : listed[0];
@@ -215,7 +226,5 @@ export async function launchApp(ctx: EngineContext, user: User, name: string, in
       speedMetric: plan.speedMetric,
     },
   };
-  const result = await submitJob(ctx, user, spec, idempotencyKey);
-  if (result.created) await countLaunch(ctx.store.db, product.id);
-  return result;
+  return { spec, productId: product.id, version: chosen.version, manifest };
 }

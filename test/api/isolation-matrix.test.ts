@@ -247,6 +247,45 @@ const FIXTURES: Readonly<Record<string, Fixture>> = {
       },
     ],
   },
+  'POST /v1/endpoints': {
+    access: 'user',
+    cases: [
+      {
+        object: "victim endpoint's name",
+        // Names are per org, and vapp is not servable: refused before anything is written.
+        request: (w) => ({ path: '/v1/endpoints', body: { app: 'vapp', name: w.victimEndpoint, region: 'west' } }),
+        foreign: { status: 422, code: 'not_runnable' },
+      },
+    ],
+  },
+  'GET /v1/endpoints': {
+    access: 'user',
+    cases: [
+      {
+        object: 'victim endpoint',
+        request: () => ({ path: '/v1/endpoints' }),
+        foreign: { status: 200, check: notShown('endpoint', (w) => w.victimEndpoint) },
+      },
+      {
+        object: "every org's endpoints",
+        request: () => ({ path: '/v1/endpoints?all=true' }),
+        foreign: { status: 403, code: 'forbidden' },
+        admin: { status: 200, check: (b, w) => assert.ok(JSON.stringify(b).includes(w.victimEndpoint), 'admins see every org') },
+      },
+    ],
+  },
+  'GET /v1/endpoints/{name}': {
+    access: 'user',
+    cases: [{ object: 'victim endpoint', request: (w) => ({ path: `/v1/endpoints/${w.victimEndpoint}` }), foreign: { status: 404, code: 'endpoint_not_found' } }],
+  },
+  'POST /v1/endpoints/{name}': {
+    access: 'user',
+    cases: [{ object: 'victim endpoint', request: (w) => ({ path: `/v1/endpoints/${w.victimEndpoint}`, body: { min: 0 } }), foreign: { status: 404, code: 'endpoint_not_found' } }],
+  },
+  'DELETE /v1/endpoints/{name}': {
+    access: 'user',
+    cases: [{ object: 'victim endpoint', request: (w) => ({ path: `/v1/endpoints/${w.victimEndpoint}` }), foreign: { status: 404, code: 'endpoint_not_found' } }],
+  },
   'POST /v1/jobs': {
     access: 'user',
     cases: [

@@ -8,6 +8,7 @@ import { createCenter } from '../../src/engine/centers.js';
 import { createContext, type EngineContext } from '../../src/engine/context.js';
 import { tick } from '../../src/engine/control-loop.js';
 import { openStore, type Store } from '../../src/store/open-database.js';
+import { insertEndpoint } from '../../src/store/endpoints.js';
 import type { TestDatabase } from './databases.js';
 
 /** The roles that attack the victim's objects in the isolation matrix (and send fuzz). */
@@ -29,6 +30,8 @@ export interface World {
   readonly tokens: Readonly<Record<Exclude<Attacker, 'anonymous'> | 'victim' | 'victimProvider' | 'westAgent', string>>;
   readonly victimJob: string;
   readonly victimDataset: { readonly id: string; readonly name: string };
+  /** The name of the victim's inference endpoint (of its job's app; rows only, no replicas). */
+  readonly victimEndpoint: string;
   /** The id of the victim's (alice's) API token, what DELETE /v1/tokens/{id} takes. */
   readonly victimTokenId: string;
   /** An enrollment token of west that its agent has exchanged already (works once). */
@@ -104,6 +107,13 @@ export async function buildWorld(database: TestDatabase): Promise<World> {
   const enrollment = await createEnrollmentToken(ctx, 'west');
   await enrollAgent(ctx, enrollment.token);
 
+  const victimUser = await store.db.selectFrom('users').select(['id', 'org_id']).where('name', '=', 'alice').executeTakeFirstOrThrow();
+  const at = ctx.now();
+  await insertEndpoint(store.db, {
+    id: ctx.newId('endpoint'), org_id: victimUser.org_id, user_id: victimUser.id, name: 'victim-ep', app: 'vapp', version: '1.0.0', params: {}, accelerators_per_node: 1,
+    region: 'ningxia', min_replicas: 1, max_replicas: 2, target_concurrency: 4, idle_to_zero_ms: null, created_at: at, updated_at: at,
+  });
+
   // The attackers' center comes last, so the victim's job was placed at west.
   const east = await createCenter(ctx, { name: 'east', displayName: 'East', region: 'guizhou', operatorOrg: 'mops', energy, prices: { gpu: { fenPerAcceleratorHour: 500, fenPerCoreHour: 0 } } });
   const eastReg = await registerAgent(ctx, east.centerId, { connector: 'local', agentVersion: 'test', pools: EAST_POOLS, commands: COMMANDS, runs: [] });
@@ -114,6 +124,7 @@ export async function buildWorld(database: TestDatabase): Promise<World> {
     tokens: { victim, victimProvider, otherUser, provider, operator, admin, otherAgent: east.agentToken, westAgent: west.agentToken },
     victimJob,
     victimDataset: { id: dataset.id as string, name: 'victim-data' },
+    victimEndpoint: 'victim-ep',
     victimTokenId: victimToken.id,
     usedEnrollmentToken: enrollment.token,
     westSession: westReg.sessionId,

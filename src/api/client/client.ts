@@ -1,3 +1,4 @@
+import type { EndpointChangeInput, EndpointList, EndpointResource, EndpointSubmissionInput } from './endpoint-schemas.js';
 import type { BatchJobSubmissionInput, JobBatchResult, ApiTokenCreated, ApiTokenResource, CenterCreated, EnrollmentTokenCreated, OrgResource, UserResource, CenterResource, DatasetResource, ErrorBody, LaunchRequestInput, ProductDetail, QuoteResource, SearchResult, JobDetailResource, JobList, JobResource, JobSubmissionInput, LogPage } from './schemas.js';
 
 /** An error answer from the API, with its stable code (see src/core/errors.ts). */
@@ -71,6 +72,23 @@ export class SuanwangClient {
   }
   quote(job: JobSubmissionInput): Promise<QuoteResource> {
     return this.request('POST', '/v1/quote', job);
+  }
+  /** Creates an inference endpoint (`suanwang serve`). */
+  createEndpoint(spec: EndpointSubmissionInput): Promise<EndpointResource> {
+    return this.request('POST', '/v1/endpoints', spec);
+  }
+  listEndpoints(all = false): Promise<EndpointList> {
+    return this.request('GET', `/v1/endpoints${all ? '?all=true' : ''}`);
+  }
+  endpoint(name: string): Promise<EndpointResource> {
+    return this.request('GET', `/v1/endpoints/${encodeURIComponent(name)}`);
+  }
+  /** A new version (rolled out replica by replica) or new scaling bounds. */
+  changeEndpoint(name: string, change: EndpointChangeInput): Promise<EndpointResource> {
+    return this.request('POST', `/v1/endpoints/${encodeURIComponent(name)}`, change);
+  }
+  deleteEndpoint(name: string): Promise<{ deleted: string }> {
+    return this.request('DELETE', `/v1/endpoints/${encodeURIComponent(name)}`);
   }
   datasets(): Promise<{ items: DatasetResource[] }> {
     return this.request('GET', '/v1/datasets');

@@ -8,6 +8,7 @@ import { createUser, createUserToken } from '../../engine/accounts.js';
 import { createContext, type EngineConfig, type EngineContext } from '../../engine/context.js';
 import { startControlLoop } from '../../engine/control-loop.js';
 import { startLeadership, type Leadership } from '../../engine/leadership.js';
+import { ServingController, type ServingConfig } from '../../engine/serving/controller.js';
 import { hashSecret } from '../../engine/secrets.js';
 import { bridgeSignals } from '../../engine/signals.js';
 import { findTokenOwner, findUserByName } from '../../store/accounts.js';
@@ -28,6 +29,8 @@ export interface ControlPlaneOptions {
   readonly logger?: Log;
   /** How often a follower tries to take the lead (PostgreSQL). Default 1000 ms. */
   readonly leaderRetryMs?: number;
+  /** Inference endpoints: autoscaling delays, cold-start hold (src/engine/serving/controller.ts). */
+  readonly serving?: Partial<ServingConfig>;
 }
 
 export interface ControlPlane {
@@ -37,6 +40,8 @@ export interface ControlPlane {
   readonly adminToken: string;
   readonly adminTokenPath: string;
   readonly leadership: Leadership;
+  /** Inference endpoints' replicas, probes and autoscaling; the gateway routes through it. */
+  readonly serving: ServingController;
   /** Writes `home/server.json` (its URL), where the CLI on this host finds it: call when ready. */
   announce(): void;
   stop(): Promise<void>;
@@ -70,7 +75,11 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     const adminToken = await ensureAdminToken(ctx, adminTokenPath);
     const bridge = await bridgeSignals(store, ctx.signals, log);
     undo.push(() => bridge.stop());
-    const server = await listen(createApp(ctx, { log: logger, metrics }), options.host, options.port);
+    const lead: { current?: Leadership } = {};
+    const serving = new ServingController(ctx, { config: options.serving ?? {}, isLeader: () => lead.current?.isLeader ?? false, registry: metrics.registry });
+    const servingLog = logger.child({ component: 'serving' });
+    serving.onError = (err) => servingLog.error({ err }, 'serving pass failed');
+    const server = await listen(createApp(ctx, { log: logger, metrics, serving }), options.host, options.port);
     undo.push(() => server.close());
     const url = `http://${options.host.includes(':') ? `[${options.host}]` : options.host}:${server.port}`;
     let stopped = false;
@@ -80,20 +89,24 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
       onChange: (leading) =>
         log(leading ? `leader: this process (pid ${process.pid}) runs the control loop` : stopped ? 'stepped down as leader' : 'follower: another process runs the control loop; taking over if it stops'),
     });
+    lead.current = leadership;
     const loopLog = logger.child({ component: 'control-loop' });
     const loop = startControlLoop(ctx, (err) => loopLog.error({ err }, 'control loop pass failed'), leadership);
+    serving.start();
     return {
       url,
       ctx,
       adminToken,
       adminTokenPath,
       leadership,
+      serving,
       announce() {
         writeFileSync(join(options.home, HOME_FILES.server), JSON.stringify({ url, pid: process.pid }) + '\n');
       },
       async stop() {
         if (stopped) return;
         stopped = true;
+        await serving.stop();
         await server.close();
         await loop.stop();
         await leadership.stop();

@@ -10,6 +10,7 @@ import { createCenter, newAgentToken } from '../../engine/centers.js';
 import type { EngineConfig, EngineContext } from '../../engine/context.js';
 import { startControlPlane } from '../server/control-plane.js';
 import { ensureDemoCredit } from './demo-credit.js';
+import type { ServingConfig, ServingController } from '../../engine/serving/controller.js';
 import { hashSecret } from '../../engine/secrets.js';
 import { findTokenOwner } from '../../store/accounts.js';
 import { findCenterByName } from '../../store/centers.js';
@@ -31,6 +32,8 @@ export interface EmbeddedOptions {
   /** Links between their regions (default: the demo network's). */
   readonly links?: readonly RegionLink[];
   readonly engine?: Partial<EngineConfig>;
+  /** Inference endpoints' tunables (autoscaling delays, cold-start hold). */
+  readonly serving?: Partial<ServingConfig>;
   readonly log?: (line: string) => void;
   /** Structured logger of the control plane (request lines, errors). */
   readonly logger?: Log;
@@ -50,6 +53,8 @@ export interface EmbeddedNetwork {
   /** The 0600 file the admin token is kept in. */
   readonly adminTokenPath: string;
   readonly ctx: EngineContext;
+  /** Inference endpoints' controller (tests look at its replicas). */
+  readonly serving: ServingController;
   /** The in-process agents by center name (tests stop one to play a lost center). */
   readonly agents: ReadonlyMap<string, AgentHandle>;
   /** How the local connectors keep orgs apart. */
@@ -68,7 +73,7 @@ export async function startEmbeddedNetwork(options: EmbeddedOptions): Promise<Em
   const isolation = options.isolation ?? defaultIsolation();
   mkdirSync(options.home, { recursive: true, mode: 0o700 });
   secureHome(options.home, isolation === 'users');
-  const plane = await startControlPlane({ home: options.home, host: options.host, port: options.port, databaseUrl: options.databaseUrl, engine: options.engine, log, logger: options.logger });
+  const plane = await startControlPlane({ home: options.home, host: options.host, port: options.port, databaseUrl: options.databaseUrl, engine: options.engine, ...(options.serving ? { serving: options.serving } : {}), log, logger: options.logger });
   const { ctx, url } = plane;
   const agents = new Map<string, AgentHandle>();
   const connectors: Connector[] = [];
@@ -103,7 +108,7 @@ export async function startEmbeddedNetwork(options: EmbeddedOptions): Promise<Em
     await stop();
     throw error;
   }
-  return { url, adminToken: plane.adminToken, adminTokenPath: plane.adminTokenPath, ctx, agents, isolation, stop };
+  return { url, adminToken: plane.adminToken, adminTokenPath: plane.adminTokenPath, ctx, serving: plane.serving, agents, isolation, stop };
 }
 
 /** Creates the center when new; returns its agent token (kept in the agent's folder, mode 600). */
