@@ -34,6 +34,8 @@ import { admitSubmission, settleJobs, settingsOf } from './billing/index.js';
 /** A job as submitted: the API validates the shape; this module checks it against the network. */
 export interface JobSpec {
   readonly name?: string | undefined;
+  /** The org's project it counts against (budgets, usage); none: the org only. */
+  readonly project?: string | undefined;
   readonly command: readonly string[];
   readonly env: Readonly<Record<string, string>>;
   readonly workdir?: string | undefined;
@@ -276,6 +278,7 @@ async function newJobRow(ctx: EngineContext, user: User, spec: JobSpec, id: stri
     array_index: null as number | null,
     batch_id: null as string | null,
     max_bill_fen: null as number | null,
+    project: spec.project ?? null,
     submitted_at: now,
     updated_at: now,
   };

@@ -160,6 +160,8 @@ export interface JobsTable {
   lease_seq: ColumnType<number | null, number | null | undefined, number | null>;
   /** The maximum bill in fen, computed at admission when billing is on (null when it was off). */
   max_bill_fen: ColumnType<number | null, number | null | undefined, number | null>;
+  /** 0015: the org's project the job counts against (budgets, usage), or null. */
+  project: ColumnType<string | null, string | null | undefined, string | null>;
   cancel_requested_at: Date | null;
   submitted_at: Date;
   placed_at: Date | null;

@@ -484,6 +484,31 @@ for (const database of await testDatabases()) {
       await assertLedgerInvariants(net);
     });
 
+    it("a project's budget counts only that project's jobs; usage groups by project", { timeout: 60_000 }, async () => {
+      const { admin } = net.tokens;
+      const pia = (await createUser(net.ctx, { orgName: 'projects', name: 'pia', role: 'user' })).token;
+      await ok(net, 'POST', '/v1/top-ups', admin, { org: 'projects', amountFen: 10_000 });
+      await ok(net, 'POST', '/v1/budgets', admin, { org: 'projects', limitFen: 100, project: 'alpha' });
+      // One 910B hour: ¥6 at most, past alpha's ¥1 budget, within the wallet.
+      const spec = (project?: string) => ({ command: ['echo', 'p'], acceleratorsPerNode: 1, accelerators: ['ascend-910b'], walltimeSeconds: 3600, ...(project ? { project } : {}) });
+      const refused = await call(net, 'POST', '/v1/jobs', pia, spec('alpha'));
+      assert.equal(refused.status, 422, JSON.stringify(refused.json));
+      assert.equal((refused.json.error as { code: string }).code, 'over_budget');
+      const beta = (await ok(net, 'POST', '/v1/jobs', pia, spec('beta'))).id as string;
+      const none = (await ok(net, 'POST', '/v1/jobs', pia, spec())).id as string;
+      const bad = await call(net, 'POST', '/v1/jobs', pia, spec('no spaces'));
+      assert.equal(bad.status, 400);
+      assert.equal((bad.json.error as { field: string }).field, 'project');
+      await tick(net.ctx);
+      await run(net, beta, 10);
+      await run(net, none, 10);
+      const usage = (await ok(net, 'GET', '/v1/usage?by=project', pia)) as { rows: { key: string; bill: number }[] };
+      assert.deepEqual(usage.rows.map((r) => [r.key, r.bill]), [['(none)', 100], ['beta', 100]]);
+      // alpha's budget saw none of beta's spending: a 10-minute alpha job (¥1) fits it exactly.
+      await ok(net, 'POST', '/v1/jobs', pia, { ...spec('alpha'), walltimeSeconds: 600 });
+      await assertLedgerInvariants(net);
+    });
+
     it('a lost agent releases the hold of its running job (a platform failure is not charged)', { timeout: 60_000 }, async () => {
       const { alice } = net.tokens;
       const start = await wallet(net);

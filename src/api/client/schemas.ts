@@ -24,6 +24,7 @@ const noControl = (s: string) => !CONTROL.test(s);
 export const JobSubmission = z
   .strictObject({
     name: z.string().min(1).max(128).regex(/^[\p{L}\p{N}_.\- ]+$/u, 'letters, digits, spaces, _ . - only').optional(),
+    project: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'a project name: letters, digits, . _ - (up to 64), starting with a letter or digit').optional().describe("the org's project it counts against (budgets, usage)"),
     command: z
       .array(z.string().max(65_536).refine(noNul, 'must not contain NUL bytes'))
       .min(1, 'give the program to run, e.g. ["python3", "train.py"]')

@@ -173,6 +173,7 @@ export const billingRoutes = [
         .optional(),
       thresholdsBps: z.array(z.int().min(1).max(100_000)).max(16).optional(),
       onExhaustion: z.enum(['finish', 'stop-at-limit']).optional(),
+      project: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'a project name: letters, digits, . _ - (up to 64)').optional(),
     }),
     response: { status: 201, schema: z.object({ id: z.string(), org: z.string(), limitFen: z.int() }) },
     async handle({ ctx, body }) {

@@ -17,7 +17,8 @@ const USAGE = `suanwang billing ACTION [options]      (admins, except statement 
   program codes NAME --count N              issue N voucher codes of a by-code program (shown once)
   app-price PRODUCT (--free | --per-run AMOUNT | --per-hour AMOUNT) --split PROVIDER/CENTER/OPERATOR
                                             an app's price and split in percent (its provider, or admins)
-  budget ORG AMOUNT [--thresholds 80,100] [--stop]   a monthly budget (UTC+8): alerts at the thresholds (percent),
+  budget ORG AMOUNT [--thresholds 80,100] [--stop] [--project P]   a monthly budget (UTC+8), of the org or one
+                                            project: alerts at the thresholds (percent),
                                             submissions past it refused (422); --stop: stop running jobs at the limit
   statement ORG MONTH                       the org's statement for MONTH (YYYY-MM, UTC+8)`;
 
@@ -44,6 +45,7 @@ const FLAGS = {
   thresholds: { type: 'string' },
   stop: { type: 'boolean', default: false },
   'by-code': { type: 'boolean', default: false },
+  project: { type: 'string' },
   count: { type: 'string' },
 } as const;
 
@@ -146,8 +148,9 @@ export const billing: Command = {
           limitFen: fenOfYuan(args[1]!),
           ...(thresholds ? { thresholdsBps: thresholds } : {}),
           onExhaustion: values.stop ? 'stop-at-limit' : 'finish',
+          ...(values.project ? { project: values.project } : {}),
         });
-        return out(r, `budget ${r.id}: ${yuan(r.limitFen)} a month for ${r.org}`);
+        return out(r, `budget ${r.id}: ${yuan(r.limitFen)} a month for ${r.org}${values.project ? ` project ${values.project}` : ''}`);
       }
       case 'statement': {
         want(2, 'ORG MONTH');

@@ -22,6 +22,7 @@ suanwang submit [options] JOB.yaml        (fields as in POST /v1/jobs; flags ove
   --env K=V           environment variable, repeatable
   --workdir PATH      working directory at the center (default: a fresh folder)
   --name NAME         a name for the job
+  --project P         the org's project it counts against (budgets, usage --by project)
   --max-attempts N    starts allowed if its center fails under it (default 3)
   --runtime DURATION  expected run time on the reference chip (default: the walltime)
   --reference KEY     the chip --runtime was measured on (default nvidia-a100)
@@ -103,6 +104,7 @@ export function jobFromArgs(argv: string[]) {
       env: { type: 'string', multiple: true },
       workdir: { type: 'string' },
       name: { type: 'string' },
+      project: { type: 'string' },
       'max-attempts': { type: 'string' },
       'idempotency-key': { type: 'string' },
       array: { type: 'string' },
@@ -151,6 +153,7 @@ export function jobFromArgs(argv: string[]) {
     set('objective', values.objective);
     set('workdir', values.workdir);
     set('name', values.name);
+    set('project', values.project);
     if (values.env) {
       const env = { ...((job.env as Record<string, string>) ?? {}) };
       for (const pair of values.env) {

@@ -44,7 +44,15 @@ export async function admitSubmission(ctx: EngineContext, orgId: string, rows: (
   const budgets = (await listBudgets(db, orgId, null)) as Budget[];
   const spent: Record<string, Fen> = {};
   for (const b of budgets) spent[b.id] = await spentInPeriod(db, orgId, b, now.getTime());
-  const verdict = admit(fen(needed + unplaced.fen), wallet.available, budgets, spent);
+  let verdict = admit(fen(needed + unplaced.fen), wallet.available, budgets, spent);
+  // A project's budgets see that project's jobs of the submission (queued ones wait at placement instead).
+  for (const project of new Set(jobs.map((j) => j.project).filter((p): p is string => p !== null))) {
+    if (!verdict.ok) break;
+    const own = ((await listBudgets(db, orgId, project)) as (Budget & { projectId: string | null })[]).filter((b) => b.projectId === project);
+    for (const b of own) spent[b.id] = await spentInPeriod(db, orgId, b, now.getTime());
+    const ofProject = bills.filter((_, i) => jobs[i]!.project === project).reduce((a, b) => a + b, 0);
+    if (own.length > 0) verdict = admit(fen(ofProject), wallet.available, own, spent);
+  }
   if (verdict.ok) return bills;
   const what = jobs.length === 1 ? 'this job' : `these ${jobs.length} jobs`;
   const queued = unplaced.jobs > 0 ? `, and ${unplaced.jobs} job${unplaced.jobs === 1 ? '' : 's'} of your org not yet placed may cost up to ${yuan(unplaced.fen)}` : '';
@@ -74,15 +82,17 @@ export async function unplacedBills(q: Queryable, orgId: string): Promise<{ read
  * What the org has spent or has held in the budget's current period: compute and app-fee debits of
  * its wallet accounts (posted, plus holds still pending unless `counting` is `posted`), by transfer time.
  */
-export async function spentInPeriod(q: Queryable, orgId: string, budget: Pick<Budget, 'period'>, at: number, counting: 'posted-and-held' | 'posted' = 'posted-and-held'): Promise<Fen> {
+export async function spentInPeriod(q: Queryable, orgId: string, budget: Pick<Budget, 'period'> & { readonly projectId?: string | null }, at: number, counting: 'posted-and-held' | 'posted' = 'posted-and-held'): Promise<Fen> {
   const period = periodOf(budget, at);
   if (!period) return fen(0);
   const held = counting === 'posted-and-held' ? sql`OR status = 'pending'` : sql``;
+  // A project's budget counts the debits of its jobs (every wallet debit names its job in user_data).
+  const ofProject = budget.projectId ? sql`AND user_data IN (SELECT id FROM jobs WHERE org_id = ${orgId} AND project = ${budget.projectId})` : sql``;
   const { rows } = await sql<{ spent: string | null }>`
     SELECT coalesce(sum(amount), 0)::text AS spent FROM ledger_transfers
     WHERE debit_account_id IN (${orgPaid(orgId)}, ${orgGranted(orgId)})
       AND code IN ('compute', 'app-fee')
-      AND (phase IN ('single', 'post_pending') ${held})
+      AND (phase IN ('single', 'post_pending') ${held}) ${ofProject}
       AND created_at >= ${new Date(period.from)} AND created_at < ${new Date(period.until)}`.execute(q);
   return fen(Number(rows[0]?.spent ?? 0));
 }

@@ -19,6 +19,8 @@ export interface BudgetInput {
   readonly period?: { readonly kind: 'month'; readonly utcOffsetHours?: number | undefined } | { readonly kind: 'window'; readonly from: number; readonly until: number } | undefined;
   readonly thresholdsBps?: readonly number[] | undefined;
   readonly onExhaustion?: 'finish' | 'stop-at-limit' | undefined;
+  /** A project of the org: the budget counts only that project's jobs (default: the whole org). */
+  readonly project?: string | undefined;
 }
 
 /** Adds a budget for a whole org; returns it. */
@@ -29,7 +31,7 @@ export async function createBudget(ctx: EngineContext, input: BudgetInput): Prom
   const budget: StoredBudget = {
     id: `budget_${randomUUID()}`,
     orgId: await orgIdByName(ctx.store.db, input.org),
-    projectId: null,
+    projectId: input.project ?? null,
     limit: fen(input.limitFen),
     period: p.kind === 'month' ? { kind: 'month', utcOffsetHours: p.utcOffsetHours ?? 8 } : { kind: 'window', from: p.from, until: p.until },
     thresholdsBps: input.thresholdsBps ?? DEFAULT_THRESHOLDS_BPS,
@@ -44,7 +46,8 @@ export async function createBudget(ctx: EngineContext, input: BudgetInput): Prom
  * (once each), recording them in budget_alerts and as an event on the job that crossed them.
  */
 export async function fireBudgetAlerts(q: Queryable, orgId: string, jobId: string, attempt: number, now: Date): Promise<void> {
-  const budgets = (await listBudgets(q, orgId, null)) as Budget[];
+  const project = (await q.selectFrom('jobs').select('project').where('id', '=', jobId).executeTakeFirst())?.project ?? null;
+  const budgets = (await listBudgets(q, orgId, project)) as Budget[];
   for (const b of budgets) {
     const period = periodOf(b, now.getTime());
     if (!period) continue;

@@ -38,6 +38,7 @@ export async function holdPlacements<P extends { readonly jobId: string; readonl
   const left = new Map<string, { granted: number; paid: number }>();
   // What each org's budgets can still take in this pass.
   const budgetsLeft = new Map<string, { id: string; limit: number; left: number }[]>();
+  const budgetEntries = new Map<string, { id: string; limit: number; left: number }>();
   const funded: P[] = [];
   const rows: NewHeldCharge[] = [];
   const batch: TransferInput[] = [];
@@ -67,13 +68,21 @@ export async function holdPlacements<P extends { readonly jobId: string; readonl
     }
     // Budgets are held against too: jobs admitted one by one may not all fit, and a hold is the
     // most a run can cost, so no running job can take an org past a budget.
-    let budgets = budgetsLeft.get(job.org_id);
+    // The org's budgets and those of the job's project; one entry per budget, shared by its jobs in this pass.
+    const key = `${job.org_id}\u0000${job.project ?? ''}`;
+    let budgets = budgetsLeft.get(key);
     if (!budgets) {
       budgets = [];
-      for (const b of (await listBudgets(trx, job.org_id, null)) as Budget[]) {
-        if (periodOf(b, now.getTime())) budgets.push({ id: b.id, limit: b.limit, left: b.limit - (await spentInPeriod(trx, job.org_id, b, now.getTime())) });
+      for (const b of (await listBudgets(trx, job.org_id, job.project)) as Budget[]) {
+        if (!periodOf(b, now.getTime())) continue;
+        let entry = budgetEntries.get(b.id);
+        if (!entry) {
+          entry = { id: b.id, limit: b.limit, left: b.limit - (await spentInPeriod(trx, job.org_id, b, now.getTime())) };
+          budgetEntries.set(b.id, entry);
+        }
+        budgets.push(entry);
       }
-      budgetsLeft.set(job.org_id, budgets);
+      budgetsLeft.set(key, budgets);
     }
     const over = budgets.find((b) => total > b.left);
     if (over) {

@@ -46,8 +46,8 @@ export interface UsageRow {
 
 /**
  * Usage of an org (all orgs for null) settled in [from, to), grouped by `by`: `period` is the local
- * day, `chip` the accelerator (`cpu` for none), `project` is the job's name prefix before `/` (jobs
- * have no project field yet). Rows sorted by key; names of centers and users resolved.
+ * day, `chip` the accelerator (`cpu` for none), `project` is the job's project (or, for a job without one,
+ * its name prefix before `/`). Rows sorted by key; names of centers and users resolved.
  */
 export async function usageReport(q: Queryable, orgId: string | null, from: number, to: number, by: UsageGroup): Promise<UsageRow[]> {
   const charges = (await listSettledCharges(q, orgId, new Date(from), new Date(to))).filter((c) => c.bill > 0 || c.appFee > 0);
@@ -55,7 +55,7 @@ export async function usageReport(q: Queryable, orgId: string | null, from: numb
     ids.length === 0 ? new Map<string, string>() : new Map((await q.selectFrom(table).select(['id', 'name']).where('id', 'in', ids).execute()).map((r) => [r.id, r.name]));
   const centers = await names('centers', [...new Set(charges.map((c) => c.centerId))]);
   const users = await names('users', [...new Set(charges.map((c) => c.userId))]);
-  const jobNames = charges.length === 0 ? new Map<string, string>() : new Map((await q.selectFrom('jobs').select(['id', 'name']).where('id', 'in', [...new Set(charges.map((c) => c.jobId))]).execute()).map((r) => [r.id, r.name]));
+  const jobNames = charges.length === 0 ? new Map<string, { name: string; project: string | null }>() : new Map((await q.selectFrom('jobs').select(['id', 'name', 'project']).where('id', 'in', [...new Set(charges.map((c) => c.jobId))]).execute()).map((r) => [r.id, r]));
   const keyOf = (c: ChargeRow): string => {
     switch (by) {
       case 'period':
@@ -67,7 +67,9 @@ export async function usageReport(q: Queryable, orgId: string | null, from: numb
       case 'user':
         return users.get(c.userId) ?? c.userId;
       case 'project': {
-        const name = jobNames.get(c.jobId) ?? '';
+        const job = jobNames.get(c.jobId);
+        if (job?.project) return job.project;
+        const name = job?.name ?? '';
         return name.includes('/') ? name.slice(0, name.indexOf('/')) : '(none)';
       }
     }
