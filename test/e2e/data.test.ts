@@ -185,7 +185,7 @@ for (const database of await testDatabases()) {
       const [owner] = await readdir(views);
       const [version] = await readdir(join(views, owner!));
       const path = join(views, owner!, version!, 'data.bin');
-      const spy = await mallory.submit({ command: ['sh', '-c', `cat ${path} | head -c 10 | wc -c; ls ${join(views, owner!)} 2>&1 | head -1`], regions: ['shanghai'], acceleratorsPerNode: 1 });
+      const spy = await mallory.submit({ command: ['sh', '-c', `cat ${path} 2>/dev/null | head -c 10 | wc -c; ls ${join(views, owner!)} 2>&1 | head -1`], regions: ['shanghai'], acceleratorsPerNode: 1 });
       const done = await finished(spy.id, 60_000, mallory);
       const out = (await mallory.logs(spy.id)).chunks?.map((c: { data: string }) => c.data).join('') ?? '';
       assert.match(out, /^0\n/, `no byte readable by another org: ${out} (${done.job.state})`);
