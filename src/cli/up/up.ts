@@ -5,7 +5,7 @@ import { createLogger } from '../../api/logger.js';
 import { parse, UsageError, type Command } from '../command.js';
 import { suanwangBilling, suanwangHome, suanwangIsolation, suanwangPort } from '../config.js';
 import { formatFen } from '../../core/money.js';
-import { walletOf } from '../../engine/billing/wallet.js';
+import { orgIdByName, walletOf } from '../../engine/billing/wallet.js';
 import { startEmbeddedNetwork } from './embedded-network.js';
 import type { EngineContext } from '../../engine/context.js';
 
@@ -72,7 +72,6 @@ other's jobs). Billing is on (SUANWANG_BILLING=off turns it off): the first star
 
 async function billingLine(ctx: EngineContext): Promise<string> {
   if (ctx.config.billing !== 'on') return 'billing: off (jobs are not charged; SUANWANG_BILLING=on turns it on)';
-  const org = await ctx.store.db.selectFrom('orgs').select('id').where('name', '=', 'platform').executeTakeFirst();
-  const wallet = org ? await walletOf(ctx.store.db, org.id, ctx.now().getTime()) : undefined;
-  return `billing: on — your org (platform) has ${formatFen(wallet?.available ?? 0)} available; \`suanwang wallet\` shows it (SUANWANG_BILLING=off: no charges)`;
+  const wallet = await walletOf(ctx.store.db, await orgIdByName(ctx.store.db, 'platform'), ctx.now().getTime());
+  return `billing: on — your org (platform) has ${formatFen(wallet.available)} available; \`suanwang wallet\` shows it (SUANWANG_BILLING=off: no charges)`;
 }

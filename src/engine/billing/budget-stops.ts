@@ -2,12 +2,12 @@
 // bill at placement and a budget is held against then (holds.ts), so running jobs pass a budget only
 // when it is set or lowered below what they already hold. Under `finish` they run to their end; under
 // `stop-at-limit` each control-loop pass adds what the org's running jobs have accrued so far (run time
-// at the price version they were placed at) to what it has posted this period, and once that reaches
+// at the price version their charge row was held at) to what it has posted this period, and once that reaches
 // the limit it asks the org's agents to stop every running job of the org (a cancel), which settles
 // each at its actual use. The limit is thus passed by at most one pass's accrual.
 import { sql } from 'kysely';
 import { periodOf, type Budget } from '../../ledger/budgets.js';
-import { chargeFor, priceBookAt } from '../../ledger/pricing.js';
+import { chargeFor, type PriceBookVersion } from '../../ledger/pricing.js';
 import { listBudgets, listPriceBookVersions } from '../../store/billing.js';
 import { runningHeldCharges } from '../../store/job-charges.js';
 import { addJobEvent, getJobs } from '../../store/jobs.js';
@@ -23,6 +23,8 @@ export async function stopOverBudget(ctx: EngineContext): Promise<string[]> {
   const { rows } = await sql<{ org_id: string }>`SELECT DISTINCT org_id FROM budgets WHERE on_exhaustion = 'stop-at-limit'`.execute(db);
   const now = ctx.now();
   const stopped: string[] = [];
+  // Each pool's price book versions, read once per pass.
+  const versions = new Map<string, PriceBookVersion[]>();
   for (const { org_id: orgId } of rows) {
     const running = await runningHeldCharges(db, orgId);
     if (running.length === 0) continue;
@@ -30,7 +32,9 @@ export async function stopOverBudget(ctx: EngineContext): Promise<string[]> {
     let accrued = 0;
     for (const c of running) {
       const job = jobs.get(c.jobId);
-      const book = priceBookAt(await listPriceBookVersions(db, c.poolId), c.placedAt);
+      if (!versions.has(c.poolId)) versions.set(c.poolId, await listPriceBookVersions(db, c.poolId));
+      // The version the attempt was held at, as its charge row records it.
+      const book = versions.get(c.poolId)!.find((v) => v.version === c.priceVersion);
       if (!job?.started_at || !book) continue;
       accrued += chargeFor({ ...requestOf(job), startedAt: job.started_at.getTime(), endedAt: Math.max(job.started_at.getTime(), now.getTime()) }, book).total;
     }
