@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import type { AgentPool, Lease, RunRef, RunStatus } from '../../core/agent-protocol.js';
 import { connectorContract, waitFor } from '../connector-contract.js';
+import { nativeLauncher } from './launcher.js';
 import { LocalConnector } from './local-connector.js';
 
 const POOLS: AgentPool[] = [
@@ -33,18 +34,21 @@ async function newStateDir(): Promise<string> {
   return mkdtemp(join(tmpdir(), 'suanwang-local-'));
 }
 
-connectorContract('local', async () => {
-  const stateDir = await newStateDir();
-  const make = (): LocalConnector => new LocalConnector({ stateDir, pools: POOLS, killGraceMs: KILL_GRACE_MS });
-  return {
-    connector: make(),
-    reopen: async () => make(),
-    cleanup: async () => {
-      await killLeftovers(stateDir);
-      await rm(stateDir, { recursive: true, force: true });
-    },
-  };
-});
+// The contract with each launcher (launcher.ts): the C one where it can be built, else only Perl.
+for (const launcher of nativeLauncher().path ? (['native', 'perl'] as const) : (['perl'] as const)) {
+  connectorContract(`local (${launcher} launcher)`, async () => {
+    const stateDir = await newStateDir();
+    const make = (): LocalConnector => new LocalConnector({ stateDir, pools: POOLS, killGraceMs: KILL_GRACE_MS, launcher });
+    return {
+      connector: make(),
+      reopen: async () => make(),
+      cleanup: async () => {
+        await killLeftovers(stateDir);
+        await rm(stateDir, { recursive: true, force: true });
+      },
+    };
+  });
+}
 
 interface Bench {
   readonly stateDir: string;

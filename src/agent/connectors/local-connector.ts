@@ -6,7 +6,7 @@ import type { AgentPool, Lease, LeaseTenant, LogStream, RunRef, RunState, RunSta
 import type { Connector } from '../connector.js';
 import { linkInputs } from '../data/link-inputs.js';
 import { OrgUsers, prepareUserWorkdir, USER_PATH, userEnvironment, type OrgUser } from './org-users.js';
-import { Launcher } from './launcher.js';
+import { Launcher, type LauncherKind } from './launcher.js';
 import { cgroupProcsFile, createRunCgroup, killCgroup, signalCgroup, type RunCgroup } from './run-cgroup.js';
 import {
   exists,
@@ -73,6 +73,8 @@ export interface LocalConnectorOptions {
   readonly killGraceMs?: number;
   /** How orgs are kept apart; default defaultIsolation(). `users` needs root. */
   readonly isolation?: LocalIsolation;
+  /** Which launcher starts runs (launcher.ts); default the native one where it can be built, else Perl. */
+  readonly launcher?: LauncherKind;
 }
 
 /** NUL ends each field of a run's `spec` (launcher.ts), so none may hold one. */
@@ -115,7 +117,7 @@ export class LocalConnector implements Connector {
   readonly #users: OrgUsers;
   /** Run folders whose wrapper said it ended (launcher.ts): looked at on the next pass. */
   readonly #endedSaid = new Set<string>();
-  readonly #launcher = new Launcher((exitFile) => this.#endedSaid.add(dirname(exitFile)));
+  readonly #launcher: Launcher;
   /** A running run's last status and when its files were last looked at. */
   readonly #running = new Map<string, { status: RunStatus; at: number }>();
   /** Ended runs whose leftover processes were killed by this instance. */
@@ -148,6 +150,7 @@ export class LocalConnector implements Connector {
       throw new Error(`isolation 'users' runs each org as its own OS user and needs root; this agent runs as uid ${process.getuid?.() ?? '?'}: run it as root, or use 'single-org'`);
     }
     this.#users = new OrgUsers(this.#stateDir);
+    this.#launcher = new Launcher((exitFile) => this.#endedSaid.add(dirname(exitFile)), options.launcher);
   }
 
   /** How this connector keeps orgs apart. */

@@ -1,0 +1,226 @@
+/*
+ * Suanwang's run launcher, in C: the same protocol and behaviour as the Perl launcher in launcher.ts
+ * (read the comment there first), built once per source version with the system's C compiler
+ * (launcher.ts, buildNativeLauncher). It exists because process creation is what a short run costs:
+ * a fork of this small process and of its wrapper costs a fraction of a fork of a Perl interpreter,
+ * and the wrapper touches few pages before it forks again.
+ *
+ * stdin: one run folder per line. stdout: the wrapper's pid (or `error <why>`) per request, in
+ * order, and `ended <folder>/exit` from each wrapper when its run has ended. Each line is written
+ * with one write(2) of less than PIPE_BUF bytes, so lines from many processes never interleave.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char **environ;
+
+/* The launcher's stdout, kept by each wrapper to say when its run ended; close-on-exec. */
+static int notify_fd = -1;
+/* The umask the launcher was started with: the run's exit marker and the command get it. */
+static mode_t start_mask;
+
+static void write_all(int fd, const char *buf, size_t len) {
+  while (len > 0) {
+    ssize_t n = write(fd, buf, len);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return;
+    }
+    buf += n;
+    len -= (size_t)n;
+  }
+}
+
+static void say(int fd, const char *format, ...) {
+  char line[PATH_MAX + 64];
+  va_list args;
+  va_start(args, format);
+  int n = vsnprintf(line, sizeof line, format, args);
+  va_end(args);
+  if (n > 0) write_all(fd, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
+}
+
+/* Records how the run ended in `exit` (one write, ending in a newline), tells the agent, exits. */
+static void finish(const char *dir, int code) {
+  char path[PATH_MAX];
+  snprintf(path, sizeof path, "%s/exit", dir);
+  int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+  if (fd >= 0) {
+    say(fd, "%d\n", code);
+    close(fd);
+  }
+  say(notify_fd, "ended %s/exit\n", dir);
+  _exit(0);
+}
+
+/* In the command's process: a message on the run's stderr, then the exit code a shell would give. */
+static void fail(int code, const char *format, ...) {
+  char line[PATH_MAX + 256];
+  va_list args;
+  va_start(args, format);
+  int n = vsnprintf(line, sizeof line, format, args);
+  va_end(args);
+  if (n > 0) {
+    write_all(2, "suanwang: ", 10);
+    write_all(2, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
+    write_all(2, "\n", 1);
+  }
+  _exit(code);
+}
+
+static void ignore(int signal) { (void)signal; }
+
+static void reap(int signal) {
+  (void)signal;
+  int saved = errno;
+  while (waitpid(-1, NULL, WNOHANG) > 0) {}
+  errno = saved;
+}
+
+/* Drops to the org's user (when given), enters the workdir, execs the argv with exactly `env`. */
+static void command(const char *uid_text, const char *gid_text, const char *workdir, char **env, char **argv) {
+  signal(SIGTERM, SIG_DFL);
+  if (uid_text[0] != '\0') {
+    uid_t uid = (uid_t)strtoul(uid_text, NULL, 10);
+    gid_t gid = (gid_t)strtoul(gid_text, NULL, 10);
+    if (setgroups(1, &gid) != 0) fail(125, "setgroups %s: %s", gid_text, strerror(errno));
+    if (setgid(gid) != 0) fail(125, "setgid %s: %s", gid_text, strerror(errno));
+    if (setuid(uid) != 0) fail(125, "setuid %s: %s", uid_text, strerror(errno));
+    uid_t ru, eu, su;
+    gid_t rg, eg, sg;
+    if (getresuid(&ru, &eu, &su) != 0 || getresgid(&rg, &eg, &sg) != 0 || ru != uid || eu != uid || su != uid || rg != gid || eg != gid || sg != gid) {
+      fail(125, "still privileged after setuid");
+    }
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) fail(125, "no_new_privs: %s", strerror(errno));
+  }
+  if (chdir(workdir) != 0) fail(126, "cannot enter the workdir %s: %s", workdir, strerror(errno));
+  environ = env;
+  execvp(argv[0], argv);
+  int missing = errno == ENOENT || errno == ENOTDIR;
+  fail(missing ? 127 : 126, "%s: %s", argv[0], missing ? "not found" : strerror(errno));
+}
+
+/* Reads the whole `spec` file; NULL when it cannot. */
+static char *read_spec(const char *dir, size_t *length) {
+  char path[PATH_MAX];
+  snprintf(path, sizeof path, "%s/spec", dir);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return NULL;
+  struct stat info;
+  if (fstat(fd, &info) != 0) return close(fd), NULL;
+  char *text = malloc((size_t)info.st_size + 1);
+  size_t got = 0;
+  while (text && got < (size_t)info.st_size) {
+    ssize_t n = read(fd, text + got, (size_t)info.st_size - got);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    got += (size_t)n;
+  }
+  close(fd);
+  if (!text || got != (size_t)info.st_size) return free(text), NULL;
+  text[got] = '\0';
+  *length = got;
+  return text;
+}
+
+/* The run's wrapper: its own session, in its cgroup, output to files, waits for the command. */
+static void wrapper(const char *dir) {
+  setsid();
+  size_t length = 0;
+  char *spec = read_spec(dir, &length);
+  if (!spec) finish(dir, 125);
+  /* Fields separated by NUL: uid, gid, workdir, cgroup.procs, number of env entries, entries, argv. */
+  size_t count = 1;
+  for (size_t i = 0; i < length; i++) count += spec[i] == '\0';
+  char **fields = calloc(count + 1, sizeof *fields);
+  if (!fields) finish(dir, 125);
+  fields[0] = spec;
+  for (size_t i = 0, f = 1; i < length; i++) if (spec[i] == '\0') fields[f++] = spec + i + 1;
+  if (count < 6) finish(dir, 125);
+  char *end = NULL;
+  unsigned long nenv = strtoul(fields[4], &end, 10);
+  if (*fields[4] == '\0' || *end != '\0' || nenv > count - 6) finish(dir, 125);
+  char **env = calloc(nenv + 1, sizeof *env);
+  if (!env) finish(dir, 125);
+  for (size_t i = 0; i < nenv; i++) env[i] = fields[5 + i];
+  char **argv = fields + 5 + nenv; /* NULL-terminated by calloc */
+
+  if (fields[3][0] != '\0') {
+    int fd = open(fields[3], O_WRONLY | O_CLOEXEC);
+    if (fd < 0) finish(dir, 125);
+    char pid[32];
+    int n = snprintf(pid, sizeof pid, "%d\n", (int)getpid());
+    int ok = write(fd, pid, (size_t)n) == n;
+    if (close(fd) != 0) ok = 0;
+    if (!ok) finish(dir, 125);
+  }
+  int in = open("/dev/null", O_RDONLY);
+  if (in < 0 || dup2(in, 0) < 0) finish(dir, 125);
+  if (in != 0) close(in);
+  umask(077);
+  char path[PATH_MAX];
+  const char *streams[2] = {"stdout", "stderr"};
+  for (int s = 0; s < 2; s++) {
+    snprintf(path, sizeof path, "%s/%s", dir, streams[s]);
+    int fd = open(path, O_WRONLY | O_APPEND | O_CREAT, 0666);
+    if (fd < 0 || dup2(fd, s + 1) < 0) finish(dir, 125);
+    if (fd != s + 1) close(fd);
+  }
+  umask(start_mask);
+  /* A stop SIGTERMs the whole session: the wrapper outlives the command to record how it ended. */
+  struct sigaction term = {0};
+  term.sa_handler = ignore;
+  sigaction(SIGTERM, &term, NULL);
+
+  pid_t child = fork();
+  if (child < 0) finish(dir, 125);
+  if (child == 0) command(fields[0], fields[1], fields[2], env, argv);
+  int status = 0;
+  while (waitpid(child, &status, 0) < 0) {
+    if (errno != EINTR) finish(dir, 125);
+  }
+  finish(dir, WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status));
+}
+
+int main(void) {
+  start_mask = umask(0);
+  umask(start_mask);
+  notify_fd = fcntl(1, F_DUPFD_CLOEXEC, 3);
+  if (notify_fd < 0) return 1;
+  struct sigaction children = {0};
+  children.sa_handler = reap;
+  children.sa_flags = SA_RESTART | SA_NOCLDSTOP;
+  sigaction(SIGCHLD, &children, NULL);
+
+  char *line = NULL;
+  size_t size = 0;
+  ssize_t n;
+  while ((n = getline(&line, &size, stdin)) > 0) {
+    if (line[n - 1] == '\n') line[--n] = '\0';
+    pid_t pid = fork();
+    if (pid < 0) {
+      say(1, "error fork: %s\n", strerror(errno));
+      continue;
+    }
+    if (pid == 0) {
+      signal(SIGCHLD, SIG_DFL);
+      wrapper(line);
+      _exit(0);
+    }
+    say(1, "%d\n", (int)pid);
+  }
+  return 0;
+}
