@@ -1,3 +1,4 @@
+import { chownSync, mkdirSync } from 'node:fs';
 import { execFile, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmod, chown, lstat, mkdir, readFile, stat } from 'node:fs/promises';
@@ -146,11 +147,12 @@ export function runAsUser(user: OrgUser, script: string, args: readonly string[]
  */
 export async function ensureUserFolder(parent: string, name: string, user: OrgUser): Promise<{ dir: string; created: boolean }> {
   const dir = join(parent, name);
-  // The common case, a new folder in a parent already made: one mkdir and one chown.
+  // The common case, a new folder in a parent already made: one mkdir and one chown, synchronous
+  // (a trip through libuv's thread pool costs more CPU than the syscall; a busy agent makes hundreds a second).
   if (readyParents.has(parent)) {
     try {
-      await mkdir(dir, { mode: 0o700 });
-      await chown(dir, user.uid, user.gid);
+      mkdirSync(dir, { mode: 0o700 });
+      chownSync(dir, user.uid, user.gid);
       return { dir, created: true };
     } catch {
       // it exists (checked below), or the parent went away (made again below)

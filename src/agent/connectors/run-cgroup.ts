@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmdirSync } from 'node:fs';
 import { readFile, mkdir, rmdir, writeFile, access } from 'node:fs/promises';
 import { join } from 'node:path';
 
@@ -26,7 +26,7 @@ export async function createRunCgroup(name: string): Promise<RunCgroup | null> {
       // Once a group was made on a hierarchy, the next is one mkdir (the parent stays).
       if (parent.proven) {
         try {
-          await mkdir(path);
+          mkdirSync(path); // cgroupfs: never waits on a disk
           return { kind: parent.kind, path };
         } catch {
           // it exists, or `suanwang/` was removed: the full way below
@@ -70,7 +70,7 @@ export async function signalCgroup(group: RunCgroup, signal: NodeJS.Signals): Pr
 export async function killCgroup(group: RunCgroup): Promise<boolean> {
   // Most runs have ended whole: an empty group is simply removed (rmdir refuses one with processes).
   try {
-    await rmdir(group.path);
+    rmdirSync(group.path); // cgroupfs: never waits on a disk
     return true;
   } catch (error) {
     if ((error as { code?: string }).code === 'ENOENT') return true;
