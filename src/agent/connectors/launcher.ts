@@ -1,6 +1,6 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 
@@ -142,6 +142,10 @@ export function nativeLauncher(): { path: string | null; why: string } {
         execFileSync(process.env.CC ?? 'cc', ['-O2', '-Wall', '-o', building, NATIVE_SOURCE], { stdio: ['ignore', 'ignore', 'pipe'], timeout: 60_000 });
         chmodSync(building, 0o755);
         renameSync(building, path); // whole or not at all, also when agents build it at once
+        // Builds of earlier sources are not run again (a running launcher keeps its own copy).
+        for (const name of readdirSync(`${PACKAGE_ROOT}.native`)) {
+          if (/^launcher-[0-9a-f]{16}$/.test(name) && `${PACKAGE_ROOT}.native/${name}` !== path) rmSync(`${PACKAGE_ROOT}.native/${name}`, { force: true });
+        }
       } finally {
         rmSync(building, { force: true });
       }
