@@ -125,7 +125,7 @@ const NATIVE_SOURCE = fileURLToPath(new URL('./launcher.c', import.meta.url));
 let native: { path: string | null; why: string } | null = null;
 
 /**
- * The native launcher's program, built on first use (and by `npm run build`) into the package's
+ * The native launcher's program, built on first use into the package's
  * `.native/launcher-<sha256 of launcher.c>`: a changed source is rebuilt, never run stale. Null, with
  * the reason, when there is no C compiler (`cc`) or the build fails: the Perl launcher is used then,
  * with the same protocol and behaviour (both are tested by the connector's suites).
