@@ -15,6 +15,8 @@ export interface EngineConfig {
   readonly agentDeadlineMs: number;
   /** The control loop's period (it also runs at once when woken). */
   readonly tickMs: number;
+  /** The shortest time from one pass's start to the next: wakes during it are served together. */
+  readonly minPassGapMs: number;
   /** The longest an agent's lease poll or a log follow is held open. */
   readonly maxWaitMs: number;
   /** Output of a run is accepted until this long after its job ended (the agent ships the tail before the end). */
@@ -47,6 +49,7 @@ export const DEFAULT_ENGINE_CONFIG: EngineConfig = {
   heartbeatIntervalMs: 2_000,
   agentDeadlineMs: 15_000,
   tickMs: 1_000,
+  minPassGapMs: 100,
   maxWaitMs: 25_000,
   endedOutputGraceMs: 120_000,
   maxOutputBytesPerJob: 1024 ** 3,

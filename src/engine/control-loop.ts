@@ -109,6 +109,10 @@ export function startControlLoop(ctx: EngineContext, onError: (error: unknown) =
         leading = true;
         ctx.term.startedAt = ctx.clock.now();
       }
+      const passStartedAt = ctx.clock.now();
+      // Armed before the pass: a wake during it (a submission after the pass read the queue) brings
+      // the next pass at once instead of after tickMs.
+      const next = ctx.signals.arm('tick', ctx.config.tickMs, abort.signal);
       try {
         await measuredPass(ctx, () => tick(ctx));
         // Retention of ended jobs' output: rarely (hourly by default), in short batches.
@@ -119,7 +123,12 @@ export function startControlLoop(ctx: EngineContext, onError: (error: unknown) =
       } catch (error) {
         if (!abort.signal.aborted) onError(error);
       }
-      await ctx.signals.wait('tick', ctx.config.tickMs, abort.signal);
+      await next.woken;
+      // Under load wakes come faster than passes: passes start at most every minPassGapMs, so that
+      // each reads the queue for many changes at once instead of once per change (Slurm's
+      // sched_min_interval does the same).
+      const gap = ctx.config.minPassGapMs - (ctx.clock.now() - passStartedAt);
+      if (gap > 0 && !abort.signal.aborted) await pause(gap, abort.signal);
     }
   })();
   return {
@@ -128,4 +137,17 @@ export function startControlLoop(ctx: EngineContext, onError: (error: unknown) =
       await done;
     },
   };
+}
+
+/** Resolves after `ms`, or at once when `signal` aborts. */
+function pause(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
 }
