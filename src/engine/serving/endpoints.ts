@@ -12,6 +12,7 @@ import type { AppManifest } from '../../catalog/index.js';
 import { appJobSpec, productDetail } from '../catalog.js';
 import type { EngineContext } from '../context.js';
 import { cancelJob } from '../jobs.js';
+import { chargeEndpoints } from './metering.js';
 
 type User = Extract<Principal, { kind: 'user' }>;
 
@@ -174,6 +175,7 @@ export async function deleteEndpoint(ctx: EngineContext, user: User, name: strin
   for (const { job } of await endpointReplicas(ctx, [row.id])) {
     if (job && !isTerminal(job.state)) await cancelJob(ctx, user, job.id).catch(() => undefined); // ended meanwhile
   }
+  await chargeEndpoints(ctx); // its calls counted so far are charged before its counters go
   await inTransaction(ctx.store.db, (trx) => deleteEndpointRow(trx, row.id));
   ctx.signals.wake('serving');
   return row;
