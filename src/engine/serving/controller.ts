@@ -144,12 +144,13 @@ export class ServingController {
     })();
   }
 
-  /** Stops the loop and releases held requests (they get a 503). */
+  /** Stops the loop, releases held requests (they get a 503) and writes the calls counted since the last pass. */
   async stop(): Promise<void> {
     this.#abort.abort();
     await this.#loop;
     await this.#passing?.catch(() => undefined);
     for (const e of this.#endpoints.values()) wakeAll(e);
+    for (const e of this.#endpoints.values()) await this.#flushUsage(e).catch((error: unknown) => this.onError(error));
   }
 
   /** The endpoint of an org by name as last loaded (undefined when it has none). */
