@@ -193,6 +193,7 @@ function answerHeaders(upstream: IncomingHttpHeaders, r: LiveReplica, coldMs: nu
 function send(res: ServerResponse, whole: Buffer): Promise<boolean> {
   if (res.destroyed) return Promise.resolve(false);
   return new Promise((resolve) => {
+    res.on('error', () => {}); // the caller went away: the close says so
     res.once('close', () => resolve(res.writableFinished));
     res.end(whole);
   });
@@ -214,6 +215,9 @@ function pipe(upstream: IncomingMessage, res: ServerResponse): Promise<boolean> 
       done = true;
       resolve(ok);
     };
+    // A reset connection is an 'error' then a 'close': the close below handles both.
+    upstream.on('error', () => {});
+    res.on('error', () => {});
     upstream.on('data', (chunk: Buffer) => {
       if (!res.write(chunk)) upstream.pause();
     });
