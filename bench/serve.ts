@@ -6,7 +6,7 @@
 // time is the median over pairs of (gateway − direct); the difference of the two p50s is reported too.
 // JSON on the last line; exit 1 when the target is missed.
 import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SuanwangClient } from '../src/api/client/client.js';
 import { startEmbeddedNetwork } from '../src/cli/up/embedded-network.js';
@@ -81,6 +81,8 @@ try {
     gatewayRequestsPerSecond: Math.round(answered / RPS_SECONDS),
     concurrency: CONCURRENCY,
     targetAddedP50Ms: TARGET_ADDED_MS,
+    // The machine's 1-minute load average at the end: a busy machine slows both paths.
+    loadAverage1m: round(loadavg()[0]!, 2),
     ok: median(added) < TARGET_ADDED_MS,
   };
   if (!result.ok) process.stderr.write(`MISSED: the gateway adds ${result.addedP50Ms} ms at p50 (target < ${TARGET_ADDED_MS} ms)\n`);

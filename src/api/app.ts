@@ -125,7 +125,8 @@ export function createApp(ctx: EngineContext, options: AppOptions | ((line: stri
   };
   app.use('/v1/agent/*', bodyLimit({ maxSize: MAX_AGENT_BODY_BYTES, onError: tooLarge(MAX_AGENT_BODY_BYTES) }));
   app.use('*', async (c, next) => {
-    if (c.req.path.startsWith('/v1/agent/')) return next();
+    // The gateway reads its own bodies (at most MAX_GATEWAY_BODY_BYTES) from the Node request.
+    if (c.req.path.startsWith('/v1/agent/') || c.req.path.startsWith('/e/')) return next();
     return bodyLimit({ maxSize: MAX_BODY_BYTES, onError: tooLarge(MAX_BODY_BYTES) })(c, next);
   });
   const document = openApiDocument([...routes, openApiRoute], API_VERSION);

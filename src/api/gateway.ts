@@ -1,21 +1,28 @@
-import { Agent, request as httpRequest, type IncomingMessage } from 'node:http';
+import { Agent, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
 import type { Context, Hono } from 'hono';
 import { SuanwangError } from '../core/errors.js';
-import { authenticate, requireUser, type Principal } from '../engine/accounts.js';
+import { authenticateToken, requireUser } from '../engine/accounts.js';
 import type { EngineContext } from '../engine/context.js';
 import type { LiveEndpoint, LiveReplica, ServingController } from '../engine/serving/controller.js';
 import { findEndpoint } from '../store/endpoints.js';
+import { TokenCache } from './token-cache.js';
 
 /** How many replicas one request is tried on when they fail before answering. */
 export const MAX_TRIES = 3;
-/** How long a token's owner is remembered by the gateway (a revoked token works at most this long more). */
-export const TOKEN_CACHE_MS = 1_000;
 /** Retry-After of a 503 when no replica became ready in time. */
 export const RETRY_AFTER_SECONDS = 5;
+/** The largest request body the gateway takes (it keeps the body to re-send it to another replica). */
+export const MAX_GATEWAY_BODY_BYTES = 1024 * 1024;
 
 // Request headers passed to a replica: never the caller's token, cookies or hop-by-hop headers.
-const FORWARDED_REQUEST = ['content-type', 'accept', 'accept-encoding', 'x-request-id'];
-const FORWARDED_RESPONSE = ['content-type', 'content-encoding', 'x-tokens', 'x-backend', 'retry-after', 'cache-control'];
+const FORWARDED_REQUEST = ['content-type', 'accept', 'accept-encoding', 'x-request-id'] as const;
+const FORWARDED_RESPONSE = ['content-type', 'content-encoding', 'x-tokens', 'x-backend', 'retry-after', 'cache-control'] as const;
+
+/** What @hono/node-server puts in `c.env`: the Node request and response, written to directly. */
+interface NodeBindings {
+  readonly incoming?: IncomingMessage;
+  readonly outgoing?: ServerResponse;
+}
 
 /**
  * The endpoint gateway: `ANY /e/NAME/PATH` goes to `PATH` on a ready replica of the caller's org's
@@ -26,50 +33,61 @@ const FORWARDED_RESPONSE = ['content-type', 'content-encoding', 'x-tokens', 'x-b
  * `coldStartHoldMs` while one starts, then 503 with Retry-After; a held request's answer says how
  * long it waited in `X-Suanwang-Cold-Start-Ms`. `X-Suanwang-Region` (a region name) says where the
  * caller is (default: the endpoint's region).
+ *
+ * The hot path works on the Node request and response under Hono (read once, piped through, no Web
+ * Request/Response made): Hono routes it and its middleware counts and logs it as any other.
  */
 export function mountGateway(app: Hono, ctx: EngineContext, serving: ServingController | undefined): void {
-  const tokens = new Map<string, { principal: Principal; at: number }>();
-  const principalOf = async (c: Context): Promise<Extract<Principal, { kind: 'user' }>> => {
-    const header = c.req.header('authorization');
-    const match = header ? /^Bearer\s+(\S+)$/i.exec(header) : null;
-    if (header && !match) throw new SuanwangError('unauthenticated', 'the Authorization header is not "Bearer <token>"', { field: 'Authorization' });
-    const secret = match?.[1];
-    const now = performance.now();
-    const hit = secret ? tokens.get(secret) : undefined;
-    if (hit && now - hit.at < TOKEN_CACHE_MS) return requireUser(hit.principal);
-    const principal = await authenticate(ctx, secret);
-    if (tokens.size > 10_000) tokens.clear();
-    tokens.set(secret!, { principal, at: now });
-    return requireUser(principal);
-  };
+  const tokens = new TokenCache((secret) => authenticateToken(ctx, secret), ctx.signals, ctx.clock);
 
   app.all('/e/:name/*', async (c) => {
     c.set('routePattern', '/e/:name/*');
-    const user = await principalOf(c);
-    if (!serving) throw new SuanwangError('unavailable', 'this control-plane process does not serve endpoints', { hint: 'call the process started by `suanwang up` or `suanwang server`' });
+    const node = c.env as NodeBindings | undefined;
+    const header = node?.incoming?.headers.authorization ?? c.req.header('authorization');
+    const match = header ? /^Bearer\s+(\S+)$/i.exec(header) : null;
+    if (header && !match) throw new SuanwangError('unauthenticated', 'the Authorization header is not "Bearer <token>"', { field: 'Authorization' });
+    const user = requireUser(await tokens.principal(match?.[1]));
+    if (!serving || !node?.incoming || !node.outgoing) {
+      throw new SuanwangError('unavailable', 'this control-plane process does not serve endpoints', { hint: 'call the process started by `suanwang up` or `suanwang server`' });
+    }
     const name = c.req.param('name');
     // Not seen by a pass yet: a new endpoint is loaded at once; a name that does not exist costs one lookup, not a pass.
     const e = serving.endpoint(user.orgId, name) ?? ((await findEndpoint(ctx.store.db, user.orgId, name)) ? await serving.refresh(user.orgId, name) : undefined);
     if (!e) throw new SuanwangError('endpoint_not_found', `no endpoint "${name.slice(0, 70)}" in your org`, { field: 'name', hint: 'list yours with `suanwang endpoints`' });
-    const url = new URL(c.req.url);
-    const path = url.pathname.slice(`/e/${name}`.length) || '/';
-    const region = c.req.header('x-suanwang-region') ?? e.row.region;
-    const method = c.req.method;
-    const body = method === 'GET' || method === 'HEAD' ? undefined : await c.req.arrayBuffer();
-    const headers: Record<string, string> = {};
-    for (const h of FORWARDED_REQUEST) {
-      const v = c.req.header(h);
-      if (v !== undefined) headers[h] = v;
-    }
-    const started = performance.now();
-    serving.touch(e);
-    const tried = new Set<string>();
-    let coldMs: number | null = null;
+    const refused = serving.admission(e);
+    if (refused) throw refused;
+    return proxy(c, node.incoming, node.outgoing, serving, e, name);
+  });
+}
+
+/** Routes one request to a replica and writes its answer to `res` itself; resolves with what Hono should log. */
+async function proxy(c: Context, req: IncomingMessage, res: ServerResponse, serving: ServingController, e: LiveEndpoint, name: string): Promise<Response> {
+  const started = performance.now();
+  const raw = req.url ?? '/';
+  const path = raw.slice(`/e/${name}`.length) || '/';
+  const region = (req.headers['x-suanwang-region'] as string | undefined) ?? e.row.region;
+  const method = req.method ?? 'GET';
+  const body = method === 'GET' || method === 'HEAD' ? undefined : await readBody(req);
+  const headers: OutgoingHttpHeaders = { 'content-length': body?.length ?? 0 };
+  for (const h of FORWARDED_REQUEST) {
+    const v = req.headers[h];
+    if (v !== undefined) headers[h] = v;
+  }
+  // The caller leaving aborts the request to the replica.
+  const left = new AbortController();
+  const onClose = () => {
+    if (!res.writableFinished) left.abort();
+  };
+  res.once('close', onClose);
+  serving.touch(e);
+  const tried = new Set<string>();
+  let coldMs: number | null = null;
+  try {
     for (let attempt = 0; attempt < MAX_TRIES; attempt++) {
       let r = serving.pick(e, region, tried);
       if (!r) {
         const waitFrom = performance.now();
-        r = await serving.acquire(e, region, tried, serving.config.coldStartHoldMs, c.req.raw.signal);
+        r = await serving.acquire(e, region, tried, serving.config.coldStartHoldMs, left.signal);
         coldMs = (coldMs ?? 0) + (performance.now() - waitFrom);
       }
       if (!r) {
@@ -84,33 +102,66 @@ export function mountGateway(app: Hono, ctx: EngineContext, serving: ServingCont
       let upstream: IncomingMessage;
       let whole: Buffer | null = null;
       try {
-        upstream = await forward(`${r.address}${path}${url.search}`, method, headers, body, c.req.raw.signal);
+        upstream = await forward(r.address!, path, method, headers, body, left.signal);
         // An answer of known length is read whole before anything is sent on: if the replica dies
         // mid-answer, nothing has reached the caller yet and another replica can answer instead.
         if (upstream.headers['content-length'] !== undefined) whole = await readAll(upstream);
       } catch (error) {
         serving.end(r);
-        if (c.req.raw.signal.aborted) throw error; // the caller left
+        if (left.signal.aborted) throw error; // the caller left
         serving.failed(r); // died before answering: another replica may
         continue;
       }
-      return relay(upstream, whole, serving, e, r, started, coldMs);
+      const status = upstream.statusCode ?? 502;
+      res.writeHead(status, answerHeaders(upstream.headers, r, coldMs, c.get('requestId')));
+      const ok = whole !== null ? await send(res, whole) : await pipe(upstream, res);
+      serving.end(r);
+      serving.record(e, { ok: ok && status < 500, tokens: ok ? Number(upstream.headers['x-tokens'] ?? 0) || 0 : 0, seconds: (performance.now() - started) / 1000, coldStart: coldMs !== null });
+      // Already written: Hono and @hono/node-server write nothing more, the request log sees the status.
+      return new Response(null, { status, headers: { 'x-hono-already-sent': '1' } });
     }
-    serving.record(e, { ok: false, tokens: 0, seconds: (performance.now() - started) / 1000, coldStart: coldMs !== null });
-    throw new SuanwangError('replica_failed', `${MAX_TRIES} replicas of endpoint "${name}" failed before answering`, { hint: 'retry; `suanwang endpoints show NAME` shows their state' });
+  } finally {
+    res.off('close', onClose);
+  }
+  serving.record(e, { ok: false, tokens: 0, seconds: (performance.now() - started) / 1000, coldStart: coldMs !== null });
+  throw new SuanwangError('replica_failed', `${MAX_TRIES} replicas of endpoint "${name}" failed before answering`, { hint: 'retry; `suanwang endpoints show NAME` shows their state' });
+}
+
+/** The request body, once (at most MAX_GATEWAY_BODY_BYTES), so it can be re-sent to another replica. */
+function readBody(req: IncomingMessage): Promise<Buffer> {
+  const declared = Number(req.headers['content-length'] ?? 0);
+  if (declared > MAX_GATEWAY_BODY_BYTES) return Promise.reject(tooLarge());
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_GATEWAY_BODY_BYTES) {
+        req.removeAllListeners('data');
+        req.resume();
+        reject(tooLarge());
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.once('end', () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size)));
+    req.once('error', reject);
   });
 }
 
-// Kept-alive connections to the replicas (node:http is leaner per request than fetch).
-const agent = new Agent({ keepAlive: true, maxSockets: 1024 });
+function tooLarge(): SuanwangError {
+  return new SuanwangError('payload_too_large', `the request body is over ${MAX_GATEWAY_BODY_BYTES / 1024 / 1024} MiB`, { field: 'body', hint: 'send less to an endpoint per request' });
+}
+
+// Kept-alive connections to the replicas, reused across requests (no new TCP connection per request).
+const agent = new Agent({ keepAlive: true, maxSockets: 1024, maxFreeSockets: 256 });
 
 /** Sends one request to a replica; resolves with its answer's head (the body still to be read). */
-function forward(url: string, method: string, headers: Record<string, string>, body: ArrayBuffer | undefined, signal: AbortSignal): Promise<IncomingMessage> {
+function forward(address: string, path: string, method: string, headers: OutgoingHttpHeaders, body: Buffer | undefined, signal: AbortSignal): Promise<IncomingMessage> {
   return new Promise((resolve, reject) => {
-    const bytes = body === undefined ? undefined : Buffer.from(body);
-    const req = httpRequest(url, { method, agent, signal, headers: { ...headers, 'content-length': String(bytes?.length ?? 0) } }, resolve);
+    const req = httpRequest(address + path, { method, agent, signal, headers }, resolve);
     req.on('error', reject);
-    req.end(bytes);
+    req.end(body);
   });
 }
 
@@ -119,59 +170,70 @@ function readAll(res: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     res.on('data', (c: Buffer) => chunks.push(c));
-    res.on('end', () => (res.complete ? resolve(Buffer.concat(chunks)) : reject(new Error('the replica closed the connection mid-answer'))));
+    res.on('end', () => (res.complete ? resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)) : reject(new Error('the replica closed the connection mid-answer'))));
     res.on('error', reject);
   });
 }
 
-/** The replica's answer (whole, or streamed as it comes) with the gateway's headers; metered when its last byte is sent. */
-function relay(upstream: IncomingMessage, whole: Buffer | null, serving: ServingController, e: LiveEndpoint, r: LiveReplica, started: number, coldMs: number | null): Response {
-  const headers = new Headers();
+function answerHeaders(upstream: IncomingHttpHeaders, r: LiveReplica, coldMs: number | null, requestId: string | undefined): OutgoingHttpHeaders {
+  const headers: OutgoingHttpHeaders = {};
   for (const h of FORWARDED_RESPONSE) {
-    const v = upstream.headers[h];
-    if (typeof v === 'string') headers.set(h, v);
+    const v = upstream[h];
+    if (typeof v === 'string') headers[h] = v;
   }
-  headers.set('x-suanwang-replica', r.jobId);
-  headers.set('x-suanwang-region', r.region);
-  if (coldMs !== null) headers.set('x-suanwang-cold-start-ms', String(Math.round(coldMs)));
-  const status = upstream.statusCode ?? 502;
-  const tokens = Number(upstream.headers['x-tokens'] ?? 0) || 0;
-  let finished = false;
-  const finish = (ok: boolean) => {
-    if (finished) return;
-    finished = true;
-    serving.end(r);
-    serving.record(e, { ok: ok && status < 500, tokens: ok ? tokens : 0, seconds: (performance.now() - started) / 1000, coldStart: coldMs !== null });
-  };
-  if (whole !== null) {
-    finish(true);
-    return new Response(whole.length > 0 ? whole : null, { status, headers });
-  }
-  const stream = new ReadableStream<Uint8Array>({
-    start(controller) {
-      upstream.on('data', (chunk: Buffer) => {
-        controller.enqueue(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length));
-        if ((controller.desiredSize ?? 1) <= 0) upstream.pause();
-      });
-      upstream.on('end', () => {
-        if (!upstream.complete) return;
-        finish(true);
-        controller.close();
-      });
-      upstream.on('close', () => {
-        if (upstream.complete) return;
-        // The replica died mid-stream: the caller has part of the answer, so it cannot be retried.
-        finish(false);
-        controller.error(new Error('the replica closed the connection mid-answer'));
-      });
-    },
-    pull() {
-      upstream.resume();
-    },
-    cancel() {
-      finish(false);
-      upstream.destroy();
-    },
+  if (upstream['content-length'] !== undefined) headers['content-length'] = upstream['content-length'];
+  headers['x-suanwang-replica'] = r.jobId;
+  headers['x-suanwang-region'] = r.region;
+  if (coldMs !== null) headers['x-suanwang-cold-start-ms'] = String(Math.round(coldMs));
+  if (requestId) headers['x-request-id'] = requestId;
+  return headers;
+}
+
+/** Writes a whole answer; true once the caller has it all. */
+function send(res: ServerResponse, whole: Buffer): Promise<boolean> {
+  if (res.destroyed) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    res.on('error', () => {}); // the caller went away: the close says so
+    res.once('close', () => resolve(res.writableFinished));
+    res.end(whole);
   });
-  return new Response(stream, { status, headers });
+}
+
+/**
+ * Streams an answer through as it comes (with backpressure); true when it ended whole. A replica
+ * that dies mid-stream cannot be retried (the caller has part of it): the caller's stream is cut.
+ */
+function pipe(upstream: IncomingMessage, res: ServerResponse): Promise<boolean> {
+  if (res.destroyed) {
+    upstream.destroy();
+    return Promise.resolve(false);
+  }
+  return new Promise((resolve) => {
+    let done = false;
+    const finish = (ok: boolean) => {
+      if (done) return;
+      done = true;
+      resolve(ok);
+    };
+    // A reset connection is an 'error' then a 'close': the close below handles both.
+    upstream.on('error', () => {});
+    res.on('error', () => {});
+    upstream.on('data', (chunk: Buffer) => {
+      if (!res.write(chunk)) upstream.pause();
+    });
+    res.on('drain', () => upstream.resume());
+    upstream.once('end', () => {
+      if (!upstream.complete) return;
+      res.end();
+    });
+    upstream.once('close', () => {
+      if (upstream.complete) return;
+      res.destroy(new Error('the replica closed the connection mid-answer'));
+      finish(false);
+    });
+    res.once('close', () => {
+      if (!res.writableFinished) upstream.destroy();
+      finish(res.writableFinished && upstream.complete);
+    });
+  });
 }

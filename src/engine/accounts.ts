@@ -16,6 +16,17 @@ export type Principal =
 
 /** The principal behind a bearer secret, or an `unauthenticated` error that says what to do. */
 export async function authenticate(ctx: EngineContext, secret: string | undefined): Promise<Principal> {
+  return (await authenticateToken(ctx, secret)).principal;
+}
+
+/**
+ * Who changes tokens or their owners' rights (revocation, a new role) wakes this topic after the
+ * change commits, here and in the other control-plane processes: caches of principals clear on it.
+ */
+export const TOKENS_TOPIC = 'tokens';
+
+/** As `authenticate`, also returning when the token expires (null: never), for a cache of principals. */
+export async function authenticateToken(ctx: EngineContext, secret: string | undefined): Promise<{ readonly principal: Principal; readonly expiresAt: Date | null }> {
   if (!secret) {
     throw new SuanwangError('unauthenticated', 'this request has no bearer token', {
       field: 'Authorization',
@@ -40,9 +51,9 @@ export async function authenticate(ctx: EngineContext, secret: string | undefine
   if (!owner.lastUsedAt || now.getTime() - owner.lastUsedAt.getTime() >= LAST_USED_EVERY_MS) {
     await touchToken(ctx.store.db, owner.tokenId, now, LAST_USED_EVERY_MS);
   }
-  if (owner.centerId) return { kind: 'agent', centerId: owner.centerId };
+  if (owner.centerId) return { principal: { kind: 'agent', centerId: owner.centerId }, expiresAt: owner.expiresAt };
   const user = owner.user!;
-  return { kind: 'user', userId: user.id, orgId: user.orgId, name: user.name, role: user.role };
+  return { principal: { kind: 'user', userId: user.id, orgId: user.orgId, name: user.name, role: user.role }, expiresAt: owner.expiresAt };
 }
 
 /** Narrows a principal to a user, or throws `forbidden` (an agent token used on a user endpoint). */
@@ -181,6 +192,7 @@ export async function changeRole(ctx: EngineContext, name: string, role: Role): 
     }
     await setUserRole(trx, name, role);
   });
+  ctx.signals.wake(TOKENS_TOPIC);
 }
 
 /** A new API token for a user by name (the secret is returned once), expiring after `expiresInSeconds` when given. */
@@ -202,5 +214,6 @@ export async function revokeApiToken(ctx: EngineContext, tokenId: string): Promi
   if (!(await revokeToken(ctx.store.db, tokenId, at))) {
     throw new SuanwangError('token_not_found', `no live token with id ${tokenId}`, { field: 'id', hint: '`suanwang admin tokens list` shows the ids' });
   }
+  ctx.signals.wake(TOKENS_TOPIC);
   return at;
 }

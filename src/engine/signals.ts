@@ -11,6 +11,7 @@ import type { Store } from '../store/open-database.js';
  */
 export class Signals {
   readonly #waiters = new Map<string, Set<() => void>>();
+  readonly #listeners = new Map<string, Set<() => void>>();
   #remote: ((topic: string) => void) | null = null;
 
   /** Wakes everyone waiting on `topic`, here and (when bridged) in the other control-plane processes. */
@@ -21,6 +22,7 @@ export class Signals {
 
   /** Wakes the waiters of `topic` in this process only (what a NOTIFY from another process does). */
   wakeLocal(topic: string): void {
+    for (const listen of this.#listeners.get(topic) ?? []) listen();
     const set = this.#waiters.get(topic);
     if (!set) return;
     this.#waiters.delete(topic);
@@ -29,7 +31,17 @@ export class Signals {
 
   /** Wakes every waiter of this process: after wake-ups may have been missed (a reconnect). */
   wakeAll(): void {
-    for (const topic of [...this.#waiters.keys()]) this.wakeLocal(topic);
+    for (const topic of new Set([...this.#waiters.keys(), ...this.#listeners.keys()])) this.wakeLocal(topic);
+  }
+
+  /** Calls `listen` on every wake of `topic` (and on `wakeAll`) until the returned function is called. */
+  on(topic: string, listen: () => void): () => void {
+    let set = this.#listeners.get(topic);
+    if (!set) this.#listeners.set(topic, (set = new Set()));
+    set.add(listen);
+    return () => {
+      set.delete(listen);
+    };
   }
 
   /** Resolves on the next wake of `topic`, after `ms`, or when `signal` aborts, whichever is first. */

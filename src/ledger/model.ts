@@ -27,7 +27,7 @@ export const ACCOUNT_KINDS = {
 export type AccountKind = keyof typeof ACCOUNT_KINDS;
 
 /** Why money moved. */
-export const TRANSFER_CODES = ['top-up', 'grant', 'compute', 'app-fee', 'voucher', 'payout', 'refund', 'adjustment'] as const;
+export const TRANSFER_CODES = ['top-up', 'grant', 'compute', 'app-fee', 'voucher', 'payout', 'refund', 'adjustment', 'serving'] as const;
 export type TransferCode = (typeof TRANSFER_CODES)[number];
 
 /** The four balance fields of an account, in fen. */

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { ManualClock } from '../core/clock.js';
-import { decideReplicas, FRESH_MEMORY, type AutoscaleMemory, type AutoscaleObservation, type AutoscaleSettings } from './autoscale.js';
+import { combineTraffic, decideReplicas, FRESH_MEMORY, type AutoscaleMemory, type AutoscaleObservation, type AutoscaleSettings } from './autoscale.js';
 
 const settings: AutoscaleSettings = { min: 1, max: 4, targetConcurrency: 4, targetRps: null, scaleUpDelayMs: 2_000, scaleDownDelayMs: 10_000, idleToZeroMs: 30_000 };
 const T0 = 1_000_000;
@@ -76,5 +76,27 @@ describe('autoscale policy', () => {
         },
       ),
     );
+  });
+});
+
+describe('traffic of every control-plane process', () => {
+  const own = { processId: 'a', at: T0, peak: 3, arrivals: 10, held: 0, elapsedMs: 500, lastActivityAt: T0 - 100 };
+  it("adds up every process's peak, rate and held requests; the latest activity counts", () => {
+    const others = [
+      { processId: 'b', at: T0 - 200, peak: 5, arrivals: 20, held: 1, elapsedMs: 1000, lastActivityAt: T0 - 50 },
+      { processId: 'a', at: T0 - 400, peak: 99, arrivals: 99, held: 9, elapsedMs: 500, lastActivityAt: T0 }, // this process's own last report: replaced by `own`
+    ];
+    assert.deepEqual(combineTraffic(own, others, T0, 1500), { concurrency: 8, rps: 20 + 20, held: 1, lastActivityAt: T0 - 50 });
+  });
+  it("leaves out a stopped process's old report", () => {
+    const stale = [{ processId: 'c', at: T0 - 2000, peak: 50, arrivals: 500, held: 3, elapsedMs: 500, lastActivityAt: T0 - 1900 }];
+    assert.deepEqual(combineTraffic(own, stale, T0, 1500), { concurrency: 3, rps: 20, held: 0, lastActivityAt: T0 - 100 });
+  });
+  it('a follower alone sees the load: the leader scales up on it', () => {
+    const follower = [{ processId: 'b', at: T0, peak: 12, arrivals: 40, held: 0, elapsedMs: 500, lastActivityAt: T0 }];
+    const idle = { ...own, peak: 0, arrivals: 0 };
+    const traffic = combineTraffic(idle, follower, T0, 1500);
+    const d = decideReplicas(settings, seen({ replicas: 1, ...traffic }), { upSince: T0 - 3000, downSince: null }, new ManualClock(T0));
+    assert.equal(d.replicas, 3);
   });
 });

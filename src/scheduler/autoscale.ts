@@ -86,3 +86,39 @@ function wantedReplicas(s: AutoscaleSettings, seen: AutoscaleObservation, now: n
       : `min ${s.min}`;
   return { wanted, why: wanted === s.max && load > s.max ? `${why} (capped at max ${s.max})` : why };
 }
+
+/** What one control-plane process's gateway saw of an endpoint over its last pass. */
+export interface ProcessTraffic {
+  readonly processId: string;
+  /** When it was written (epoch ms). */
+  readonly at: number;
+  /** Peak in flight plus held over the pass. */
+  readonly peak: number;
+  readonly arrivals: number;
+  /** Held now (at `at`). */
+  readonly held: number;
+  /** How long the pass it measured was (ms, > 0). */
+  readonly elapsedMs: number;
+  readonly lastActivityAt: number;
+}
+
+/**
+ * The endpoint's traffic over every control-plane process, for `decideReplicas`: peaks, rates and
+ * held requests add up (each process routes its own callers), the last activity is the latest.
+ * A process's report older than `staleMs` (it stopped, or no longer sees the endpoint) is left out;
+ * `own` is this process's, measured now, and always counts.
+ */
+export function combineTraffic(own: ProcessTraffic, others: readonly ProcessTraffic[], now: number, staleMs: number): Pick<AutoscaleObservation, 'concurrency' | 'rps' | 'held' | 'lastActivityAt'> {
+  let concurrency = own.peak;
+  let rps = own.arrivals / (own.elapsedMs / 1000);
+  let held = own.held;
+  let lastActivityAt = own.lastActivityAt;
+  for (const t of others) {
+    if (t.processId === own.processId || now - t.at > staleMs) continue;
+    concurrency += t.peak;
+    rps += t.arrivals / (Math.max(t.elapsedMs, 1) / 1000);
+    held += t.held;
+    lastActivityAt = Math.max(lastActivityAt, t.lastActivityAt);
+  }
+  return { concurrency, rps, held, lastActivityAt };
+}

@@ -374,6 +374,8 @@ export interface StoredAppPrice {
   readonly productId: string;
   readonly price: { readonly kind: 'free' } | { readonly kind: 'per-run'; readonly fen: number } | { readonly kind: 'per-hour'; readonly fenPerHour: number };
   readonly shares: { readonly providerBps: number; readonly centerBps: number; readonly operatorBps: number };
+  /** What a call to an endpoint serving the product costs (fen per request and per 1,000 tokens); none: free to call. */
+  readonly serving?: { readonly fenPerRequest: number; readonly fenPer1kTokens: number } | undefined;
 }
 
 /** Sets a product's price and split (replacing the previous terms: a launch is charged at the terms read when it is settled). */
@@ -385,6 +387,8 @@ export async function setAppPrice(q: Queryable, p: StoredAppPrice, at: Date): Pr
     provider_bps: p.shares.providerBps,
     center_bps: p.shares.centerBps,
     operator_bps: p.shares.operatorBps,
+    fen_per_request: p.serving?.fenPerRequest ?? 0,
+    fen_per_1k_tokens: p.serving?.fenPer1kTokens ?? 0,
     updated_at: at,
   };
   await billing(q)
@@ -399,7 +403,8 @@ export async function getAppPrice(q: Queryable, productId: string): Promise<Stor
   const r = await billing(q).selectFrom('app_prices').selectAll().where('product_id', '=', productId).executeTakeFirst();
   if (!r) return undefined;
   const price = r.kind === 'free' ? { kind: 'free' as const } : r.kind === 'per-run' ? { kind: 'per-run' as const, fen: r.fen } : { kind: 'per-hour' as const, fenPerHour: r.fen };
-  return { productId: r.product_id, price, shares: { providerBps: r.provider_bps, centerBps: r.center_bps, operatorBps: r.operator_bps } };
+  const serving = r.fen_per_request > 0 || r.fen_per_1k_tokens > 0 ? { fenPerRequest: r.fen_per_request, fenPer1kTokens: r.fen_per_1k_tokens } : undefined;
+  return { productId: r.product_id, price, shares: { providerBps: r.provider_bps, centerBps: r.center_bps, operatorBps: r.operator_bps }, serving };
 }
 
 // ---- usage events ----

@@ -27,6 +27,38 @@ export interface EndpointsTable {
   failed_requests: Defaulted<number>;
   tokens: Defaulted<number>;
   cold_starts: Defaulted<number>;
+  fen_per_request: Defaulted<number>;
+  fen_per_1k_tokens: Defaulted<number>;
+  /** The product's provider (whom calls are paid to); null for an endpoint made before 0018. */
+  provider_org_id: Defaulted<string | null>;
+  billed_requests: Defaulted<number>;
+  billed_tokens: Defaulted<number>;
+}
+
+export interface EndpointChargesTable {
+  id: string;
+  endpoint_id: string;
+  endpoint_name: string;
+  org_id: string;
+  provider_org_id: string;
+  requests: number;
+  tokens: number;
+  amount: number;
+  from_granted: number;
+  from_paid: number;
+  operator_fee: number;
+  charged_at: Date;
+}
+
+export interface EndpointTrafficTable {
+  endpoint_id: string;
+  process_id: string;
+  at: Date;
+  peak: number;
+  arrivals: number;
+  held: number;
+  elapsed_ms: number;
+  last_activity_at: Date;
 }
 
 export interface EndpointReplicasTable {
@@ -41,7 +73,7 @@ export interface EndpointReplicasTable {
 }
 
 // A type, not an interface: Kysely's withTables<T>() needs T's implicit index signature.
-type EndpointTables = { endpoints: EndpointsTable; endpoint_replicas: EndpointReplicasTable };
+type EndpointTables = { endpoints: EndpointsTable; endpoint_replicas: EndpointReplicasTable; endpoint_charges: EndpointChargesTable; endpoint_traffic: EndpointTrafficTable };
 
 function tables(q: Queryable): Kysely<Database & EndpointTables> {
   return q.withTables<EndpointTables>();
@@ -54,7 +86,12 @@ export type ReplicaRow = {
   readonly [K in keyof EndpointReplicasTable]: EndpointReplicasTable[K] extends ColumnType<infer S, unknown, unknown> ? S : EndpointReplicasTable[K];
 };
 
-export type NewEndpoint = Omit<EndpointRow, 'requests' | 'failed_requests' | 'tokens' | 'cold_starts' | 'params'> & { readonly params: Readonly<Record<string, string | number | boolean>> };
+type Priced = 'fen_per_request' | 'fen_per_1k_tokens' | 'provider_org_id';
+export type NewEndpoint = Omit<EndpointRow, 'requests' | 'failed_requests' | 'tokens' | 'cold_starts' | 'params' | 'billed_requests' | 'billed_tokens' | Priced> & {
+  readonly params: Readonly<Record<string, string | number | boolean>>;
+} & Partial<Pick<EndpointRow, Priced>>;
+export type EndpointChargeRow = Readonly<EndpointChargesTable>;
+export type EndpointTrafficRow = Readonly<EndpointTrafficTable>;
 
 /** Inserts an endpoint; false when its org already has one of that name (nothing written). */
 export async function insertEndpoint(q: Queryable, e: NewEndpoint): Promise<boolean> {
@@ -127,4 +164,65 @@ export async function drainReplica(q: Queryable, jobId: string, at: Date): Promi
 
 export async function deleteReplica(q: Queryable, jobId: string): Promise<void> {
   await tables(q).deleteFrom('endpoint_replicas').where('job_id', '=', jobId).execute();
+}
+
+// ---- metering into the ledger (0018) ----
+
+/** Priced endpoints whose counters are ahead of what was charged, locked until the transaction ends. */
+export async function unbilledEndpoints(q: Queryable): Promise<EndpointRow[]> {
+  return (await tables(q)
+    .selectFrom('endpoints')
+    .selectAll()
+    .where((eb) => eb.or([eb('fen_per_request', '>', 0), eb('fen_per_1k_tokens', '>', 0)]))
+    .where((eb) => eb.or([eb(eb('requests', '-', eb.ref('failed_requests')), '>', eb.ref('billed_requests')), eb('tokens', '>', eb.ref('billed_tokens'))]))
+    .orderBy('id')
+    .forUpdate()
+    .execute()) as EndpointRow[];
+}
+
+/** Moves an endpoint's billed counters from `from` to `to`; false when they were not at `from` (charged meanwhile). */
+export async function markBilled(q: Queryable, id: string, from: { requests: number; tokens: number }, to: { requests: number; tokens: number }): Promise<boolean> {
+  const r = await tables(q)
+    .updateTable('endpoints')
+    .set({ billed_requests: to.requests, billed_tokens: to.tokens })
+    .where('id', '=', id)
+    .where('billed_requests', '=', from.requests)
+    .where('billed_tokens', '=', from.tokens)
+    .executeTakeFirst();
+  return Number(r.numUpdatedRows) === 1;
+}
+
+export async function insertEndpointCharges(q: Queryable, rows: readonly EndpointChargeRow[]): Promise<void> {
+  if (rows.length > 0) await tables(q).insertInto('endpoint_charges').values([...rows]).execute();
+}
+
+/** An org's endpoint charges in [from, to), oldest first. */
+export async function listEndpointCharges(q: Queryable, orgId: string, from: Date, to: Date): Promise<EndpointChargeRow[]> {
+  return tables(q).selectFrom('endpoint_charges').selectAll().where('org_id', '=', orgId).where('charged_at', '>=', from).where('charged_at', '<', to).orderBy('charged_at').orderBy('id').execute();
+}
+
+// ---- traffic per control-plane process (0018) ----
+
+/** Writes what this process saw of each endpoint over its last pass (one row per endpoint and process, replaced). */
+export async function writeTraffic(q: Queryable, rows: readonly EndpointTrafficRow[]): Promise<void> {
+  if (rows.length === 0) return;
+  await tables(q)
+    .insertInto('endpoint_traffic')
+    .values([...rows])
+    .onConflict((oc) =>
+      oc.columns(['endpoint_id', 'process_id']).doUpdateSet((eb) => ({
+        at: eb.ref('excluded.at'),
+        peak: eb.ref('excluded.peak'),
+        arrivals: eb.ref('excluded.arrivals'),
+        held: eb.ref('excluded.held'),
+        elapsed_ms: eb.ref('excluded.elapsed_ms'),
+        last_activity_at: eb.ref('excluded.last_activity_at'),
+      })),
+    )
+    .execute();
+}
+
+/** Every process's traffic rows written at or after `since`. */
+export async function recentTraffic(q: Queryable, since: Date): Promise<EndpointTrafficRow[]> {
+  return tables(q).selectFrom('endpoint_traffic').selectAll().where('at', '>=', since).orderBy('endpoint_id').orderBy('process_id').execute();
 }

@@ -463,6 +463,9 @@ export interface AppPricesTable {
   center_bps: number;
   operator_bps: number;
   updated_at: Date;
+  /** Serving terms (0018): fen per request and per 1,000 tokens through an endpoint of the product. */
+  fen_per_request: ColumnType<number, number | undefined, number>;
+  fen_per_1k_tokens: ColumnType<number, number | undefined, number>;
 }
 
 export interface UsageEventsTable {

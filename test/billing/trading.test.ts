@@ -201,7 +201,7 @@ for (const database of await testDatabases()) {
       // 5. the statement.
       const st = (await ok(net, 'GET', '/v1/statements/acme/2026-06', alice)) as {
         jobs: { jobId: string; accelerator: string; bill: number; voucher: number; appFee: number; providerShare: number; centerEarnings: number; operatorFee: number; userPaid: number; product: string | null }[];
-        totals: { bills: number; vouchers: number; appFees: number; userPaid: number; credited: number };
+        totals: { bills: number; vouchers: number; appFees: number; userPaid: number; credited: number; endpointCalls: number };
       };
       const line = (id: string) => st.jobs.find((j) => j.jobId === id)!;
       assert.deepEqual(
@@ -213,7 +213,7 @@ for (const database of await testDatabases()) {
         ],
       );
       assert.equal(line(appJob).product, 'poem');
-      assert.deepEqual(st.totals, { bills: 650, vouchers: 120, appFees: 100, userPaid: 630, credited: 10_000 });
+      assert.deepEqual(st.totals, { bills: 650, vouchers: 120, appFees: 100, userPaid: 630, credited: 10_000, endpointCalls: 0 });
       // The provider and the operator of nx see their earnings on their own statements.
       const prov = (await ok(net, 'GET', '/v1/statements/poets/2026-06', admin)) as { earnings: { provider: number } };
       assert.equal(prov.earnings.provider, 70);

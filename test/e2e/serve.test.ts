@@ -134,6 +134,15 @@ for (const database of await testDatabases()) {
       assert.equal((await call({ prompt: 'Alice ', length: 5 }, 'swt_not-a-token')).status, 401);
     });
 
+    it('a revoked token stops working at the gateway at once', async () => {
+      const extra = await client.createToken({ user: 'admin', label: 'revoked at once' });
+      assert.equal((await call({ prompt: 'Alice ', length: 5 }, extra.token)).status, 200, 'works, and is cached by the gateway');
+      await client.revokeToken(extra.id);
+      const answer = await call({ prompt: 'Alice ', length: 5 }, extra.token);
+      assert.equal(answer.status, 401, answer.text);
+      assert.equal(JSON.parse(answer.text).error.code, 'unauthenticated');
+    });
+
     it('refuses bad input naming the field', async () => {
       const bad = await runCli(['serve', 'textgen-mini', '--region', 'mars'], env);
       assert.equal(bad.code, 1);

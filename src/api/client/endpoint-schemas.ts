@@ -64,6 +64,8 @@ export const EndpointResource = z.object({
   failedRequests: z.number(),
   tokens: z.number(),
   coldStarts: z.number(),
+  price: z.object({ fenPerRequest: z.number(), fenPer1kTokens: z.number() }).describe("what a call costs (the product's serving terms when the endpoint was created); 0 and 0: free"),
+  unbilledFen: z.number().describe('calls counted in the store and not charged yet (billing on: charged each pass of the leader)'),
   latency: z.object({ p50: z.number(), p95: z.number(), p99: z.number() }).nullable().describe('seconds, over the last 2,048 requests through this server'),
   createdAt: z.string(),
 });

@@ -252,13 +252,14 @@ export const billingRoutes = [
   route({
     method: 'post',
     path: '/v1/products/:name/price',
-    summary: "Set a store app's price (free, per run, per hour) and its provider/center/operator split (its provider, or admins).",
+    summary:
+      "Set a store app's price (free, per run, per hour), its provider/center/operator split (its provider, or admins), and optionally what calls to its inference endpoints cost (fen per request and per 1,000 tokens; endpoints created from then on).",
     tag: 'billing',
     access: 'user',
-    body: z.strictObject({ price: AppPriceSchema, shares: Shares }),
+    body: z.strictObject({ price: AppPriceSchema, shares: Shares, serving: z.strictObject({ fenPerRequest: Fen, fenPer1kTokens: Fen }).optional() }),
     response: { status: 200, schema: z.object({ product: z.string() }) },
     async handle({ ctx, principal, body, params }) {
-      await setProductPrice(ctx, requireUser(principal!), params.name!, body.price, body.shares);
+      await setProductPrice(ctx, requireUser(principal!), params.name!, body.price, body.shares, body.serving);
       return { product: params.name! };
     },
   }),

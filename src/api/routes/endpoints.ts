@@ -3,6 +3,7 @@ import { requireUser } from '../../engine/accounts.js';
 import type { EngineContext } from '../../engine/context.js';
 import { latencyPercentiles, type ServingController } from '../../engine/serving/controller.js';
 import { changeEndpoint, createEndpoint, deleteEndpoint, endpointReplicas, listVisibleEndpoints, visibleEndpoint } from '../../engine/serving/endpoints.js';
+import { unbilledFen } from '../../engine/serving/metering.js';
 import { listCenters } from '../../store/centers.js';
 import type { EndpointRow } from '../../store/endpoints.js';
 import { EndpointChange, EndpointList, EndpointResource, EndpointSubmission, type EndpointResource as EndpointView } from '../client/endpoint-schemas.js';
@@ -139,6 +140,8 @@ async function endpointViews(ctx: EngineContext, serving: ServingController | un
       failedRequests: row.failed_requests + (unwritten?.failed ?? 0),
       tokens: row.tokens + (unwritten?.tokens ?? 0),
       coldStarts: row.cold_starts + (unwritten?.coldStarts ?? 0),
+      price: { fenPerRequest: row.fen_per_request, fenPer1kTokens: row.fen_per_1k_tokens },
+      unbilledFen: unbilledFen(row),
       latency: live ? latencyPercentiles(live) : null,
       createdAt: row.created_at.toISOString(),
     };

@@ -158,14 +158,16 @@ export const billing: Command = {
           org: string;
           month: string;
           jobs: { jobId: string; center: string; accelerator: string | null; product: string | null; bill: number; voucher: number; appFee: number; userPaid: number }[];
-          totals: { bills: number; vouchers: number; appFees: number; userPaid: number; credited: number };
+          endpoints: { endpoint: string; requests: number; tokens: number; charged: number }[];
+          totals: { bills: number; vouchers: number; appFees: number; userPaid: number; credited: number; endpointCalls: number };
         }>('GET', `/v1/statements/${encodeURIComponent(args[0]!)}/${encodeURIComponent(args[1]!)}`);
         return out(
           s,
           [
             `statement of ${s.org} for ${s.month}`,
             table(['job', 'center', 'chip', 'app', 'bill', 'voucher', 'app fee', 'paid'], s.jobs.map((j) => [j.jobId, j.center, j.accelerator ?? 'cpu', j.product ?? '-', yuan(j.bill), yuan(j.voucher), yuan(j.appFee), yuan(j.userPaid)])),
-            `bills ${yuan(s.totals.bills)}, vouchers ${yuan(s.totals.vouchers)}, app fees ${yuan(s.totals.appFees)}, paid ${yuan(s.totals.userPaid)}; credited ${yuan(s.totals.credited)}`,
+            ...(s.endpoints.length > 0 ? [table(['endpoint', 'requests', 'tokens', 'charged'], s.endpoints.map((e) => [e.endpoint, String(e.requests), String(e.tokens), yuan(e.charged)]))] : []),
+            `bills ${yuan(s.totals.bills)}, vouchers ${yuan(s.totals.vouchers)}, app fees ${yuan(s.totals.appFees)}, paid ${yuan(s.totals.userPaid)}, endpoint calls ${yuan(s.totals.endpointCalls)}; credited ${yuan(s.totals.credited)}`,
           ].join('\n'),
         );
       }

@@ -107,11 +107,18 @@ export function normalVoucherCode(typed: string): string | undefined {
   return m ? `SWV-${m[1]!.match(/.{4}/g)!.join('-')}` : undefined;
 }
 
-/** Sets a store product's price and split; only its provider org or an admin may (else `forbidden`). */
-export async function setProductPrice(ctx: EngineContext, user: Extract<Principal, { kind: 'user' }>, productName: string, price: AppPrice, shares: FeeShares): Promise<void> {
+/** Sets a store product's price and split (and the price of calls to its endpoints, `serving`); only its provider org or an admin may (else `forbidden`). */
+export async function setProductPrice(
+  ctx: EngineContext,
+  user: Extract<Principal, { kind: 'user' }>,
+  productName: string,
+  price: AppPrice,
+  shares: FeeShares,
+  serving?: { readonly fenPerRequest: number; readonly fenPer1kTokens: number },
+): Promise<void> {
   const product = await findProductByName(ctx.store.db, productName);
   if (!product) throw new SuanwangError('product_not_found', `no product "${productName}"`, { field: 'name', hint: 'search the store with `suanwang store search`' });
   if (user.role !== 'admin' && product.provider_org_id !== user.orgId) throw new SuanwangError('forbidden', `${productName} belongs to another provider`, { field: 'name' });
   checkShares(shares);
-  await setAppPrice(ctx.store.db, { productId: product.id, price, shares }, ctx.now());
+  await setAppPrice(ctx.store.db, { productId: product.id, price, shares, serving }, ctx.now());
 }

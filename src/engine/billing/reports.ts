@@ -5,6 +5,7 @@ import { fen, type Fen } from '../../core/money.js';
 import { HOUR_MS } from '../../ledger/pricing.js';
 import { yearOf } from '../../ledger/vouchers.js';
 import { listEnrolments, listRedemptions, listVoucherPrograms, programSpent } from '../../store/billing.js';
+import { listEndpointCharges } from '../../store/endpoints.js';
 import { listSettledCharges, type ChargeRow } from '../../store/job-charges.js';
 import { accountTransfers, lookupAccounts } from '../../store/ledger.js';
 import type { Queryable } from '../../store/transaction.js';
@@ -121,15 +122,29 @@ export interface StatementJob {
   readonly lines: unknown;
 }
 
+export interface StatementEndpoint {
+  readonly endpoint: string;
+  readonly endpointId: string;
+  readonly requests: number;
+  readonly tokens: number;
+  readonly charged: Fen;
+  readonly fromGranted: Fen;
+  readonly fromPaid: Fen;
+  /** How many charges (one per controller pass with calls) make it up. */
+  readonly charges: number;
+}
+
 export interface Statement {
   readonly org: string;
   readonly month: string;
   readonly from: string;
   readonly to: string;
   readonly jobs: readonly StatementJob[];
+  /** Calls to the org's priced inference endpoints charged in the month, per endpoint (src/engine/serving/metering.ts). */
+  readonly endpoints: readonly StatementEndpoint[];
   /** Credit that came in (top-ups and grants) in the month. */
   readonly credits: readonly { readonly at: string; readonly code: string; readonly amount: Fen; readonly reference: string | null }[];
-  readonly totals: { readonly bills: Fen; readonly vouchers: Fen; readonly appFees: Fen; readonly userPaid: Fen; readonly credited: Fen };
+  readonly totals: { readonly bills: Fen; readonly vouchers: Fen; readonly appFees: Fen; readonly userPaid: Fen; readonly credited: Fen; readonly endpointCalls: Fen };
   /** The wallet now (not at the month's end). */
   readonly wallet: Wallet;
   /** Earnings of the org's own centers and products in the month (for operators and providers; 0 otherwise). */
@@ -173,6 +188,18 @@ export async function statementOf(q: Queryable, orgId: string, orgName: string, 
   }
   credits.sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
   const sum = (f: (j: StatementJob) => number) => fen(jobs.reduce((s, j) => s + f(j), 0));
+  const endpoints = new Map<string, { endpoint: string; endpointId: string; requests: number; tokens: number; charged: number; fromGranted: number; fromPaid: number; charges: number }>();
+  for (const c of await listEndpointCharges(q, orgId, new Date(from), new Date(to))) {
+    const e = endpoints.get(c.endpoint_id) ?? { endpoint: c.endpoint_name, endpointId: c.endpoint_id, requests: 0, tokens: 0, charged: 0, fromGranted: 0, fromPaid: 0, charges: 0 };
+    e.requests += c.requests;
+    e.tokens += c.tokens;
+    e.charged += c.amount;
+    e.fromGranted += c.from_granted;
+    e.fromPaid += c.from_paid;
+    e.charges++;
+    endpoints.set(c.endpoint_id, e);
+  }
+  const endpointLines: StatementEndpoint[] = [...endpoints.values()].map((e) => ({ ...e, charged: fen(e.charged), fromGranted: fen(e.fromGranted), fromPaid: fen(e.fromPaid) }));
   // Earnings in the month of what the org runs (centers it operates) or sells (its products).
   const ownCenters = [...centerNames.values()].filter((c) => c.operator_org_id === orgId).map((c) => centerEarnings(c.id));
   let centersEarned = 0;
@@ -186,8 +213,16 @@ export async function statementOf(q: Queryable, orgId: string, orgName: string, 
     from: new Date(from).toISOString(),
     to: new Date(to).toISOString(),
     jobs,
+    endpoints: endpointLines,
     credits,
-    totals: { bills: sum((j) => j.bill), vouchers: sum((j) => j.voucher), appFees: sum((j) => j.appFee), userPaid: sum((j) => j.userPaid), credited: fen(credits.reduce((s, c) => s + c.amount, 0)) },
+    totals: {
+      bills: sum((j) => j.bill),
+      vouchers: sum((j) => j.voucher),
+      appFees: sum((j) => j.appFee),
+      userPaid: sum((j) => j.userPaid),
+      credited: fen(credits.reduce((s, c) => s + c.amount, 0)),
+      endpointCalls: fen(endpointLines.reduce((s, e) => s + e.charged, 0)),
+    },
     wallet: await walletOf(q, orgId, now),
     earnings: { centers: fen(centersEarned), provider: fen(providerEarned) },
   };

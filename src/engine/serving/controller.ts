@@ -1,11 +1,14 @@
 import { Summary, type Registry } from 'prom-client';
+import type { SuanwangError } from '../../core/errors.js';
 import { isTerminal } from '../../core/job-state.js';
-import { decideReplicas, FRESH_MEMORY, type AutoscaleMemory } from '../../scheduler/autoscale.js';
+import { randomUUID } from 'node:crypto';
+import { combineTraffic, decideReplicas, FRESH_MEMORY, type AutoscaleMemory, type ProcessTraffic } from '../../scheduler/autoscale.js';
+import { isPriced } from '../../ledger/serving.js';
 import { explainServing, regionLatencyMs, type ServingExplanation } from '../../scheduler/serving.js';
 import type { Link } from '../../scheduler/types.js';
 import { listCenters, listPools } from '../../store/centers.js';
 import { listLinks } from '../../store/datasets.js';
-import { addEndpointUsage, deleteReplica, drainReplica, insertReplica, listEndpoints, listReplicas, setReplicaAddress, type EndpointRow, type ReplicaRow } from '../../store/endpoints.js';
+import { addEndpointUsage, deleteReplica, drainReplica, insertReplica, listEndpoints, listReplicas, recentTraffic, setReplicaAddress, writeTraffic, type EndpointRow, type EndpointTrafficRow, type ReplicaRow } from '../../store/endpoints.js';
 import { getJobs } from '../../store/jobs.js';
 import type { JobRow } from '../../store/schema.js';
 import type { Principal } from '../accounts.js';
@@ -13,6 +16,7 @@ import { appJobSpec } from '../catalog.js';
 import type { EngineContext } from '../context.js';
 import { cancelJob, quoteJob, submitJob } from '../jobs.js';
 import { replicaLaunch } from './endpoints.js';
+import { chargeEndpoints, priceOf, refusedOrgs } from './metering.js';
 
 type User = Extract<Principal, { kind: 'user' }>;
 
@@ -95,6 +99,10 @@ export class ServingController {
   #passing: Promise<void> | null = null;
   readonly #latency: Summary<'endpoint'> | null;
   #lastPassAt: number;
+  /** This process among the control plane's, in the traffic it reports for the leader's autoscaler. */
+  readonly processId = randomUUID();
+  /** Orgs whose calls to priced endpoints are refused (no credit left), as of the last pass. */
+  #refused = new Map<string, SuanwangError>();
   /** Errors of a pass go here (the loop keeps going). */
   onError: (error: unknown) => void = () => {};
 
@@ -136,12 +144,13 @@ export class ServingController {
     })();
   }
 
-  /** Stops the loop and releases held requests (they get a 503). */
+  /** Stops the loop, releases held requests (they get a 503) and writes the calls counted since the last pass. */
   async stop(): Promise<void> {
     this.#abort.abort();
     await this.#loop;
     await this.#passing?.catch(() => undefined);
     for (const e of this.#endpoints.values()) wakeAll(e);
+    for (const e of this.#endpoints.values()) await this.#flushUsage(e).catch((error: unknown) => this.onError(error));
   }
 
   /** The endpoint of an org by name as last loaded (undefined when it has none). */
@@ -223,6 +232,11 @@ export class ServingController {
     return best;
   }
 
+  /** Why a request to `e` is refused before it is routed (402 without credit when it is billed), or null. */
+  admission(e: LiveEndpoint): SuanwangError | null {
+    return isPriced(priceOf(e.row)) ? (this.#refused.get(e.row.org_id) ?? null) : null;
+  }
+
   /** A request starts on `r` (after `acquire`). */
   begin(e: LiveEndpoint, r: LiveReplica): void {
     r.inflight++;
@@ -265,6 +279,7 @@ export class ServingController {
     const db = ctx.store.db;
     const [rows, links] = await Promise.all([listEndpoints(db, null), listLinks(db)]);
     this.#links = links;
+    this.#refused = await refusedOrgs(ctx, db, rows);
     const replicas = await listReplicas(db, rows.map((r) => r.id));
     const jobs = new Map((await getJobs(db, replicas.map((r) => r.job_id))).map((j) => [j.id, j]));
     const [centers, pools] = await Promise.all([listCenters(db), listPools(db)]);
@@ -328,16 +343,32 @@ export class ServingController {
     }
     await Promise.all(probes);
 
+    // What this process saw, written for the leader; the leader adds up every process's.
+    const own = new Map<string, ProcessTraffic>();
     for (const e of this.#endpoints.values()) {
-      const rps = e.arrivals / elapsedS;
-      const peak = Math.max(e.peak, inflightOf(e) + e.held);
+      own.set(e.row.id, { processId: this.processId, at: now, peak: Math.max(e.peak, inflightOf(e) + e.held), arrivals: e.arrivals, held: e.held, elapsedMs: elapsedS * 1000, lastActivityAt: e.lastActivityAt });
       e.arrivals = 0;
       e.peak = inflightOf(e) + e.held;
       await this.#flushUsage(e);
-      if (!this.#isLeader()) continue;
-      await this.#drainIdle(e);
-      await this.#scale(e, { rps, peak });
     }
+    await writeTraffic(db, [...own].map(([id, t]): EndpointTrafficRow => ({ endpoint_id: id, process_id: t.processId, at: new Date(t.at), peak: t.peak, arrivals: t.arrivals, held: t.held, elapsed_ms: Math.max(1, Math.round(t.elapsedMs)), last_activity_at: new Date(t.lastActivityAt) })));
+    if (!this.#isLeader()) return;
+    await chargeEndpoints(ctx);
+    const others = new Map<string, ProcessTraffic[]>();
+    for (const t of await recentTraffic(db, new Date(now - this.#staleMs))) {
+      const list = others.get(t.endpoint_id) ?? [];
+      list.push({ processId: t.process_id, at: t.at.getTime(), peak: t.peak, arrivals: t.arrivals, held: t.held, elapsedMs: t.elapsed_ms, lastActivityAt: t.last_activity_at.getTime() });
+      others.set(t.endpoint_id, list);
+    }
+    for (const e of this.#endpoints.values()) {
+      await this.#drainIdle(e);
+      await this.#scale(e, combineTraffic(own.get(e.row.id)!, others.get(e.row.id) ?? [], now, this.#staleMs));
+    }
+  }
+
+  /** Another process's traffic report older than this is left out (it stopped): three of its passes. */
+  get #staleMs(): number {
+    return this.#config.passMs * 3;
   }
 
   async #probe(e: LiveEndpoint, r: LiveReplica): Promise<void> {
@@ -411,7 +442,7 @@ export class ServingController {
    * Autoscaling and rolling updates: the policy says how many replicas; replicas of an older version
    * are replaced one at a time, each drained once a replica of the new version is ready.
    */
-  async #scale(e: LiveEndpoint, seen: { rps: number; peak: number }): Promise<void> {
+  async #scale(e: LiveEndpoint, seen: { rps: number; concurrency: number; held: number; lastActivityAt: number }): Promise<void> {
     const row = e.row;
     const active = [...e.replicas.values()].filter((r) => !r.draining);
     const decision = decideReplicas(
@@ -424,7 +455,7 @@ export class ServingController {
         scaleDownDelayMs: this.#config.scaleDownDelayMs,
         idleToZeroMs: row.idle_to_zero_ms,
       },
-      { replicas: active.length, concurrency: seen.peak, rps: seen.rps, held: e.held, lastActivityAt: e.lastActivityAt },
+      { replicas: active.length, concurrency: seen.concurrency, rps: seen.rps, held: seen.held, lastActivityAt: seen.lastActivityAt },
       e.memory,
       this.#ctx.clock,
     );

@@ -2,6 +2,8 @@ import { SuanwangError } from '../../core/errors.js';
 import { isTerminal } from '../../core/job-state.js';
 import { listCenters } from '../../store/centers.js';
 import { deleteEndpointRow, findEndpoint, insertEndpoint, listEndpoints, listReplicas, updateEndpoint, type EndpointRow, type ReplicaRow } from '../../store/endpoints.js';
+import { getAppPrice } from '../../store/billing.js';
+import { findProductByName } from '../../store/products.js';
 import { getJobs } from '../../store/jobs.js';
 import type { JobRow } from '../../store/schema.js';
 import { inTransaction } from '../../store/transaction.js';
@@ -10,6 +12,7 @@ import type { AppManifest } from '../../catalog/index.js';
 import { appJobSpec, productDetail } from '../catalog.js';
 import type { EngineContext } from '../context.js';
 import { cancelJob } from '../jobs.js';
+import { chargeEndpoints } from './metering.js';
 
 type User = Extract<Principal, { kind: 'user' }>;
 
@@ -58,6 +61,9 @@ export async function createEndpoint(ctx: EngineContext, user: User, spec: Endpo
     }
   }
   const { version } = await appJobSpec(ctx, user, spec.app, replicaLaunch(spec.params, spec.version, spec.acceleratorsPerNode, 'probe'));
+  // The product's serving terms as they are now: the endpoint keeps them (a later change of the product's price does not apply to it).
+  const product = await findProductByName(ctx.store.db, spec.app);
+  const terms = product ? (await getAppPrice(ctx.store.db, product.id))?.serving : undefined;
   const now = ctx.now();
   const row = {
     id: ctx.newId('endpoint'),
@@ -73,6 +79,9 @@ export async function createEndpoint(ctx: EngineContext, user: User, spec: Endpo
     max_replicas: spec.max,
     target_concurrency: spec.targetConcurrency,
     idle_to_zero_ms: spec.idleToZeroSeconds === null ? null : spec.idleToZeroSeconds * 1000,
+    fen_per_request: terms?.fenPerRequest ?? 0,
+    fen_per_1k_tokens: terms?.fenPer1kTokens ?? 0,
+    provider_org_id: product?.provider_org_id ?? null,
     created_at: now,
     updated_at: now,
   };
@@ -166,6 +175,7 @@ export async function deleteEndpoint(ctx: EngineContext, user: User, name: strin
   for (const { job } of await endpointReplicas(ctx, [row.id])) {
     if (job && !isTerminal(job.state)) await cancelJob(ctx, user, job.id).catch(() => undefined); // ended meanwhile
   }
+  await chargeEndpoints(ctx); // its calls counted so far are charged before its counters go
   await inTransaction(ctx.store.db, (trx) => deleteEndpointRow(trx, row.id));
   ctx.signals.wake('serving');
   return row;
