@@ -69,6 +69,10 @@ describe('fair queue', () => {
     const queue = new FairQueue([gpuJob('a', 0), gpuJob('a', 1), gpuJob('b', 0), gpuJob('b', 1)], running, { accelerators: 8, cores: 64 }, {});
     assert.deepEqual([queue.next()!.id, queue.next()!.id, queue.next()!.id, queue.next()!.id], ['b-0', 'b-1', 'a-0', 'a-1']);
     assert.equal(queue.shareOf('a'), 0.5);
+    // One org alone: its usage is counted only when asked, and then in full.
+    const alone = new FairQueue([gpuJob('a', 0)], running, { accelerators: 8, cores: 64 }, {});
+    alone.charge(alone.next()!);
+    assert.equal(alone.shareOf('a'), 5 / 8);
   });
 
   it('orders an org’s own jobs by priority, then age, never another org’s', () => {

@@ -64,6 +64,8 @@ export class FairQueue {
   readonly #orgs: Org[] = [];
   /** false: every job in one queue (the org key ''), no fair share. */
   readonly #fair: boolean;
+  /** The running jobs, while a queue of one org has not needed their usage (`shareOf`). */
+  #uncounted: readonly RunningJob[] | null = null;
   readonly #byId = new Map<string, Org>();
   readonly #capacity: Usage;
   /** A binary min-heap of org indices by (share, id). */
@@ -76,12 +78,9 @@ export class FairQueue {
     const runtimeAging = order.runtimeAging ?? 0;
     const byWork = order.agingByWork ?? false;
     for (const job of jobs) this.#org(this.#key(job.orgId), weights).jobs.push(job);
-    for (const r of running) {
-      const org = this.#byId.get(this.#key(r.orgId));
-      if (org === undefined) continue; // an org with nothing pending is never picked
-      org.accelerators += r.perNode.accelerators * r.nodeIndices.length;
-      org.cores += r.perNode.cores * r.nodeIndices.length;
-    }
+    // With one org in the queue its share decides nothing: what it runs is counted only if asked.
+    if (this.#orgs.length > 1) this.#count(running);
+    else this.#uncounted = running;
     this.#orgs.sort((a, b) => compareText(a.id, b.id));
     for (let i = 0; i < this.#orgs.length; i++) {
       const org = this.#orgs[i]!;
@@ -115,7 +114,22 @@ export class FairQueue {
 
   /** The weighted dominant share of `orgId` now (0 for an org with nothing pending). */
   shareOf(orgId: string): number {
+    if (this.#uncounted !== null) {
+      this.#count(this.#uncounted);
+      for (const org of this.#orgs) org.share = dominantShare(org, this.#capacity, org.weight);
+    }
     return this.#byId.get(this.#key(orgId))?.share ?? 0;
+  }
+
+  /** Adds what `running` holds to the usage of the orgs with jobs pending. */
+  #count(running: readonly RunningJob[]): void {
+    this.#uncounted = null;
+    for (const r of running) {
+      const org = this.#byId.get(this.#key(r.orgId));
+      if (org === undefined) continue; // an org with nothing pending is never picked
+      org.accelerators += r.perNode.accelerators * r.nodeIndices.length;
+      org.cores += r.perNode.cores * r.nodeIndices.length;
+    }
   }
 
   #key(orgId: string): string {
