@@ -34,6 +34,22 @@ describe('fair queue', () => {
   const gpuJob = (orgId: string, i: number, spec: { priority?: number; submittedAt?: number } = {}) =>
     job({ id: `${orgId}-${i}`, orgId, gpus: 1, cores: 1, ...spec });
 
+  it('fairShare false: one queue across orgs, in queue order, whatever each org runs', () => {
+    const jobs = [gpuJob('a', 0, { submittedAt: NOW - 3 }), gpuJob('a', 1, { submittedAt: NOW - 2 }), gpuJob('b', 0, { submittedAt: NOW - 1 }), gpuJob('b', 1, { submittedAt: NOW })];
+    // a already runs 6 of 8 GPUs: under fair share b goes first; without it, the oldest job does.
+    const running: RunningJob[] = [{ jobId: 'r', orgId: 'a', centerId: 'c', poolId: 'p', nodeIndices: [0], perNode: { accelerators: 6, cores: 6, memoryMiB: 0 }, startedAt: NOW, endsAt: NOW + HOUR_MS }];
+    const drain = (q: FairQueue) => {
+      const out: string[] = [];
+      for (let j = q.next(); j !== undefined; j = q.next()) {
+        q.charge(j);
+        out.push(j.id);
+      }
+      return out;
+    };
+    assert.equal(drain(new FairQueue(jobs, running, { accelerators: 8, cores: 64 }, {}))[0], 'b-0');
+    assert.deepEqual(drain(new FairQueue([...jobs].reverse(), running, { accelerators: 8, cores: 64 }, {}, { fairShare: false })), ['a-0', 'a-1', 'b-0', 'b-1']);
+  });
+
   it('gives the next turn to the org with the smallest weighted dominant share', () => {
     const jobs = [...[0, 1, 2, 3].map((i) => gpuJob('a', i)), ...[0, 1, 2, 3].map((i) => gpuJob('b', i))];
     const queue = new FairQueue(jobs, [], { accelerators: 8, cores: 64 }, { b: 3 });
@@ -53,6 +69,10 @@ describe('fair queue', () => {
     const queue = new FairQueue([gpuJob('a', 0), gpuJob('a', 1), gpuJob('b', 0), gpuJob('b', 1)], running, { accelerators: 8, cores: 64 }, {});
     assert.deepEqual([queue.next()!.id, queue.next()!.id, queue.next()!.id, queue.next()!.id], ['b-0', 'b-1', 'a-0', 'a-1']);
     assert.equal(queue.shareOf('a'), 0.5);
+    // One org alone: its usage is counted only when asked, and then in full.
+    const alone = new FairQueue([gpuJob('a', 0)], running, { accelerators: 8, cores: 64 }, {});
+    alone.charge(alone.next()!);
+    assert.equal(alone.shareOf('a'), 5 / 8);
   });
 
   it('orders an org’s own jobs by priority, then age, never another org’s', () => {

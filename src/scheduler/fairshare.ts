@@ -1,6 +1,6 @@
 import { compareText } from './network.js';
 import { compareJobs } from './order.js';
-import type { CenterView, PendingJob, RunningJob } from './types.js';
+import type { CenterView, PendingJob, Policy, RunningJob } from './types.js';
 
 /** How much of the two fair-share resources something takes: accelerators and cores. */
 export interface Usage {
@@ -38,6 +38,9 @@ export function dominantShare(usage: Usage, capacity: Usage, weight: number): nu
   return Math.max(a, c) / weight;
 }
 
+/** The queue's order knobs of the policy (`Policy`): within an org, and whether orgs share fairly. */
+export type QueueOrder = Pick<Policy, 'runtimeAging' | 'agingByWork' | 'fairShare'>;
+
 interface Org {
   readonly id: string;
   readonly weight: number;
@@ -52,31 +55,36 @@ interface Org {
  * The queue of a pass, by weighted DRF: the next job always comes from the org whose weighted
  * dominant share is lowest (ties by org id), counting what it runs and what this pass has placed
  * for it so far. Within an org, jobs go by priority, then age (queue time with the policy's
- * `runtimeAging`), then id (`compareJobs`): priority
+ * `runtimeAging`, `agingByWork`), then id (`compareJobs`); with `fairShare: false` every job is in
+ * one queue in that order, whatever its org. Priority
  * orders an org's own work and never jumps another org's fair share. An org whose jobs do not fit
  * keeps its low share, so its later jobs keep their turn.
  */
 export class FairQueue {
   readonly #orgs: Org[] = [];
+  /** false: every job in one queue (the org key ''), no fair share. */
+  readonly #fair: boolean;
+  /** The running jobs, while a queue of one org has not needed their usage (`shareOf`). */
+  #uncounted: readonly RunningJob[] | null = null;
   readonly #byId = new Map<string, Org>();
   readonly #capacity: Usage;
   /** A binary min-heap of org indices by (share, id). */
   readonly #heap: number[] = [];
   #current = -1;
 
-  constructor(jobs: readonly PendingJob[], running: readonly RunningJob[], capacity: Usage, weights: Readonly<Record<string, number>>, runtimeAging = 0) {
+  constructor(jobs: readonly PendingJob[], running: readonly RunningJob[], capacity: Usage, weights: Readonly<Record<string, number>>, order: QueueOrder = {}) {
     this.#capacity = capacity;
-    for (const job of jobs) this.#org(job.orgId, weights).jobs.push(job);
-    for (const r of running) {
-      const org = this.#byId.get(r.orgId);
-      if (org === undefined) continue; // an org with nothing pending is never picked
-      org.accelerators += r.perNode.accelerators * r.nodeIndices.length;
-      org.cores += r.perNode.cores * r.nodeIndices.length;
-    }
+    this.#fair = order.fairShare ?? true;
+    const runtimeAging = order.runtimeAging ?? 0;
+    const byWork = order.agingByWork ?? false;
+    for (const job of jobs) this.#org(this.#key(job.orgId), weights).jobs.push(job);
+    // With one org in the queue its share decides nothing: what it runs is counted only if asked.
+    if (this.#orgs.length > 1) this.#count(running);
+    else this.#uncounted = running;
     this.#orgs.sort((a, b) => compareText(a.id, b.id));
     for (let i = 0; i < this.#orgs.length; i++) {
       const org = this.#orgs[i]!;
-      if (!inOrder(org.jobs, runtimeAging)) org.jobs.sort((a, b) => compareJobs(a, b, runtimeAging)); // callers often keep queues in order already
+      if (!inOrder(org.jobs, runtimeAging, byWork)) org.jobs.sort((a, b) => compareJobs(a, b, runtimeAging, byWork)); // callers often keep queues in order already
       org.share = dominantShare(org, capacity, org.weight);
       this.#push(i);
     }
@@ -98,7 +106,7 @@ export class FairQueue {
 
   /** Counts `job`, the one `next` just gave, as placed: its org's share grows before its next turn. */
   charge(job: PendingJob): void {
-    const org = this.#byId.get(job.orgId)!;
+    const org = this.#byId.get(this.#key(job.orgId))!;
     org.accelerators += job.nodes * job.perNode.accelerators;
     org.cores += job.nodes * job.perNode.cores;
     org.share = dominantShare(org, this.#capacity, org.weight);
@@ -106,7 +114,26 @@ export class FairQueue {
 
   /** The weighted dominant share of `orgId` now (0 for an org with nothing pending). */
   shareOf(orgId: string): number {
-    return this.#byId.get(orgId)?.share ?? 0;
+    if (this.#uncounted !== null) {
+      this.#count(this.#uncounted);
+      for (const org of this.#orgs) org.share = dominantShare(org, this.#capacity, org.weight);
+    }
+    return this.#byId.get(this.#key(orgId))?.share ?? 0;
+  }
+
+  /** Adds what `running` holds to the usage of the orgs with jobs pending. */
+  #count(running: readonly RunningJob[]): void {
+    this.#uncounted = null;
+    for (const r of running) {
+      const org = this.#byId.get(this.#key(r.orgId));
+      if (org === undefined) continue; // an org with nothing pending is never picked
+      org.accelerators += r.perNode.accelerators * r.nodeIndices.length;
+      org.cores += r.perNode.cores * r.nodeIndices.length;
+    }
+  }
+
+  #key(orgId: string): string {
+    return this.#fair ? orgId : '';
   }
 
   #org(id: string, weights: Readonly<Record<string, number>>): Org {
@@ -159,7 +186,7 @@ export class FairQueue {
   }
 }
 
-function inOrder(jobs: readonly PendingJob[], runtimeAging: number): boolean {
-  for (let i = 1; i < jobs.length; i++) if (compareJobs(jobs[i - 1]!, jobs[i]!, runtimeAging) > 0) return false;
+function inOrder(jobs: readonly PendingJob[], runtimeAging: number, byWork: boolean): boolean {
+  for (let i = 1; i < jobs.length; i++) if (compareJobs(jobs[i - 1]!, jobs[i]!, runtimeAging, byWork) > 0) return false;
   return true;
 }

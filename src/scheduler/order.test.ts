@@ -29,3 +29,15 @@ test('runtimeAging reaches the pass: the short job of an org takes the one free 
   const aged = schedule(snapshot({ centers, jobs: [long, short] }), { lookAheadHours: 0, runtimeAging: 1 });
   assert.deepEqual(aged.placements.map((p) => p.jobId), ['short']);
 });
+
+test('agingByWork: of two equally long jobs the narrower queues first; a CPU job counts its cores', () => {
+  const wide = job({ id: 'wide', submittedAt: NOW - 30 * MIN, runtimeHours: 1, gpus: 8, nodes: 2 });
+  const narrow = job({ id: 'narrow', submittedAt: NOW - 10 * MIN, runtimeHours: 1, gpus: 1 });
+  const cpu = job({ id: 'cpu', submittedAt: NOW, runtimeHours: 1, cores: 4 });
+  // By run time alone the older goes first; by work (run time × units) 16 GPU-hours queue behind 1 and 4.
+  assert.deepEqual(orderJobs([narrow, wide], 1).map((j) => j.id), ['wide', 'narrow']);
+  assert.deepEqual(orderJobs([wide, narrow, cpu], 1, true).map((j) => j.id), ['narrow', 'cpu', 'wide']);
+  assert.equal(queueTime(wide, 1, true), NOW - 30 * MIN + 16 * 60 * MIN);
+  assert.equal(queueTime(cpu, 0.5, true), NOW + 2 * 60 * MIN);
+  assert.equal(queueTime(wide, 0, true), NOW - 30 * MIN, 'no aging: first come, first served');
+});

@@ -87,3 +87,23 @@ describe('PoolState', () => {
     );
   });
 });
+
+describe('PoolState releases read on demand', () => {
+  it('reads the running jobs once, only when a walk needs them, in the order they would have had', () => {
+    const { view, running } = poolWith(3, [
+      { nodes: [0], endsInHours: 2 },
+      { nodes: [1], endsInHours: 1 },
+    ]);
+    let reads = 0;
+    const lazy = new PoolState(view, () => (reads++, running), NOW);
+    const eager = new PoolState(view, running, NOW);
+    // Placing on free nodes needs no release.
+    assert.deepEqual(lazy.take(1, node(8), NOW + HOUR_MS), eager.take(1, node(8), NOW + HOUR_MS));
+    assert.equal(reads, 0);
+    // The first walk reads them in, before this pass's placement (ties keep that order).
+    assert.deepEqual(lazy.earliestFit(2, node(8)), eager.earliestFit(2, node(8)));
+    assert.deepEqual(lazy.earliestFit(3, node(8)), { startAt: NOW + 2 * HOUR_MS, nodeIndices: [0, 1, 2] });
+    assert.equal(lazy.heldAt(NOW + HOUR_MS, false), eager.heldAt(NOW + HOUR_MS, false));
+    assert.equal(reads, 1);
+  });
+});

@@ -61,25 +61,44 @@ export class PoolState {
   readonly #freeAtFit = new WeakMap<EarliestFit, Float64Array>();
 
   readonly #storage: PoolStorage | undefined;
+  /** The running jobs' releases, until the first walk of the releases reads them in (`#sorted`). */
+  #running: readonly RunningJob[] | (() => readonly RunningJob[]) | null;
 
   /**
-   * `releases` are the running jobs on this pool; an `endsAt` already past counts as `now`. With
+   * `releases` are the running jobs on this pool (or a function giving them, called at most once,
+   * when a walk of the releases first needs them); an `endsAt` already past counts as `now`. With
    * `storage` the capacity trees are written into the arrays left there by the last pass.
    */
-  constructor(pool: PoolView, releases: readonly RunningJob[], now: number, storage?: PoolStorage) {
+  constructor(pool: PoolView, releases: readonly RunningJob[] | (() => readonly RunningJob[]), now: number, storage?: PoolStorage) {
     this.free = new PoolCapacity(pool.freeByNode, storage?.free);
     this.#storage = storage;
     this.#cap = pool.perNode;
     this.#now = now;
+    this.#running = releases;
+  }
+
+  /**
+   * Reads the running jobs' releases in, before the ones this pass's placements recorded (`take`),
+   * as if they had been read at construction: the same insertion order, so the same ties.
+   */
+  #readRunning(): void {
+    const source = this.#running;
+    if (source === null) return;
+    this.#running = null;
+    const running = typeof source === 'function' ? source() : source;
+    const time = this.#time.splice(0);
+    const nodesOf = this.#nodes.splice(0);
+    const per = this.#per.splice(0);
     const n = this.free.nodeCount;
     const onPool = (i: number): boolean => Number.isInteger(i) && i >= 0 && i < n;
-    for (const r of releases) {
-      const at = Math.max(now, r.endsAt);
+    for (const r of running) {
+      const at = Math.max(this.#now, r.endsAt);
       if (!Number.isFinite(at)) continue;
       let nodes = r.nodeIndices;
       if (!nodes.every(onPool)) nodes = nodes.filter(onPool);
       if (nodes.length > 0) this.#release(at, nodes, r.perNode);
     }
+    for (let k = 0; k < time.length; k++) this.#release(time[k]!, nodesOf[k]!, per[k]!);
   }
 
   get reservation(): PoolReservation | null {
@@ -288,6 +307,7 @@ export class PoolState {
 
   #sorted(): readonly number[] {
     if (this.#order === null) {
+      this.#readRunning();
       const time = this.#time;
       const order: number[] = [];
       let sorted = true;

@@ -107,19 +107,25 @@ export function schedule(snapshot: Snapshot, policy: Partial<Policy> = DEFAULT_P
   // `maxAlternatives` may be Infinity ("all"); NaN counts as none.
   const maxAlternatives = Math.min(poolCount, Math.max(0, Math.floor(pol.maxAlternatives) || 0));
 
-  // Per pool, what does not change during the pass.
-  const releases: RunningJob[][] = refs.map(() => []);
-  let lastPoolId: string | null = null; // running jobs often come pool by pool
-  let lastPool: number | undefined;
-  for (const r of snapshot.running) {
-    if (r.poolId !== lastPoolId) {
-      lastPoolId = r.poolId;
-      lastPool = net.rankOfPool.get(r.poolId);
+  // Per pool, what does not change during the pass. The running jobs are sorted out by pool only
+  // when a pool first needs its releases (a reservation, an hour's room): a pass that only starts
+  // jobs on free nodes never walks them.
+  let releases: RunningJob[][] | null = null;
+  const byPool = (): RunningJob[][] => {
+    const lists: RunningJob[][] = refs.map(() => []);
+    let lastPoolId: string | null = null; // running jobs often come pool by pool
+    let lastPool: number | undefined;
+    for (const r of snapshot.running) {
+      if (r.poolId !== lastPoolId) {
+        lastPoolId = r.poolId;
+        lastPool = net.rankOfPool.get(r.poolId);
+      }
+      if (lastPool !== undefined) lists[lastPool]!.push(r);
     }
-    if (lastPool !== undefined) releases[lastPool]!.push(r);
-  }
+    return lists;
+  };
   const scratch = scratchOf(net);
-  const states = refs.map((r, p) => new PoolState(r.pool, releases[p]!, now, scratch.trees[p]));
+  const states = refs.map((r, p) => new PoolState(r.pool, () => (releases ??= byPool())[p]!, now, scratch.trees[p]));
   const frees = states.map((st) => st.free);
   /** Per pool, its reservation once the pass made one (the hot loop's copy of `PoolState.reservation`; explanations read it too). */
   const reservationOn: (PoolReservation | null)[] = refs.map(() => null);
@@ -268,7 +274,7 @@ export function schedule(snapshot: Snapshot, policy: Partial<Policy> = DEFAULT_P
   const placements: Placement[] = [];
   const reservations: Reservation[] = [];
   const waiting: { jobId: string; explanation: Explanation }[] = [];
-  const queue = new FairQueue(snapshot.jobs, snapshot.running, networkCapacity(snapshot.centers), snapshot.orgWeights, pol.runtimeAging ?? 0);
+  const queue = new FairQueue(snapshot.jobs, snapshot.running, networkCapacity(snapshot.centers), snapshot.orgWeights, pol);
 
   for (let j = 0; ; j++) {
     const next = queue.next();

@@ -313,6 +313,14 @@ export interface Policy {
    * served. (Chosen for the simulator's platform policies on held-in traces: docs/simulator.md.)
    */
   readonly runtimeAging?: number;
+  /** With `runtimeAging`: age by the job's work (run-time estimate × its units) instead of its run time alone (`compareJobs`). */
+  readonly agingByWork?: boolean;
+  /**
+   * false: one queue for every org, in `compareJobs` order, instead of weighted DRF across orgs
+   * (`FairQueue`). Absent or true: fair share. (The simulator's bench measures what fair share
+   * between federated clusters costs in mean completion: docs/simulator.md.)
+   */
+  readonly fairShare?: boolean;
 }
 
 export const DEFAULT_POLICY: Policy = { maxAlternatives: 3, maxReservations: 64, lookAheadHours: 24, minSavingToWait: 0.1, delayPerSaving: 2 };

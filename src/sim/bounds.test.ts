@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { speedRatio } from '../scheduler/index.js';
-import { completionBound, srptFlowSum } from './bounds.js';
+import { completionBound, orderedEndsBound, srptFlowSum } from './bounds.js';
 import { center, cpuPool, gpuPool, job, network } from './fixtures.js';
 import { pooledNetwork } from './networks/pooled.js';
 import { simulate } from './simulate.js';
@@ -41,12 +41,27 @@ test('fluid bound: a burst on a small machine is bounded by its queue, not its r
   const b = completionBound(jobs, model, { reference: 'nvidia-v100' });
   assert.equal(b.runTimeBoundS, 100);
   assert.equal(b.fluidBoundS, 275);
-  assert.equal(b.boundS, 275);
+  // k-th end ≥ max(50k, 100): the first two cannot end before their run time, 100 → mean 280.
+  assert.equal(b.boundS, 280);
+});
+
+test('ordered ends: the k-th end of any schedule is at least the k-th SRPT end and the k-th release + run', () => {
+  // 4 one-core jobs of 100 s at 0 on 2 cores: SRPT ends 50, 100, 150, 200; run times end 100 each.
+  // max per rank: 100, 100, 150, 200 = 550 (a real schedule: 100, 100, 200, 200 = 600), against
+  // max(Σ run 400, Σ SRPT 500) = 500 for the two bounds alone.
+  const jobs = Array.from({ length: 4 }, () => ({ release: 0, work: 100, run: 100 }));
+  assert.equal(orderedEndsBound(jobs, 2), 550);
+  const model = network(center('c', { pools: [cpuPool(2)] }));
+  const b = completionBound(Array.from({ length: 4 }, (_, i) => job(`j${i}`, { at: 0, run: 100 })), model, { reference: 'nvidia-v100' });
+  assert.deepEqual([b.runTimeBoundS, b.fluidBoundS, b.boundS], [100, 125, 137.5]);
+  // Releases count: a job released late ends no earlier than release + run, whatever the machine.
+  assert.equal(orderedEndsBound([{ release: 0, work: 1, run: 1 }, { release: 10, work: 1, run: 5 }], 100), 1 + 5);
 });
 
 // Property: no schedule the simulator finds beats the bound, whatever the policy. Planted-bug check
 // (done once): with the fluid machine's rate halved in `completionBound`, or the slowest allowed
-// chip taken instead of the fastest, this property fails at once (counterexamples of 1 and 2 jobs).
+// chip taken instead of the fastest, this property fails at once (counterexamples of 1 and 2 jobs);
+// so it does with each rank's bound raised by 1% in `orderedEndsBound`.
 test('property: every policy’s mean completion is at least the bound', { timeout: 120_000 }, async () => {
   const model = network(
     center('a', { pools: [gpuPool('nvidia-v100', 2), cpuPool(4, { cores: 4 })] }),

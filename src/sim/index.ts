@@ -45,7 +45,7 @@ export { compareSection, type TraceFacts } from './report/compare.js';
 export { utilisationChart, waitCdfChart, perPolicyBars, downsample } from './report/charts.js';
 export { lineChart, barChart } from './report/svg.js';
 export { progressLine, formatSeconds } from './report/progress.js';
-export { completionBound, srptFlowSum, poolCanRun, type CompletionBound } from './bounds.js';
+export { completionBound, orderedEndsBound, srptEnds, srptFlowSum, poolCanRun, type CompletionBound } from './bounds.js';
 export { federationNetwork, capacityAtLoad, hubSite, sitePrice, HARDWARE_FEN, KWH_PER_PRICE, type FederationOptions } from './networks/federation.js';
 export { replicate, copyCluster, type ReplicateOptions } from './trace/replicate.js';
 export { pointGoals, bestNaive, allMet, NAIVE_BASELINES, type OperatingPoint } from './report/goals.js';

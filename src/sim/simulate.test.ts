@@ -192,6 +192,13 @@ test('the pass filter changes no decision: every policy, filtered or given the w
       assert.deepEqual(filtered.records, whole.records, `${policy}: the same runs`);
       assert.ok(filtered.counters.jobsInPasses <= whole.counters.jobsInPasses);
     }
+    // The bench's other queue: one queue for every org (no fair share), aged by work.
+    const scheduler = { runtimeAging: 4, agingByWork: true, fairShare: false, lookAheadHours: 0 };
+    for (const policy of ['balanced', 'greenest'] as const) {
+      const filtered = await run(jobs, { model, policy, epochMs: Date.UTC(2024, 0, 1), scheduler });
+      const whole = await run(jobs, { model, policy, epochMs: Date.UTC(2024, 0, 1), scheduler, filterPasses: false });
+      assert.deepEqual(filtered.records, whole.records, `${policy} in one queue: the same runs`);
+    }
   }
 });
 

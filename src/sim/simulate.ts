@@ -287,6 +287,8 @@ export class Simulation {
   readonly #knobs: Policy;
   /** The knobs' `runtimeAging`: the order of every org's queue (the scheduler's `compareJobs`). */
   readonly #aging: number;
+  /** The knobs' `agingByWork` (with `#aging`). */
+  readonly #byWork: boolean;
   readonly #model: NetworkModel;
   readonly #views: LiveViews;
   readonly #clock: SimClock;
@@ -337,6 +339,7 @@ export class Simulation {
     if (this.#spec === undefined) throw new Error(`unknown policy "${options.policy}"`);
     this.#knobs = { ...policyKnobs(options.policy), ...options.scheduler };
     this.#aging = this.#knobs.runtimeAging ?? 0;
+    this.#byWork = this.#knobs.agingByWork ?? false;
     const model = options.model;
     this.#model = model;
     this.#views = new LiveViews(model);
@@ -569,7 +572,7 @@ export class Simulation {
       scope.orgs.set(orgId, org);
     }
     const lastJob = org.jobs[org.jobs.length - 1];
-    if (lastJob !== undefined && compareJobs(lastJob.pending, q.pending, this.#aging) > 0) org.sorted = false;
+    if (lastJob !== undefined && compareJobs(lastJob.pending, q.pending, this.#aging, this.#byWork) > 0) org.sorted = false;
     org.jobs.push(q);
     this.#queued.set(q.pending.id, q);
     if (this.#incremental) scope.arrived.push(q);
@@ -666,7 +669,7 @@ export class Simulation {
       const byOrg = new Map<string, QJob[]>();
       for (const q of scope.holders) if (!q.done) pushTo(byOrg, q.pending.orgId, q);
       for (const q of scope.arrived) if (!q.done) pushTo(byOrg, q.pending.orgId, q);
-      for (const list of byOrg.values()) consider(list.length > 1 ? list.sort((a, b) => compareJobs(a.pending, b.pending, this.#aging)) : list);
+      for (const list of byOrg.values()) consider(list.length > 1 ? list.sort((a, b) => compareJobs(a.pending, b.pending, this.#aging, this.#byWork)) : list);
     } else {
       for (const org of scope.orgs.values()) {
         if (org.done > 32 && org.done * 2 > org.jobs.length) {
@@ -674,7 +677,7 @@ export class Simulation {
           org.done = 0;
         }
         if (!org.sorted) {
-          org.jobs.sort((a, b) => compareJobs(a.pending, b.pending, this.#aging));
+          org.jobs.sort((a, b) => compareJobs(a.pending, b.pending, this.#aging, this.#byWork));
           org.sorted = true;
         }
         consider(org.jobs);
