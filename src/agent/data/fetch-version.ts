@@ -50,9 +50,10 @@ export async function fetchVersion(o: FetchOptions): Promise<number> {
   const attempts = o.attempts ?? 6;
   const queue = chunks.filter((c) => missing.has(c.sha256));
   let next = 0;
+  let failed = false;
   // A few chunks in flight at once: one request's round trips and disk writes overlap the others'.
   const worker = async (w: number) => {
-    while (next < queue.length) {
+    while (next < queue.length && !failed) {
       const chunk = queue[next++]!;
       for (let attempt = 1; ; attempt++) {
         o.signal?.throwIfAborted();
@@ -74,7 +75,18 @@ export async function fetchVersion(o: FetchOptions): Promise<number> {
       o.onProgress?.(done, total);
     }
   };
-  await Promise.all(Array.from({ length: Math.min(o.concurrency ?? 4, queue.length) }, (_, w) => worker(w)));
+  // When one chunk fails the others take no new chunk, and the transfer ends only once every
+  // receive has ended and kept what it got (a partial chunk to resume from), never while one writes.
+  const settled = await Promise.allSettled(
+    Array.from({ length: Math.min(o.concurrency ?? 4, queue.length) }, (_, w) =>
+      worker(w).catch((error: unknown) => {
+        failed = true;
+        throw error;
+      }),
+    ),
+  );
+  const failure = settled.find((r) => r.status === 'rejected');
+  if (failure) throw failure.reason;
   await o.store.seal(o.versionId, o.manifest);
   return moved;
 }
