@@ -29,6 +29,11 @@ export interface DataAgentOptions {
   /** Bytes per second this center receives / sends at most; null: no limit. */
   readonly receiveBytesPerSecond?: number | null;
   readonly sendBytesPerSecond?: number | null;
+  /**
+   * Bytes per second this center receives at most from one other center (per link, by the source
+   * center's name), alongside the center's own limit: the tighter one paces each chunk.
+   */
+  readonly linkReceiveBytesPerSecond?: Readonly<Record<string, number>>;
   /** How often the transfers into this center are asked for (default 500 ms). */
   readonly pollMs?: number;
   /** Whether folders must be reachable by other (org) users: the local connector's 'users' isolation. */
@@ -45,6 +50,7 @@ export class DataAgent {
   readonly #key = randomBytes(32).toString('hex');
   readonly #running = new Map<string, Promise<void>>();
   readonly #limiter: TokenBucket | null;
+  readonly #links = new Map<string, TokenBucket>();
   #centerId: string | null = null;
   #server: DataServer | null = null;
   #stopped = false;
@@ -62,6 +68,7 @@ export class DataAgent {
     this.#say = say;
     this.store = new ChunkStore(options.root, { quotaBytes: options.quotaBytes ?? null });
     this.#limiter = options.receiveBytesPerSecond ? new TokenBucket(options.receiveBytesPerSecond, { now: () => Date.now() }) : null;
+    for (const [center, rate] of Object.entries(options.linkReceiveBytesPerSecond ?? {})) this.#links.set(center, new TokenBucket(rate, { now: () => Date.now() }));
   }
 
   /** Starts the data port (once) and tells the control plane about it; call after each registration. */
@@ -128,7 +135,7 @@ export class DataAgent {
           store: this.store,
           versionId: t.versionId,
           manifest,
-          sources: t.sources,
+          sources: t.sources.map((s) => ({ ...s, limiter: this.#links.get(s.center) ?? null })),
           limiter: this.#limiter,
           signal: this.#abort.signal,
           rng: seededRng(Number.parseInt(createHash('sha256').update(t.id).digest('hex').slice(0, 8), 16)),
