@@ -177,8 +177,31 @@ export async function applyReplicationRules(ctx: EngineContext): Promise<RulesPa
   const q = ctx.store.db;
   const now = ctx.now();
   const expired = await expireRules(q, now);
+  const p = await planActiveRules(q, now);
+  if (!p) return { expired, queued: 0, pinned: new Set() };
+  const { plan, rules, complete, centers, ready } = p;
+  const byId = new Map(rules.map((r) => [r.id, r]));
+  let queued = 0;
+  for (const add of plan.add) {
+    const center = centers.find((c) => c.id === add.center);
+    if (!center || !ready(center)) continue; // the rule stays short until a center in scope can take it
+    if ((complete.get(add.datasetId) ?? []).length === 0) continue; // no source to copy from yet
+    const version = (await getVersion(q, add.datasetId))!;
+    await ensureTransfer(ctx, { orgId: byId.get(add.ruleId)!.orgId, version, centerId: add.center, kind: 'replicate', jobId: null });
+    queued++;
+  }
+  return { expired, queued, pinned: plan.pinned };
+}
+
+/** The replicas active rules pin now, as `replicaKey(versionId, centerId)` (eviction keeps them). */
+export async function rulePins(q: Queryable, now: Date): Promise<ReadonlySet<string>> {
+  return (await planActiveRules(q, now))?.plan.pinned ?? new Set();
+}
+
+/** The active rules planned against the replicas of their datasets' newest sealed versions; null: no active rule. */
+async function planActiveRules(q: Queryable, now: Date) {
   const rules = await activeRules(q);
-  if (rules.length === 0) return { expired, queued: 0, pinned: new Set() };
+  if (rules.length === 0) return null;
   const latest = await latestSealed(q, [...new Set(rules.map((r) => r.datasetId))]);
   const versionIds = [...latest.values()].map((v) => v.id);
   const complete = await completeAt(q, versionIds);
@@ -200,16 +223,5 @@ export async function applyReplicationRules(ctx: EngineContext): Promise<RulesPa
     ...pendingRows.map((t) => ({ datasetId: t.version_id, center: t.to_center_id, state: 'pending' as const })),
   ];
   const plan = planReplicas(planned, replicas, now.getTime());
-  const byId = new Map(rules.map((r) => [r.id, r]));
-  let queued = 0;
-  for (const add of plan.add) {
-    const center = centers.find((c) => c.id === add.center);
-    if (!center || !ready(center)) continue; // the rule stays short until a center in scope can take it
-    if ((complete.get(add.datasetId) ?? []).length === 0) continue; // no source to copy from yet
-    const version = (await getVersion(q, add.datasetId))!;
-    await ensureTransfer(ctx, { orgId: byId.get(add.ruleId)!.orgId, version, centerId: add.center, kind: 'replicate', jobId: null });
-    queued++;
-  }
-  return { expired, queued, pinned: plan.pinned };
+  return { plan, rules, complete, centers, ready };
 }
-

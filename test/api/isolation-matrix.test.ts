@@ -255,6 +255,15 @@ const FIXTURES: Readonly<Record<string, Fixture>> = {
     access: 'agent',
     cases: [{ object: 'victim job input', request: (w) => ({ path: '/v1/agent/stage-in', body: { jobId: w.victimJob, versionId: 'dsv_x' } }), foreign: { status: 404, code: 'not_found' } }],
   },
+  // Eviction (src/engine/center-replicas.ts): an agent sees and drops its own center's replicas only.
+  'GET /v1/agent/replicas': {
+    access: 'agent',
+    cases: [{ object: "west's replicas", request: () => ({ path: '/v1/agent/replicas' }), foreign: { status: 200, check: (b) => assert.deepEqual((b as { items: unknown[] }).items, []) } }],
+  },
+  'POST /v1/agent/replicas/dropped': {
+    access: 'agent',
+    cases: [{ object: "a replica at west", request: () => ({ path: '/v1/agent/replicas/dropped', body: { versionIds: ['dsv_x'] } }), foreign: { status: 200, check: (b) => assert.deepEqual((b as { dropped: unknown[] }).dropped, []) } }],
+  },
   'POST /v1/agent/transfers/{id}': {
     access: 'agent',
     cases: [{ object: "a transfer into west", request: () => ({ path: '/v1/agent/transfers/xfr_x', body: { state: 'done', bytesMoved: 1 } }), foreign: { status: 404, code: 'not_found' } }],

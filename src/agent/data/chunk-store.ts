@@ -23,6 +23,10 @@ export class ChunkStore {
   #usedBytes: number | null = null;
 
   /** `quotaBytes`: the most this store may hold (chunks and partial files); null: the disk's size. */
+  get quotaBytes(): number | null {
+    return this.#quotaBytes;
+  }
+
   constructor(root: string, options: { quotaBytes?: number | null } = {}) {
     this.root = root;
     this.#quotaBytes = options.quotaBytes ?? null;
@@ -201,6 +205,11 @@ export class ChunkStore {
     return dir;
   }
 
+  /** The ids of the versions held complete here. */
+  async versions(): Promise<string[]> {
+    return (await readdir(join(this.root, 'versions')).catch(() => [] as string[])).filter((n) => n.endsWith('.json')).map((n) => n.slice(0, -5));
+  }
+
   /** Drops a version's manifest and views (its chunks stay while another version uses them: `sweep`). */
   async dropVersion(id: string): Promise<void> {
     await rm(this.#versionPath(id), { force: true });
@@ -211,9 +220,9 @@ export class ChunkStore {
     }
   }
 
-  /** Deletes every chunk no held version uses; returns the bytes freed. */
-  async sweep(): Promise<number> {
-    const used = new Set<string>();
+  /** Deletes every chunk no held version uses (nor `keep`: chunks of versions being received); returns the bytes freed. */
+  async sweep(keep: ReadonlySet<string> = new Set()): Promise<number> {
+    const used = new Set<string>(keep);
     for (const name of await readdir(join(this.root, 'versions')).catch(() => [] as string[])) {
       if (!name.endsWith('.json')) continue;
       const m = await this.version(name.slice(0, -5));
