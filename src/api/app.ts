@@ -19,6 +19,7 @@ import { agentRoutes } from './routes/agent.js';
 import { centerRoutes } from './routes/centers.js';
 import { datasetRoutes } from './routes/datasets.js';
 import { dataPlaneRoutes } from './routes/data-plane.js';
+import { replicationRuleRoutes } from './routes/replication-rules.js';
 import { healthRoutes } from './routes/health.js';
 import { jobRoutes } from './routes/jobs.js';
 import { storeRoutes } from './routes/store.js';
@@ -114,6 +115,7 @@ export function createApp(ctx: EngineContext, options: AppOptions | ((line: stri
     ...centerRoutes,
     ...datasetRoutes,
     ...dataPlaneRoutes,
+    ...replicationRuleRoutes,
     ...jobRoutes,
     ...storeRoutes,
     ...billingRoutes,

@@ -21,6 +21,7 @@ export const ID_PREFIXES = {
   datasetVersion: 'dsv',
   transfer: 'xfr',
   endpoint: 'ep',
+  replicationRule: 'rule',
 } as const;
 export type IdKind = keyof typeof ID_PREFIXES;
 

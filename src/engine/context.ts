@@ -29,6 +29,8 @@ export interface EngineConfig {
   readonly outputRetentionMs: number;
   /** How often the control loop runs the retention sweep. */
   readonly retentionSweepEveryMs: number;
+  /** How often the control loop applies replication rules (docs/data.md); a new rule wakes it at once. */
+  readonly rulesEveryMs: number;
   /** Per-org token buckets by kind of call (src/api/rate-limit.ts has the defaults); per process. */
   readonly rateLimits: Readonly<Partial<Record<'submit' | 'quote' | 'launch' | 'logs', { readonly burst: number; readonly perSecond: number }>>>;
   /** Jobs an org may have waiting (submitted, queued or placed) at once; a submission past it is a 429 `quota_exceeded`. */
@@ -56,6 +58,7 @@ export const DEFAULT_ENGINE_CONFIG: EngineConfig = {
   maxLogPageBytes: 4 * 1024 * 1024,
   outputRetentionMs: 30 * 24 * 3_600_000,
   retentionSweepEveryMs: 3_600_000,
+  rulesEveryMs: 5_000,
   rateLimits: {},
   maxQueuedJobsPerOrg: 100_000,
   maxRunningJobsPerOrg: 10_000,
@@ -77,6 +80,8 @@ export interface EngineContext {
    * is not held against them. Set by the control loop; a field, not configuration.
    */
   readonly term: { startedAt: number };
+  /** Set when this process changed a replication rule: the control loop applies the rules on its next turn. */
+  readonly rules: { changed: boolean };
   newId(kind: IdKind): string;
   now(): Date;
 }
@@ -109,6 +114,7 @@ export function createContext(store: Store, config: Partial<EngineConfig> = {}, 
     config: { ...DEFAULT_ENGINE_CONFIG, ...config },
     signals: new Signals(),
     term: { startedAt: clock.now() },
+    rules: { changed: false },
     newId: (kind) => newId(kind, clock, cryptoRng),
     now: () => new Date(clock.now()),
   };

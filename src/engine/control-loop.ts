@@ -9,6 +9,7 @@ import { holdPlacements, releaseUnplaced } from './billing/index.js';
 import type { EngineContext } from './context.js';
 import { withinRunningQuota } from './quotas.js';
 import { sweepOutputRetention } from './retention.js';
+import { applyReplicationRules } from './replication-rules.js';
 import { stopOverBudget } from './billing/budget-stops.js';
 import type { Leadership } from './leadership.js';
 import { measuredPass } from './metrics.js';
@@ -97,6 +98,7 @@ async function admit(ctx: EngineContext): Promise<number> {
 export function startControlLoop(ctx: EngineContext, onError: (error: unknown) => void, leadership?: Leadership): { stop(): Promise<void> } {
   const abort = new AbortController();
   let lastSweep = ctx.clock.now();
+  let lastRules = -Infinity;
   const done = (async () => {
     let leading = false;
     while (!abort.signal.aborted) {
@@ -119,6 +121,12 @@ export function startControlLoop(ctx: EngineContext, onError: (error: unknown) =
         if (ctx.clock.now() - lastSweep >= ctx.config.retentionSweepEveryMs) {
           lastSweep = ctx.clock.now();
           await sweepOutputRetention(ctx);
+        }
+        // Replication rules: every few seconds, or at once when a rule was declared in this process.
+        if (ctx.clock.now() - lastRules >= ctx.config.rulesEveryMs || ctx.rules.changed) {
+          lastRules = ctx.clock.now();
+          ctx.rules.changed = false;
+          await applyReplicationRules(ctx);
         }
       } catch (error) {
         if (!abort.signal.aborted) onError(error);

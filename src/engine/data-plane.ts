@@ -35,7 +35,7 @@ import type { EngineContext } from './context.js';
  * are held, and the transfers that move them, and hands each agent the transfers into its center.
  */
 
-type User = Extract<Principal, { kind: 'user' }>;
+export type User = Extract<Principal, { kind: 'user' }>;
 
 /** How long a grant holds: long enough for a large upload; a new one is a request away. */
 const GRANT_MS = 6 * 3600_000;
@@ -60,7 +60,7 @@ async function grantAt(ctx: EngineContext, q: Queryable, centerId: string, versi
   return { center: center.name, url: port.url, grant: signGrant({ center: centerId, version: versionId, mode, expiresAt: ctx.now().getTime() + GRANT_MS }, port.key) };
 }
 
-async function datasetOf(ctx: EngineContext, user: User, name: string) {
+export async function datasetOf(ctx: EngineContext, user: User, name: string) {
   const d = await findDatasetByName(ctx.store.db, user.orgId, name);
   if (!d) throw new SuanwangError('dataset_not_found', `your org has no dataset named ${JSON.stringify(name)}`, { field: 'name', hint: '`suanwang datasets ls` lists yours' });
   return d;
@@ -128,7 +128,7 @@ export async function sealUpload(ctx: EngineContext, user: User, name: string, v
   return ensureTransfer(ctx, { orgId: user.orgId, version: v, centerId: v.centerId, kind: 'upload', jobId: null });
 }
 
-async function ensureTransfer(ctx: EngineContext, t: { orgId: string; version: VersionRow; centerId: string; kind: TransferRow['kind']; jobId: string | null }): Promise<TransferRow> {
+export async function ensureTransfer(ctx: EngineContext, t: { orgId: string; version: VersionRow; centerId: string; kind: TransferRow['kind']; jobId: string | null }): Promise<TransferRow> {
   const now = ctx.now();
   const row = await inTransaction(ctx.store.db, async (trx) => {
     const active = await activeTransfer(trx, t.version.id, t.centerId);

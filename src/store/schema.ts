@@ -19,6 +19,7 @@ export interface Database {
   dataset_versions: DatasetVersionsTable;
   version_replicas: VersionReplicasTable;
   transfers: TransfersTable;
+  replication_rules: ReplicationRulesTable;
   region_links: RegionLinksTable;
   products: ProductsTable;
   product_versions: ProductVersionsTable;
@@ -258,6 +259,21 @@ export interface VersionReplicasTable {
   state: 'pending' | 'complete';
   created_at: Date;
   last_used_at: Date;
+}
+
+export type RuleScope = { readonly region: string } | { readonly hub: 'east' | 'west' } | { readonly centers: readonly string[] };
+export type RuleState = 'active' | 'expired' | 'deleted';
+
+export interface ReplicationRulesTable {
+  id: string;
+  org_id: string;
+  dataset_id: string;
+  copies: number;
+  scope: Json<RuleScope>;
+  state: RuleState;
+  expires_at: Date | null;
+  created_at: Date;
+  ended_at: Date | null;
 }
 
 export type TransferKind = 'upload' | 'replicate' | 'stage-in';

@@ -215,6 +215,29 @@ const FIXTURES: Readonly<Record<string, Fixture>> = {
     access: 'user',
     cases: [{ object: 'victim dataset', request: (w) => ({ path: `/v1/datasets/${w.victimDataset.name}/download` }), foreign: { status: 404, code: 'dataset_not_found' }, admin: { status: 404, code: 'dataset_not_found' } }],
   },
+  // Replication rules (src/api/routes/replication-rules.ts): found by the dataset's name in the caller's own org,
+  // deleted by id in the caller's own org only.
+  'POST /v1/datasets/{name}/rules': {
+    access: 'user',
+    cases: [
+      {
+        object: "victim dataset's name",
+        // 404 before the caller's org has a dataset of that name (POST /v1/datasets makes one, earlier in
+        // route order); then the rule lands on the caller's own dataset, never the victim's.
+        request: (w) => ({ path: `/v1/datasets/${w.victimDataset.name}/rules`, body: { copies: 1, region: 'ningxia', days: 1 } }),
+        foreign: { status: [201, 404], code: 'dataset_not_found', mayChange: ['replication_rules'], check: (b, w) => assert.notEqual((b as { datasetId?: string }).datasetId, w.victimDataset.id) },
+        admin: { status: [201, 404], code: 'dataset_not_found', mayChange: ['replication_rules'], check: (b, w) => assert.notEqual((b as { datasetId?: string }).datasetId, w.victimDataset.id) },
+      },
+    ],
+  },
+  'GET /v1/datasets/{name}/rules': {
+    access: 'user',
+    cases: [{ object: 'victim dataset', request: (w) => ({ path: `/v1/datasets/${w.victimDataset.name}/rules` }), foreign: { status: 404, code: 'dataset_not_found' }, admin: { status: 404, code: 'dataset_not_found' } }],
+  },
+  'DELETE /v1/rules/{id}': {
+    access: 'user',
+    cases: [{ object: "victim dataset's rule", request: (w) => ({ path: `/v1/rules/${w.victimRule}` }), foreign: { status: 404, code: 'not_found' }, admin: { status: 404, code: 'not_found' } }],
+  },
   'GET /v1/transfers': {
     access: 'user',
     cases: [{ object: 'victim transfers', request: () => ({ path: '/v1/transfers' }), foreign: { status: 200, check: (b) => assert.deepEqual(ids(b), []) }, admin: ok200 }],
@@ -231,6 +254,15 @@ const FIXTURES: Readonly<Record<string, Fixture>> = {
   'POST /v1/agent/stage-in': {
     access: 'agent',
     cases: [{ object: 'victim job input', request: (w) => ({ path: '/v1/agent/stage-in', body: { jobId: w.victimJob, versionId: 'dsv_x' } }), foreign: { status: 404, code: 'not_found' } }],
+  },
+  // Eviction (src/engine/center-replicas.ts): an agent sees and drops its own center's replicas only.
+  'GET /v1/agent/replicas': {
+    access: 'agent',
+    cases: [{ object: "west's replicas", request: () => ({ path: '/v1/agent/replicas' }), foreign: { status: 200, check: (b) => assert.deepEqual((b as { items: unknown[] }).items, []) } }],
+  },
+  'POST /v1/agent/replicas/dropped': {
+    access: 'agent',
+    cases: [{ object: "a replica at west", request: () => ({ path: '/v1/agent/replicas/dropped', body: { versionIds: ['dsv_x'] } }), foreign: { status: 200, check: (b) => assert.deepEqual((b as { dropped: unknown[] }).dropped, []) } }],
   },
   'POST /v1/agent/transfers/{id}': {
     access: 'agent',

@@ -135,6 +135,21 @@ describe('data port: push, pull and transfer between centers', { timeout: 120_00
     assert.equal(statSync(join(view, 'a.bin')).mode & 0o777, 0o444, 'read-only for the job');
   });
 
+  it("paces a transfer by the center's limit and by the link from each source, every byte by both", async () => {
+    const { manifest } = await scanDataset(join(dir, 'src'), CHUNK);
+    const counting = () => {
+      const p = { bytes: 0, take: (n: number) => ((p.bytes += n), 0) };
+      return p;
+    };
+    const center = counting();
+    const link = counting();
+    const third = new ChunkStore(join(dir, 'third'));
+    const moved = await fetchVersion({ store: third, versionId: 'v1', manifest, sources: [{ url: west.port.url, grant: grant('west', west.key, 'v1', 'r'), limiter: link }], limiter: center, rng: seededRng(3) });
+    assert.equal(moved, uniqueChunks(manifest).reduce((s, c) => s + c.bytes, 0));
+    assert.equal(link.bytes, moved, 'the link limit saw every byte from its source');
+    assert.equal(center.bytes, moved, "the center's limit saw every byte too");
+  });
+
   it('refuses a chunk when the store is full, says how much room there is, and loses nothing', async () => {
     const small = new ChunkStore(join(dir, 'small'), { quotaBytes: CHUNK + 10 });
     const a = randomBytes(CHUNK);

@@ -30,6 +30,8 @@ export interface World {
   readonly tokens: Readonly<Record<Exclude<Attacker, 'anonymous'> | 'victim' | 'victimProvider' | 'westAgent', string>>;
   readonly victimJob: string;
   readonly victimDataset: { readonly id: string; readonly name: string };
+  /** The id of a replication rule on the victim's dataset (what DELETE /v1/rules/{id} takes). */
+  readonly victimRule: string;
   /** The name of the victim's inference endpoint (of its job's app; rows only, no replicas). */
   readonly victimEndpoint: string;
   /** The id of the victim's (alice's) API token, what DELETE /v1/tokens/{id} takes. */
@@ -90,6 +92,7 @@ export async function buildWorld(database: TestDatabase): Promise<World> {
     return json;
   };
   const dataset = await call('POST', '/v1/datasets', victim, { name: 'victim-data', bytes: 1000, centers: ['west'] });
+  const victimRule = await call('POST', '/v1/datasets/victim-data/rules', victim, { copies: 1, region: 'ningxia', days: 30 });
   const job = await call('POST', '/v1/jobs', victim, { command: ['echo', 'victim secret'], acceleratorsPerNode: 1, inputs: ['victim-data'] });
   const victimJob = job.id as string;
   await tick(ctx);
@@ -124,6 +127,7 @@ export async function buildWorld(database: TestDatabase): Promise<World> {
     tokens: { victim, victimProvider, otherUser, provider, operator, admin, otherAgent: east.agentToken, westAgent: west.agentToken },
     victimJob,
     victimDataset: { id: dataset.id as string, name: 'victim-data' },
+    victimRule: victimRule.id as string,
     victimEndpoint: 'victim-ep',
     victimTokenId: victimToken.id,
     usedEnrollmentToken: enrollment.token,

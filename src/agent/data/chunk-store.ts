@@ -1,8 +1,7 @@
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
-import { chmod, chown, mkdir, open, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { chmod, chown, mkdir, open, readdir, readFile, rename, rm, stat, writeFile, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
 import { SuanwangError } from '../../core/errors.js';
 import { checkManifest, planChunks, SHA256_HEX, uniqueChunks, type Manifest } from '../../data/index.js';
@@ -24,6 +23,10 @@ export class ChunkStore {
   #usedBytes: number | null = null;
 
   /** `quotaBytes`: the most this store may hold (chunks and partial files); null: the disk's size. */
+  get quotaBytes(): number | null {
+    return this.#quotaBytes;
+  }
+
   constructor(root: string, options: { quotaBytes?: number | null } = {}) {
     this.root = root;
     this.#quotaBytes = options.quotaBytes ?? null;
@@ -90,17 +93,29 @@ export class ChunkStore {
     const hash = createHash('sha256');
     if (offset > 0) for await (const part of createReadStream(partial)) hash.update(part as Buffer);
     let received = offset;
-    const counted = async function* (source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>) {
-      for await (const part of source) {
+    // The body is hashed as it arrives and written in batches of about 1 MiB (one writev each, no
+    // copy): a write per socket read (64 KiB) cost more than the hashing.
+    const out = await open(partial, offset > 0 ? 'a' : 'w', 0o600);
+    let batch: Uint8Array[] = [];
+    let batched = 0;
+    try {
+      for await (const part of body) {
         received += part.length;
         if (received > bytes) throw new SuanwangError('chunk_corrupt', `chunk ${sha} is longer than its ${bytes} bytes`, { hint: 'send the chunk again' });
         hash.update(part);
-        yield part;
+        batch.push(part);
+        batched += part.length;
+        if (batched >= WRITE_BATCH_BYTES) {
+          await writeAll(out, batch);
+          batch = [];
+          batched = 0;
+        }
       }
-    };
-    try {
-      await pipeline(body, counted, createWriteStream(partial, { flags: offset > 0 ? 'a' : 'w', mode: 0o600 }));
+      if (batched > 0) await writeAll(out, batch);
     } catch (error) {
+      // An interrupted receive keeps what arrived (the next one resumes from it): flush the batch.
+      if (!(error instanceof SuanwangError) && batched > 0) await writeAll(out, batch).catch(() => undefined);
+      await out.close().catch(() => undefined);
       if (this.#usedBytes !== null) this.#usedBytes = null;
       if ((error as NodeJS.ErrnoException).code === 'ENOSPC') {
         await rm(partial, { force: true });
@@ -109,6 +124,7 @@ export class ChunkStore {
       if (error instanceof SuanwangError) await rm(partial, { force: true });
       throw error; // an interrupted receive keeps its partial file: the next one resumes from it
     }
+    await out.close();
     if (received !== bytes || hash.digest('hex') !== sha) {
       await rm(partial, { force: true });
       this.#usedBytes = null;
@@ -189,6 +205,11 @@ export class ChunkStore {
     return dir;
   }
 
+  /** The ids of the versions held complete here. */
+  async versions(): Promise<string[]> {
+    return (await readdir(join(this.root, 'versions')).catch(() => [] as string[])).filter((n) => n.endsWith('.json')).map((n) => n.slice(0, -5));
+  }
+
   /** Drops a version's manifest and views (its chunks stay while another version uses them: `sweep`). */
   async dropVersion(id: string): Promise<void> {
     await rm(this.#versionPath(id), { force: true });
@@ -199,9 +220,9 @@ export class ChunkStore {
     }
   }
 
-  /** Deletes every chunk no held version uses; returns the bytes freed. */
-  async sweep(): Promise<number> {
-    const used = new Set<string>();
+  /** Deletes every chunk no held version uses (nor `keep`: chunks of versions being received); returns the bytes freed. */
+  async sweep(keep: ReadonlySet<string> = new Set()): Promise<number> {
+    const used = new Set<string>(keep);
     for (const name of await readdir(join(this.root, 'versions')).catch(() => [] as string[])) {
       if (!name.endsWith('.json')) continue;
       const m = await this.version(name.slice(0, -5));
@@ -230,6 +251,21 @@ function checkSha(sha: string): string {
 function checkId(id: string): string {
   if (!/^[A-Za-z0-9_-]{1,128}$/.test(id)) throw new SuanwangError('invalid_field', `${JSON.stringify(id).slice(0, 80)} is not an id`, { field: 'id', hint: 'ids are letters, digits, _ and -' });
   return id;
+}
+
+const WRITE_BATCH_BYTES = 1024 * 1024;
+
+/** Writes every byte of `parts` at the file's end (writev may write less than asked, e.g. near a full disk). */
+async function writeAll(out: FileHandle, parts: Uint8Array[]): Promise<void> {
+  let left = parts;
+  for (;;) {
+    const { bytesWritten } = await out.writev(left);
+    let skip = bytesWritten;
+    let k = 0;
+    while (k < left.length && skip >= left[k]!.length) skip -= left[k++]!.length;
+    if (k === left.length) return;
+    left = [left[k]!.subarray(skip), ...left.slice(k + 1)];
+  }
 }
 
 async function sizeOf(dir: string): Promise<number> {

@@ -4,7 +4,8 @@ import { createHash } from 'node:crypto';
 import type { AgentTransport } from '../../api/client/agent-client.js';
 import type { Lease, LeaseTenant, TransferTask } from '../../core/agent-protocol.js';
 import { seededRng } from '../../core/rng.js';
-import { checkManifest, TokenBucket } from '../../data/index.js';
+import { SuanwangError } from '../../core/errors.js';
+import { checkManifest, manifestBytes, planEviction, TokenBucket, uniqueChunks, type HeldReplica, type Manifest } from '../../data/index.js';
 import { ChunkStore } from './chunk-store.js';
 import { startDataServer, type DataServer } from './data-server.js';
 import { fetchVersion } from './fetch-version.js';
@@ -29,6 +30,11 @@ export interface DataAgentOptions {
   /** Bytes per second this center receives / sends at most; null: no limit. */
   readonly receiveBytesPerSecond?: number | null;
   readonly sendBytesPerSecond?: number | null;
+  /**
+   * Bytes per second this center receives at most from one other center (per link, by the source
+   * center's name), alongside the center's own limit: the tighter one paces each chunk.
+   */
+  readonly linkReceiveBytesPerSecond?: Readonly<Record<string, number>>;
   /** How often the transfers into this center are asked for (default 500 ms). */
   readonly pollMs?: number;
   /** Whether folders must be reachable by other (org) users: the local connector's 'users' isolation. */
@@ -45,6 +51,9 @@ export class DataAgent {
   readonly #key = randomBytes(32).toString('hex');
   readonly #running = new Map<string, Promise<void>>();
   readonly #limiter: TokenBucket | null;
+  readonly #links = new Map<string, TokenBucket>();
+  /** Manifests of the versions being received: an eviction's sweep keeps their chunks. */
+  readonly #receiving = new Map<string, Manifest>();
   #centerId: string | null = null;
   #server: DataServer | null = null;
   #stopped = false;
@@ -62,6 +71,7 @@ export class DataAgent {
     this.#say = say;
     this.store = new ChunkStore(options.root, { quotaBytes: options.quotaBytes ?? null });
     this.#limiter = options.receiveBytesPerSecond ? new TokenBucket(options.receiveBytesPerSecond, { now: () => Date.now() }) : null;
+    for (const [center, rate] of Object.entries(options.linkReceiveBytesPerSecond ?? {})) this.#links.set(center, new TokenBucket(rate, { now: () => Date.now() }));
   }
 
   /** Starts the data port (once) and tells the control plane about it; call after each registration. */
@@ -122,13 +132,15 @@ export class DataAgent {
         await this.store.seal(t.versionId, manifest);
       } else if ((await this.store.version(t.versionId)) === null) {
         await report('running', 0, null);
+        this.#receiving.set(t.id, manifest);
+        await this.#makeRoom(t.versionId, manifest);
         let last = Date.now();
         let base = -1;
         moved = await fetchVersion({
           store: this.store,
           versionId: t.versionId,
           manifest,
-          sources: t.sources,
+          sources: t.sources.map((s) => ({ ...s, limiter: this.#links.get(s.center) ?? null })),
           limiter: this.#limiter,
           signal: this.#abort.signal,
           rng: seededRng(Number.parseInt(createHash('sha256').update(t.id).digest('hex').slice(0, 8), 16)),
@@ -142,15 +154,54 @@ export class DataAgent {
       }
       // A stage-in's files are laid out for its org now, so the job's start does not wait for them.
       if (t.tenant) await this.#view(t.versionId, t.tenant);
+      this.#receiving.delete(t.id);
       await report('done', moved, null);
       this.#say(`transfer ${t.id} (${t.kind} of ${t.versionId}) done: ${moved} bytes moved`);
     } catch (error) {
+      this.#receiving.delete(t.id);
       if (this.#stopped) throw error; // an agent stopping mid-transfer resumes it after its restart
       const message = (error as Error).message;
       this.#say(`transfer ${t.id} failed: ${message}`);
       await report('failed', moved, message)?.catch(() => undefined);
       throw error;
     }
+  }
+
+  /**
+   * Eviction at the quota (docs/data.md): when the chunks of `versionId` still missing would not fit,
+   * drops unpinned replicas, least recently used first (src/data/eviction.ts), and tells the control
+   * plane which. `storage_full` when pinned replicas leave no room; nothing is dropped then.
+   */
+  async #makeRoom(versionId: string, manifest: Manifest): Promise<void> {
+    const quota = this.store.quotaBytes;
+    if (quota === null) return;
+    const chunks = uniqueChunks(manifest);
+    const missing = new Set(await this.store.missing(chunks.map((c) => c.sha256)));
+    let incoming = 0;
+    for (const c of chunks) if (missing.has(c.sha256)) incoming += c.bytes - (await this.store.partialBytes(c.sha256));
+    const used = await this.store.usedBytes();
+    if (used + incoming <= quota) return;
+    const known = new Map(((await this.#transport.replicas?.(this.#abort.signal)) ?? []).map((r) => [r.versionId, r]));
+    const held: HeldReplica[] = [];
+    for (const id of await this.store.versions()) {
+      if (id === versionId) continue;
+      const m = await this.store.version(id);
+      const r = known.get(id);
+      // A version the control plane does not list as held here (an upload being sealed) is kept.
+      if (m) held.push({ datasetId: id, bytes: manifestBytes(m), lastUsedAt: r?.lastUsedAt ?? 0, pinned: !r || r.pinned });
+    }
+    // Bytes no held version accounts for (partial chunks) stay where they are.
+    const other = Math.max(0, used - held.reduce((s, h) => s + h.bytes, 0));
+    const plan = planEviction(held, quota - other, incoming);
+    if (plan.kind === 'full') {
+      throw new SuanwangError('storage_full', `version ${versionId} needs ${incoming} bytes and the center's storage has ${Math.max(0, quota - used)} free; evicting every unpinned replica would free ${plan.evictableBytes}`, {
+        hint: 'the rest is pinned (replication rules, jobs reading it, last copies): delete a rule or raise the quota; nothing was lost',
+      });
+    }
+    for (const id of plan.evict) await this.store.dropVersion(id);
+    const freed = await this.store.sweep(new Set([...this.#receiving.values()].flatMap((m) => uniqueChunks(m).map((c) => c.sha256))));
+    await this.#transport.droppedReplicas?.(plan.evict, this.#abort.signal);
+    this.#say(`evicted ${plan.evict.join(', ')} (${freed} bytes) to make room for ${versionId}`);
   }
 
   /**

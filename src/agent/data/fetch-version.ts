@@ -12,6 +12,8 @@ import type { ChunkStore } from './chunk-store.js';
 export interface Source {
   readonly url: string;
   readonly grant: string;
+  /** The link's limit from this source into the store's center (shared by every transfer over it); absent: none. */
+  readonly limiter?: Pacer | null;
 }
 
 export interface FetchOptions {
@@ -20,7 +22,7 @@ export interface FetchOptions {
   readonly manifest: Manifest;
   /** Centers holding the version, best first: a chunk that keeps failing at one is asked of the next. */
   readonly sources: readonly Source[];
-  /** Bytes per second this transfer may take (the tighter of the center's and the link's limit); null: none. */
+  /** The receiving center's limit, shared by all its transfers; null: none. A source's link limit applies too. */
   readonly limiter?: Pacer | null;
   /** Called after each chunk with the bytes held so far of the version. */
   readonly onProgress?: (bytesDone: number, bytesTotal: number) => void;
@@ -46,21 +48,26 @@ export async function fetchVersion(o: FetchOptions): Promise<number> {
   let moved = 0;
   o.onProgress?.(done, total);
   const clients = o.sources.map((s) => new DataPortClient({ url: s.url, grant: s.grant, version: o.versionId }));
+  // Each source's pacer: the tighter of the center's limit and that source's link limit.
+  const pacers = o.sources.map((s) => both(o.limiter ?? null, s.limiter ?? null));
   if (missing.size > 0 && clients.length === 0) throw new SuanwangError('data_not_ready', `no center holds version ${o.versionId} complete to copy it from`, { hint: 'push it again' });
   const attempts = o.attempts ?? 6;
   const queue = chunks.filter((c) => missing.has(c.sha256));
   let next = 0;
+  let failed = false;
   // A few chunks in flight at once: one request's round trips and disk writes overlap the others'.
   const worker = async (w: number) => {
-    while (next < queue.length) {
+    while (next < queue.length && !failed) {
       const chunk = queue[next++]!;
       for (let attempt = 1; ; attempt++) {
         o.signal?.throwIfAborted();
-        const client = clients[(w + attempt - 1) % clients.length]!;
+        const from = (w + attempt - 1) % clients.length;
+        const client = clients[from]!;
+        const pacer = pacers[from]!;
         const offset = await o.store.partialBytes(chunk.sha256);
         try {
           const body = await client.get(chunk.sha256, offset, o.signal);
-          await o.store.put(chunk.sha256, chunk.bytes, o.limiter ? limited(body, o.limiter, o.signal) : body, offset);
+          await o.store.put(chunk.sha256, chunk.bytes, pacer ? limited(body, pacer, o.signal) : body, offset);
           moved += chunk.bytes - offset;
           break;
         } catch (error) {
@@ -74,9 +81,26 @@ export async function fetchVersion(o: FetchOptions): Promise<number> {
       o.onProgress?.(done, total);
     }
   };
-  await Promise.all(Array.from({ length: Math.min(o.concurrency ?? 4, queue.length) }, (_, w) => worker(w)));
+  // When one chunk fails the others take no new chunk, and the transfer ends only once every
+  // receive has ended and kept what it got (a partial chunk to resume from), never while one writes.
+  const settled = await Promise.allSettled(
+    Array.from({ length: Math.min(o.concurrency ?? 4, queue.length) }, (_, w) =>
+      worker(w).catch((error: unknown) => {
+        failed = true;
+        throw error;
+      }),
+    ),
+  );
+  const failure = settled.find((r) => r.status === 'rejected');
+  if (failure) throw failure.reason;
   await o.store.seal(o.versionId, o.manifest);
   return moved;
+}
+
+/** Both limits at once: every part takes from each, and waits for the longer of the two. */
+function both(a: Pacer | null, b: Pacer | null): Pacer | null {
+  if (!a || !b) return a ?? b;
+  return { take: (n) => Math.max(a.take(n), b.take(n)) };
 }
 
 async function* limited(source: AsyncIterable<Uint8Array>, limiter: Pacer, signal?: AbortSignal): AsyncIterable<Uint8Array> {

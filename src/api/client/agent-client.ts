@@ -33,6 +33,16 @@ export interface AgentTransport {
   transfers?(signal?: AbortSignal): Promise<TransferTask[]>;
   stageIn?(jobId: string, versionId: string, signal?: AbortSignal): Promise<TransferTask>;
   reportTransfer?(id: string, report: TransferReport, signal?: AbortSignal): Promise<void>;
+  /** The replicas held at this center and which may be evicted; then the ones the agent dropped. */
+  replicas?(signal?: AbortSignal): Promise<HeldReplicaInfo[]>;
+  droppedReplicas?(versionIds: readonly string[], signal?: AbortSignal): Promise<void>;
+}
+
+export interface HeldReplicaInfo {
+  readonly versionId: string;
+  readonly lastUsedAt: number;
+  readonly pinned: boolean;
+  readonly why: string | null;
 }
 
 export interface TransportErrorDetails {
@@ -150,6 +160,16 @@ export class HttpAgentTransport implements AgentTransport {
   /** POST /v1/agent/transfers/{id}. */
   async reportTransfer(id: string, report: TransferReport, signal?: AbortSignal): Promise<void> {
     await this.#call<unknown>('POST', `/v1/agent/transfers/${encodeURIComponent(id)}`, null, report, signal);
+  }
+
+  /** GET /v1/agent/replicas. */
+  async replicas(signal?: AbortSignal): Promise<HeldReplicaInfo[]> {
+    return (await this.#call<{ items: HeldReplicaInfo[] }>('GET', '/v1/agent/replicas', null, undefined, signal)).items;
+  }
+
+  /** POST /v1/agent/replicas/dropped. */
+  async droppedReplicas(versionIds: readonly string[], signal?: AbortSignal): Promise<void> {
+    await this.#call<unknown>('POST', '/v1/agent/replicas/dropped', null, { versionIds }, signal);
   }
 
   async #call<T>(

@@ -109,6 +109,16 @@ export class SuanwangClient {
   download(name: string, version?: number): Promise<DownloadGrant> {
     return this.request('GET', `/v1/datasets/${encodeURIComponent(name)}/download${version === undefined ? '' : `?version=${version}`}`);
   }
+  /** Declares a replication rule on a dataset (docs/data.md). */
+  replicate(name: string, rule: { copies: number; region?: string; hub?: string; centers?: string[]; days?: number }): Promise<RuleResource> {
+    return this.request('POST', `/v1/datasets/${encodeURIComponent(name)}/rules`, rule);
+  }
+  rules(name: string): Promise<{ items: RuleResource[] }> {
+    return this.request('GET', `/v1/datasets/${encodeURIComponent(name)}/rules`);
+  }
+  deleteRule(id: string): Promise<RuleResource> {
+    return this.request('DELETE', `/v1/rules/${encodeURIComponent(id)}`);
+  }
   transfers(limit = 100): Promise<{ items: TransferResource[] }> {
     return this.request('GET', `/v1/transfers?limit=${limit}`);
   }
@@ -210,6 +220,19 @@ export interface DatasetDetailResource {
   readonly id: string;
   readonly name: string;
   readonly versions: readonly { id: string; version: number; state: 'open' | 'sealed'; bytes: number; files: number; digest: string; centers: string[] }[];
+}
+export interface RuleResource {
+  readonly id: string;
+  readonly dataset: string;
+  readonly datasetId: string;
+  readonly copies: number;
+  readonly scope: string;
+  readonly centers: readonly string[];
+  readonly held: readonly string[];
+  readonly state: 'active' | 'expired' | 'deleted';
+  readonly expiresAt: string | null;
+  readonly createdAt: string;
+  readonly endedAt: string | null;
 }
 export interface TransferResource {
   readonly id: string;

@@ -12,6 +12,7 @@ import {
   startUpload,
 } from '../../engine/data-plane.js';
 import { SuanwangError } from '../../core/errors.js';
+import { centerReplicas, droppedReplicas } from '../../engine/center-replicas.js';
 import { route } from '../route.js';
 
 const sha = z.string().regex(/^[0-9a-f]{64}$/, 'a sha256: 64 lower-case hex digits');
@@ -135,6 +136,29 @@ export const dataPlaneRoutes = [
       if (body.state === 'failed' && !body.error) throw new SuanwangError('invalid_field', 'a failed transfer needs its error', { field: 'error', hint: 'say why it failed' });
       await reportTransfer(ctx, requireAgent(principal!).centerId, params.id!, body);
       return { ok: true };
+    },
+  }),
+  route({
+    method: 'get',
+    path: '/v1/agent/replicas',
+    summary: 'The replicas complete at this center, each with whether it may be evicted at the quota (pinned: a rule, a job reading it, the last copy).',
+    tag: 'agent',
+    access: 'agent',
+    response: { status: 200, schema: z.object({ items: z.array(z.object({ versionId: z.string(), lastUsedAt: z.number(), pinned: z.boolean(), why: z.string().nullable() })) }) },
+    async handle({ ctx, principal }) {
+      return { items: await centerReplicas(ctx, requireAgent(principal!).centerId) };
+    },
+  }),
+  route({
+    method: 'post',
+    path: '/v1/agent/replicas/dropped',
+    summary: 'This center evicted these replicas to make room: they are no longer held here.',
+    tag: 'agent',
+    access: 'agent',
+    body: z.object({ versionIds: z.array(z.string().min(1).max(64)).max(10_000) }).strict(),
+    response: { status: 200, schema: z.object({ dropped: z.array(z.string()) }) },
+    async handle({ ctx, principal, body }) {
+      return { dropped: await droppedReplicas(ctx, requireAgent(principal!).centerId, body.versionIds) };
     },
   }),
 ];

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { loadAgentConfig } from './agent-config.js';
+import { dataOptions, loadAgentConfig } from './agent-config.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'agent-config-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -40,4 +40,21 @@ test('names the file, the field and the problem', () => {
   });
   assert.throws(() => loadAgentConfig(join(dir, 'missing.yaml')), /cannot read the agent config/);
   assert.throws(() => loadAgentConfig(file('yaml.yaml', 'server: [unclosed\n')), /not valid YAML/);
+});
+
+test("dataset storage: the local connector's in stateDir/data by default; the Slurm connector's on its shared path, per-link limits kept", () => {
+  const local = loadAgentConfig(file('local-data.yaml', 'server: http://127.0.0.1:8470\ncenter: west-zhongwei\ntokenFile: t\nstateDir: ./state\nconnector: { kind: local, pools: [{ name: cpu, coresPerNode: 4, memoryMiBPerNode: 1024, nodes: 1 }] }\n'));
+  assert.deepEqual(dataOptions(local), { root: join(dir, 'state', 'data') });
+  const slurm = loadAgentConfig(
+    file(
+      'slurm-data.yaml',
+      'server: https://cp.example.org\ncenter: hpc-one\ntokenFile: t\nstateDir: /var/lib/sw\nconnector: { kind: slurm, url: "http://127.0.0.1:6820", tokenFile: jwt, user: root }\n' +
+        'data: { root: shared/data, host: 0.0.0.0, port: 8471, quotaBytes: 1000000, linkReceiveBytesPerSecond: { east-shanghai: 5000 } }\n',
+    ),
+  );
+  assert.deepEqual(dataOptions(slurm), { root: join(dir, 'shared', 'data'), host: '0.0.0.0', port: 8471, quotaBytes: 1000000, linkReceiveBytesPerSecond: { 'east-shanghai': 5000 } });
+  const noData = loadAgentConfig(file('slurm-nodata.yaml', 'server: https://cp.example.org\ncenter: hpc-one\ntokenFile: t\nstateDir: /var/lib/sw\nconnector: { kind: slurm, url: "http://127.0.0.1:6820", tokenFile: jwt, user: root }\n'));
+  assert.equal(dataOptions(noData), undefined, 'no shared path: no storage (stateDir may be on the head node only)');
+  const bad = file('slurm-bad.yaml', 'server: https://cp.example.org\ncenter: hpc-one\ntokenFile: t\nstateDir: /var/lib/sw\nconnector: { kind: slurm, url: "http://127.0.0.1:6820", tokenFile: jwt, user: root }\ndata: { quotaBytes: 0 }\n');
+  assert.throws(() => loadAgentConfig(bad), (e: Error) => /data\.root: the Slurm connector needs/.test(e.message) && /data\.quotaBytes/.test(e.message));
 });

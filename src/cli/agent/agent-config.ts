@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
-import { dirname, isAbsolute, resolve } from 'node:path';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import type { DataAgentOptions } from '../../agent/data/data-agent.js';
 
 const Pool = z.strictObject({
   name: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, 'lowercase letters, digits, - and _'),
@@ -29,6 +30,23 @@ const SlurmConnectorConfig = z.strictObject({
   acceleratorGres: z.array(z.string().min(1)).optional(),
 });
 
+/**
+ * The center's dataset storage and data port (docs/data.md). The local connector keeps it in
+ * `<stateDir>/data` unless `root` says otherwise; the Slurm connector has storage only with `root`,
+ * a path on the shared file system its compute nodes mount (jobs read their inputs there).
+ */
+const DataConfig = z.strictObject({
+  root: z.string().min(1).optional(),
+  host: z.string().min(1).optional(),
+  port: z.int().min(0).max(65_535).optional(),
+  publicUrl: z.url().optional(),
+  quotaBytes: z.int().min(1).optional(),
+  receiveBytesPerSecond: z.int().min(1).optional(),
+  sendBytesPerSecond: z.int().min(1).optional(),
+  /** Per link: the most this center receives from one other center (by name), bytes per second. */
+  linkReceiveBytesPerSecond: z.record(z.string().regex(/^[a-z0-9][a-z0-9-]{1,62}$/, "a center's name"), z.int().min(1)).optional(),
+});
+
 /** center.yaml of `suanwang agent --config`; see that command's help for every field. */
 export const AgentConfigSchema = z
   .strictObject({
@@ -38,6 +56,12 @@ export const AgentConfigSchema = z
     tokenFile: z.string().min(1).optional(),
     stateDir: z.string().min(1),
     connector: z.discriminatedUnion('kind', [LocalConnectorConfig, SlurmConnectorConfig]),
+    data: DataConfig.optional(),
+  })
+  .superRefine((c, ctx) => {
+    if (c.connector.kind === 'slurm' && c.data && !c.data.root) {
+      ctx.addIssue({ code: 'custom', path: ['data', 'root'], message: 'the Slurm connector needs the dataset storage on the shared file system its compute nodes mount: give that path' });
+    }
   });
 export type AgentConfig = z.output<typeof AgentConfigSchema>;
 
@@ -71,5 +95,26 @@ export function loadAgentConfig(path: string): AgentConfig {
     stateDir: abs(c.stateDir),
     ...(c.tokenFile ? { tokenFile: abs(c.tokenFile) } : {}),
     connector: c.connector.kind === 'slurm' ? { ...c.connector, tokenFile: abs(c.connector.tokenFile) } : c.connector,
+    ...(c.data ? { data: { ...c.data, ...(c.data.root ? { root: abs(c.data.root) } : {}) } } : {}),
+  };
+}
+
+/**
+ * The agent's dataset storage from its config: the local connector's at `data.root` or
+ * `<stateDir>/data`; the Slurm connector's at `data.root` (its shared path), none without it.
+ */
+export function dataOptions(c: AgentConfig): DataAgentOptions | undefined {
+  const root = c.data?.root ?? (c.connector.kind === 'local' ? join(c.stateDir, 'data') : undefined);
+  if (root === undefined) return undefined;
+  const d = c.data ?? {};
+  return {
+    root,
+    ...(d.host !== undefined ? { host: d.host } : {}),
+    ...(d.port !== undefined ? { port: d.port } : {}),
+    ...(d.publicUrl !== undefined ? { publicUrl: d.publicUrl } : {}),
+    ...(d.quotaBytes !== undefined ? { quotaBytes: d.quotaBytes } : {}),
+    ...(d.receiveBytesPerSecond !== undefined ? { receiveBytesPerSecond: d.receiveBytesPerSecond } : {}),
+    ...(d.sendBytesPerSecond !== undefined ? { sendBytesPerSecond: d.sendBytesPerSecond } : {}),
+    ...(d.linkReceiveBytesPerSecond !== undefined ? { linkReceiveBytesPerSecond: d.linkReceiveBytesPerSecond } : {}),
   };
 }

@@ -7,7 +7,7 @@ import { SlurmConnector } from '../../agent/connectors/slurm/slurm-connector.js'
 import { enrollAgent, HttpAgentTransport } from '../../api/client/agent-client.js';
 import { parse, UsageError, type Command } from '../command.js';
 import { jsonLog, shutdownSignal } from '../json-log.js';
-import { loadAgentConfig, type AgentConfig } from './agent-config.js';
+import { dataOptions, loadAgentConfig, type AgentConfig } from './agent-config.js';
 
 /** The file in stateDir holding the agent token an enrollment gave (mode 0600). */
 export const AGENT_TOKEN_FILE = 'agent-token';
@@ -35,6 +35,17 @@ the jobs placed on its center and runs them with its connector. center.yaml:
   #   tokenFile: /etc/suanwang/slurm-jwt   # scontrol token username=USER lifespan=...
   #   user: USER                     # jobs are submitted as this Slurm user
   #   partitions: [gpu, cpu]         # optional: the partitions to offer (default all)
+  # data:                            # the center's dataset storage and data port (docs/data.md)
+  #   root: /shared/suanwang/data    # local: default stateDir/data; Slurm: required for datasets, a path
+  #                                  # on the shared file system every compute node mounts (jobs read
+  #                                  # their inputs there); without it a Slurm center takes no inputs
+  #   host: 0.0.0.0                  # where the data port listens (default 127.0.0.1, a free port)
+  #   port: 8471
+  #   publicUrl: http://hpc-one.example.org:8471   # how other centers and users reach it
+  #   quotaBytes: 2000000000000      # the most the storage holds
+  #   receiveBytesPerSecond: 1250000000   # this center's limits, over all its transfers
+  #   sendBytesPerSecond: 1250000000
+  #   linkReceiveBytesPerSecond: { east-shanghai: 125000000 }   # per link, by source center
 
 Runs keep going when the agent stops or restarts; it re-attaches them. Logs JSON lines to stderr;
 prints one line to stdout once it has joined. Stops on SIGINT/SIGTERM.`,
@@ -48,7 +59,8 @@ prints one line to stdout once it has joined. Stops on SIGINT/SIGTERM.`,
     const token = await agentToken(config, log);
     const connector = openConnector(config);
     const transport = new HttpAgentTransport({ serverUrl: config.server, token });
-    const handle = startAgent({ transport, connector, name: config.center, log: (line) => log(line) });
+    const data = dataOptions(config);
+    const handle = startAgent({ transport, connector, name: config.center, ...(data ? { data } : {}), log: (line) => log(line) });
     const stop = shutdownSignal();
     const joined = await Promise.race([handle.registered.then(() => true), stop.then(() => false)]);
     if (joined) process.stdout.write(`agent of ${config.center} joined ${config.server} (connector ${connector.kind}, state in ${config.stateDir})\n`);

@@ -29,9 +29,16 @@ export const datasets: Command = {
 suanwang datasets push DIR|FILE NAME [--center C]   upload as a new version (resumable: run it again after an interruption)
 suanwang datasets pull NAME [DIR] [--version N]     download a version's files (default: the newest, into ./NAME)
 suanwang datasets show NAME                         versions, sizes and the centers holding each
-suanwang datasets add NAME --bytes N --center C …   register a dataset held outside Suanwang (sizes only, for estimates)`,
+suanwang datasets add NAME --bytes N --center C …   register a dataset held outside Suanwang (sizes only, for estimates)
+suanwang datasets replicate NAME --copies N (--region R | --hub east|west | --center C …) [--days D]
+                                                    a replication rule: N copies there (for D days; default: until deleted)
+suanwang datasets rules NAME                        the dataset's rules: scope, where the copies are, state, expiry
+suanwang datasets unreplicate RULE_ID               delete a rule (it pins nothing any more)`,
   async run(argv) {
-    const { values, positionals } = parse(argv, { bytes: { type: 'string' }, center: { type: 'string', multiple: true }, version: { type: 'string' } });
+    const { values, positionals } = parse(argv, {
+      bytes: { type: 'string' }, center: { type: 'string', multiple: true }, version: { type: 'string' },
+      copies: { type: 'string' }, region: { type: 'string' }, hub: { type: 'string' }, days: { type: 'string' },
+    });
     const client = clientFor(values);
     const sub = positionals[0] ?? 'ls';
     if (sub === 'add') {
@@ -67,6 +74,38 @@ suanwang datasets add NAME --bytes N --center C …   register a dataset held ou
       const d = await client.dataset(name);
       if (values.json) printJson(d);
       else process.stdout.write(table(['version', 'id', 'state', 'bytes', 'files', 'held at'], d.versions.map((v) => [String(v.version), v.id, v.state, String(v.bytes), String(v.files), v.centers.join(', ')])) + '\n');
+      return 0;
+    }
+    if (sub === 'replicate') {
+      const name = positionals[1];
+      if (!name || !values.copies) throw new UsageError('give the dataset and the copies: suanwang datasets replicate NAME --copies N --region R [--days D]');
+      const days = values.days === undefined ? undefined : Number(values.days);
+      if (days !== undefined && !(days > 0)) throw new UsageError(`--days is "${values.days}": give a number of days above 0`);
+      const r = await client.replicate(name, {
+        copies: wholeFlag('copies', values.copies)!,
+        ...(values.region !== undefined ? { region: values.region } : {}),
+        ...(values.hub !== undefined ? { hub: values.hub } : {}),
+        ...(values.center !== undefined ? { centers: values.center } : {}),
+        ...(days !== undefined ? { days } : {}),
+      });
+      if (values.json) printJson(r);
+      else process.stdout.write(`${r.id}: ${r.copies} cop${r.copies === 1 ? 'y' : 'ies'} of ${r.dataset} in ${r.scope} (${r.centers.join(', ')})${r.expiresAt ? ` until ${r.expiresAt}` : ''}; held now at ${r.held.join(', ') || 'none of them'}\n`);
+      return 0;
+    }
+    if (sub === 'rules') {
+      const name = positionals[1];
+      if (!name) throw new UsageError('give the dataset name: suanwang datasets rules NAME');
+      const list = await client.rules(name);
+      if (values.json) printJson(list);
+      else process.stdout.write(table(['rule', 'copies', 'scope', 'held at', 'state', 'expires'], list.items.map((r) => [r.id, String(r.copies), r.scope, r.held.join(', ') || '-', r.state, r.expiresAt ?? 'never'])) + '\n');
+      return 0;
+    }
+    if (sub === 'unreplicate') {
+      const id = positionals[1];
+      if (!id) throw new UsageError('give the rule id: suanwang datasets unreplicate RULE_ID (see suanwang datasets rules NAME)');
+      const r = await client.deleteRule(id);
+      if (values.json) printJson(r);
+      else process.stdout.write(`${r.id} deleted: its replicas are no longer pinned\n`);
       return 0;
     }
     if (sub !== 'ls') throw new UsageError(`unknown subcommand "${sub}"`);
