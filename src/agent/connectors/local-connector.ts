@@ -152,6 +152,11 @@ export class LocalConnector implements Connector {
     this.#launcher = new Launcher((exitFile) => this.#endedSaid.add(dirname(exitFile)), options.launcher);
   }
 
+  /** Which launcher starts this connector's runs (launcher.ts). */
+  get launcher(): LauncherKind {
+    return this.#launcher.kind;
+  }
+
   /** How this connector keeps orgs apart. */
   get isolation(): LocalIsolation {
     return this.#isolation;

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { startAgent } from '../../agent/agent.js';
 import type { Connector } from '../../agent/connector.js';
 import { LocalConnector } from '../../agent/connectors/local-connector.js';
+import { nativeLauncher } from '../../agent/connectors/launcher.js';
 import { SlurmConnector } from '../../agent/connectors/slurm/slurm-connector.js';
 import { enrollAgent, HttpAgentTransport } from '../../api/client/agent-client.js';
 import { parse, UsageError, type Command } from '../command.js';
@@ -58,6 +59,7 @@ prints one line to stdout once it has joined. Stops on SIGINT/SIGTERM.`,
     mkdirSync(config.stateDir, { recursive: true, mode: 0o700 });
     const token = await agentToken(config, log);
     const connector = openConnector(config);
+    if (connector instanceof LocalConnector) log(`runs start from the ${connector.launcher} launcher${connector.launcher === 'perl' ? ` (${nativeLauncher().why})` : ''}`);
     const transport = new HttpAgentTransport({ serverUrl: config.server, token });
     const data = dataOptions(config);
     const handle = startAgent({ transport, connector, name: config.center, ...(data ? { data } : {}), log: (line) => log(line) });
