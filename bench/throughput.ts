@@ -10,7 +10,7 @@
 // submittedAt): p50, p99. With root and Slurm (scripts/slurm/clusters.sh), the same submission run
 // goes to slurmrestd too. Last line: JSON { acceptedPerSecond, completedPerSecond,
 // p50SubmitToRunningMs, p99SubmitToRunningMs, jobs, runs, slurm?, targets, ok }. Exits 1 when a
-// target is missed (--small: the CI gate, below 100 accepted or 40 completed jobs/s). BENCH_PROFILE=DIR writes CPU
+// target is missed (--small: the CI gate, below a tenth of the targets: 100 accepted or 50 completed jobs/s). BENCH_PROFILE=DIR writes CPU
 // profiles of the control plane and the agents.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -213,10 +213,12 @@ async function main(): Promise<void> {
       small: SMALL,
       slurm,
     };
-    // --small is CI's regression gate: a tenth of the accepted target (100/s), and 40 completed/s — about
-    // 25% below the lowest median of the clean-clone CI runs of 2026-12-04 (54 and 61/s on 2 cores; single
-    // runs went down to 50), so that machine variance alone does not fail CI while a real regression does.
-    const floors = SMALL ? { accepted: TARGETS.acceptedPerSecond * 0.1, completed: 40 } : { accepted: TARGETS.acceptedPerSecond, completed: TARGETS.completedPerSecond };
+    // --small is CI's regression gate, at a tenth of both targets (issue 10): 100 accepted and 50
+    // completed jobs/s. Measured on an idle 2-core machine on 2026-12-04 with the C launcher: medians
+    // of 2,007 accepted and 116 completed jobs/s, so machine variance alone does not fail CI.
+    const floors = SMALL
+      ? { accepted: TARGETS.acceptedPerSecond * 0.1, completed: TARGETS.completedPerSecond * 0.1 }
+      : { accepted: TARGETS.acceptedPerSecond, completed: TARGETS.completedPerSecond };
     const missed: string[] = [];
     if (acceptedPerSecond < floors.accepted) missed.push(`accepted ${figures.acceptedPerSecond}/s < ${floors.accepted}/s`);
     if (completedPerSecond < floors.completed) missed.push(`completed ${figures.completedPerSecond}/s < ${floors.completed}/s`);
