@@ -404,7 +404,7 @@ export async function getAppPrice(q: Queryable, productId: string): Promise<Stor
   if (!r) return undefined;
   const price = r.kind === 'free' ? { kind: 'free' as const } : r.kind === 'per-run' ? { kind: 'per-run' as const, fen: r.fen } : { kind: 'per-hour' as const, fenPerHour: r.fen };
   const serving = r.fen_per_request > 0 || r.fen_per_1k_tokens > 0 ? { fenPerRequest: r.fen_per_request, fenPer1kTokens: r.fen_per_1k_tokens } : undefined;
-  return { productId: r.product_id, price, shares: { providerBps: r.provider_bps, centerBps: r.center_bps, operatorBps: r.operator_bps }, serving };
+  return { productId: r.product_id, price, shares: { providerBps: r.provider_bps, centerBps: r.center_bps, operatorBps: r.operator_bps }, ...(serving ? { serving } : {}) };
 }
 
 // ---- usage events ----
