@@ -1,4 +1,4 @@
-import { closeSync, constants as fsConstants, fstatSync, lstatSync, openSync, readSync, type Stats } from 'node:fs';
+import { closeSync, constants as fsConstants, fstatSync, lstatSync, openSync, readSync, renameSync, writeFileSync, type Stats } from 'node:fs';
 import { link, mkdir, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, resolve, sep } from 'node:path';
 import type { Lease } from '../core/agent-protocol.js';
@@ -168,11 +168,15 @@ export async function writeStop(dir: string, reason: StopReason): Promise<void> 
   }
 }
 
-/** Writes `text` to `path` through a rename, so a reader sees the old file or the new one, never half. */
-export async function writeAtomic(path: string, text: string): Promise<void> {
+/**
+ * Writes `text` to `path` through a rename, so a reader sees the old file or the new one, never half.
+ * Synchronous: these are small local files (a run's meta, an agent's records), and a trip through
+ * libuv's thread pool costs more CPU than the syscalls; a busy agent writes hundreds a second.
+ */
+export function writeAtomic(path: string, text: string): void {
   const tmp = `${path}.${process.pid}.tmp`;
-  await writeFile(tmp, text, { mode: 0o600 });
-  await rename(tmp, path);
+  writeFileSync(tmp, text, { mode: 0o600 });
+  renameSync(tmp, path);
 }
 
 export async function exists(path: string): Promise<boolean> {

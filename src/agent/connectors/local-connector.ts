@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { constants as fsConstants, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { constants as fsConstants, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { access, chmod, mkdir, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { delimiter, dirname, join } from 'node:path';
 import type { AgentPool, Lease, LeaseTenant, LogStream, RunRef, RunState, RunStatus } from '../../core/agent-protocol.js';
@@ -17,6 +17,7 @@ import {
   prepareWorkdir,
   removeRunDir,
   runEnvironment,
+  writeAtomic,
   writeStop,
   type Marker,
   type StopReason,
@@ -218,8 +219,7 @@ export class LocalConnector implements Connector {
       cgroup = await createRunCgroup(`${createHash('sha256').update(this.#runsDir).digest('hex').slice(0, 12)}-${key}`);
       const pid = await launchWrapper(this.#launcher, lease, dir, workdir, user, cgroup);
       const meta: RunMeta = { lease, pid, startedAt: Date.now(), workdir, procStart: (await readProcStat(pid))?.startTime ?? null, user, cgroup };
-      writeFileSync(join(dir, 'meta.json.tmp'), JSON.stringify(meta), { mode: 0o600 });
-      renameSync(join(dir, 'meta.json.tmp'), join(dir, 'meta.json')); // whole or absent, for any reader
+      writeAtomic(join(dir, 'meta.json'), JSON.stringify(meta, null, 2));
       this.#metas.set(dir, meta);
       this.#armWalltime(key, meta);
     } catch (error) {

@@ -78,7 +78,7 @@ export class OrgUsers {
     const entry = { user: user.name, uid: user.uid, gid: user.gid, orgName: tenant.orgName };
     if (JSON.stringify(map[tenant.orgId]) === JSON.stringify(entry)) return;
     map[tenant.orgId] = entry;
-    await writeAtomic(this.#mapFile, JSON.stringify(map, null, 2) + '\n');
+    writeAtomic(this.#mapFile, JSON.stringify(map, null, 2) + '\n');
   }
 }
 

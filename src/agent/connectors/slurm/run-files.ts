@@ -55,7 +55,7 @@ export async function readRecord(dir: string): Promise<RunRecord | null> {
 }
 
 export async function writeRecord(dir: string, record: RunRecord): Promise<void> {
-  await writeAtomic(join(dir, 'run.json'), JSON.stringify(record, null, 2));
+  writeAtomic(join(dir, 'run.json'), JSON.stringify(record, null, 2));
 }
 
 export async function readLast(dir: string): Promise<LastKnown | null> {
@@ -63,7 +63,7 @@ export async function readLast(dir: string): Promise<LastKnown | null> {
 }
 
 export async function writeLast(dir: string, last: LastKnown): Promise<void> {
-  await writeAtomic(join(dir, 'last.json'), JSON.stringify(last, null, 2));
+  writeAtomic(join(dir, 'last.json'), JSON.stringify(last, null, 2));
 }
 
 async function readJson<T>(path: string): Promise<T | null> {

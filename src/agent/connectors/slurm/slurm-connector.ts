@@ -419,7 +419,7 @@ export class SlurmConnector implements Connector {
     this.#pools = mapped;
     const file: PoolsFile = { pools: mapped.pools, skipped: mapped.skipped, at: Date.now() };
     await mkdir(this.#stateDir, { recursive: true });
-    await writeAtomic(join(this.#stateDir, 'pools.json'), JSON.stringify(file, null, 2));
+    writeAtomic(join(this.#stateDir, 'pools.json'), JSON.stringify(file, null, 2));
     return mapped;
   }
 
