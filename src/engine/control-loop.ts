@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { sql } from 'kysely';
 import { schedule } from '../scheduler/index.js';
 import { DEFAULT_POLICY } from '../scheduler/types.js';
@@ -136,7 +137,7 @@ export function startControlLoop(ctx: EngineContext, onError: (error: unknown) =
       // each reads the queue for many changes at once instead of once per change (Slurm's
       // sched_min_interval does the same).
       const gap = ctx.config.minPassGapMs - (ctx.clock.now() - passStartedAt);
-      if (gap > 0 && !abort.signal.aborted) await pause(gap, abort.signal);
+      if (gap > 0 && !abort.signal.aborted) await sleep(gap, undefined, { signal: abort.signal }).catch(() => undefined); // rejects on abort: stop
     }
   })();
   return {
@@ -145,17 +146,4 @@ export function startControlLoop(ctx: EngineContext, onError: (error: unknown) =
       await done;
     },
   };
-}
-
-/** Resolves after `ms`, or at once when `signal` aborts. */
-function pause(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const done = (): void => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-  });
 }
