@@ -47,8 +47,9 @@ static void write_all(int fd, const char *buf, size_t len) {
   }
 }
 
+/* One line, written with one write(2) (cut to the buffer when longer). */
 static void say(int fd, const char *format, ...) {
-  char line[PATH_MAX + 64];
+  char line[PATH_MAX + 512];
   va_list args;
   va_start(args, format);
   int n = vsnprintf(line, sizeof line, format, args);
@@ -71,16 +72,12 @@ static void finish(const char *dir, int code) {
 
 /* In the command's process: a message on the run's stderr, then the exit code a shell would give. */
 static void fail(int code, const char *format, ...) {
-  char line[PATH_MAX + 256];
+  char why[PATH_MAX + 256];
   va_list args;
   va_start(args, format);
-  int n = vsnprintf(line, sizeof line, format, args);
+  vsnprintf(why, sizeof why, format, args);
   va_end(args);
-  if (n > 0) {
-    write_all(2, "suanwang: ", 10);
-    write_all(2, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
-    write_all(2, "\n", 1);
-  }
+  say(2, "suanwang: %s\n", why);
   _exit(code);
 }
 
