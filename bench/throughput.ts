@@ -1,24 +1,29 @@
 // npm run bench:throughput [-- --small] — end-to-end throughput and latency of the control plane.
-// PostgreSQL (a fresh database), the control plane and three agents (local connector, per-org OS
-// users and a cgroup per run when root: the production setting) as separate OS processes, and a
-// load generator over HTTP (8 concurrent clients, POST /v1/jobs/batch) submitting trivial jobs
-// (`true`). Phase 1 submits N jobs as fast as the API takes them and waits until all have
-// succeeded: accepted/s = N / submission time, completed/s = N / time from the first submission to
-// the last success; it is run BENCH_RUNS times (default 3) on the same processes and the median of
-// the runs is reported (each run's figures too). Phase 2 offers a steady 100 jobs/s, one POST
-// /v1/jobs each, and measures submit→running (the control plane's `running` event minus
-// submittedAt): p50, p99. With root and Slurm (scripts/slurm/clusters.sh), the same submission run
-// goes to slurmrestd too. Last line: JSON { acceptedPerSecond, completedPerSecond,
-// p50SubmitToRunningMs, p99SubmitToRunningMs, jobs, runs, slurm?, targets, ok }. Exits 1 when a
-// target is missed (--small: the CI gate, below a tenth of the targets: 100 accepted or 50 completed jobs/s). BENCH_PROFILE=DIR writes CPU
-// profiles of the control plane and the agents.
+// First the process floor: 1,000 (--small) or 3,000 runs of `true` through the agents' launcher and
+// nothing else (support/process-floor.ts), what this machine can do with a process per job at all.
+// Then PostgreSQL (a fresh database), the control plane and three agents (local connector, per-org
+// OS users and a cgroup per run when root: the production setting; run folders on a tmpfs, as
+// docs/operations.md advises a busy center, BENCH_RUNS_ON_DISK=1 for the default stateDir/runs) as
+// separate OS processes, and a load generator over HTTP (8 concurrent clients, POST
+// /v1/jobs/batch) submitting trivial jobs (`true`). Phase 1 submits N jobs as fast as the API takes
+// them and waits until all have succeeded: accepted/s = N / submission time, completed/s = N / time
+// from the first submission to the last success; it is run BENCH_RUNS times (default 3) on the same
+// processes and the median of the runs is reported (each run's figures too). Phase 2 offers a
+// steady 100 jobs/s, one POST /v1/jobs each, and measures submit→running (the control plane's
+// `running` event minus submittedAt): p50, p99. With root and Slurm (scripts/slurm/clusters.sh),
+// the same submission run goes to slurmrestd too. Last line: JSON { acceptedPerSecond,
+// completedPerSecond, p50SubmitToRunningMs, p99SubmitToRunningMs, jobs, runs, processFloor, slurm?,
+// targets, ok }. Exits 1 when a target is missed (--small: the CI gate, below a tenth of the
+// targets: 100 accepted or 50 completed jobs/s). BENCH_PROFILE=DIR writes CPU profiles of the
+// control plane and the agents.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
+import { measureProcessFloor } from './support/process-floor.js';
 import { measureSlurm, type SlurmFigures } from './support/slurm-throughput.js';
 
 const SMALL = process.argv.includes('--small');
@@ -54,8 +59,8 @@ async function startControlPlane(home: string, databaseUrl: string): Promise<{ u
 }
 
 /** One center's agent as its own process. Swap for `suanwang agent --config center.yaml` once on main. */
-async function startAgentProcess(url: string, tokenFile: string, stateDir: string): Promise<void> {
-  const child = spawn(process.execPath, [...TSX, 'bench/support/agent.ts', url, tokenFile, stateDir, JSON.stringify(POOLS)], {
+async function startAgentProcess(url: string, tokenFile: string, stateDir: string, runsDir: string | null): Promise<void> {
+  const child = spawn(process.execPath, [...TSX, 'bench/support/agent.ts', url, tokenFile, stateDir, JSON.stringify(POOLS), ...(runsDir ? [runsDir] : [])], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   children.push(child);
@@ -95,12 +100,19 @@ function percentile(sorted: readonly number[], p: number): number {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function main(): Promise<void> {
+  // What this machine can do with a process per job and nothing else (support/process-floor.ts):
+  // no end-to-end completion rate can pass it.
+  const floor = await measureProcessFloor(SMALL ? 1000 : 3000);
+  process.stderr.write(`process floor: ${floor.runsPerSecond} runs/s of \`true\` through the ${floor.launcher} launcher alone (3 launchers, no platform)\n`);
   const admin = new pg.Client({ connectionString: ADMIN_URL });
   await admin.connect();
   const dbName = `sw_bench_tp_${process.pid}`;
   await admin.query(`CREATE DATABASE ${dbName}`);
   const databaseUrl = ADMIN_URL.replace(/\/[^/]*$/, `/${dbName}`);
   const home = mkdtempSync(join(tmpdir(), 'sw-bench-tp-'));
+  // The agents keep their run folders on a tmpfs, as docs/operations.md advises a busy center
+  // (BENCH_RUNS_ON_DISK=1: in stateDir/runs, the default, to see the difference).
+  const runsRoot = process.env.BENCH_RUNS_ON_DISK === '1' || !existsSync('/dev/shm') ? null : mkdtempSync('/dev/shm/sw-bench-runs-');
   const db = new pg.Client({ connectionString: databaseUrl });
   try {
     const { url, adminToken } = await startControlPlane(home, databaseUrl);
@@ -115,7 +127,7 @@ async function main(): Promise<void> {
       });
       const tokenFile = join(home, `${name}.token`);
       writeFileSync(tokenFile, agentToken + '\n', { mode: 0o600 });
-      await startAgentProcess(url, tokenFile, join(home, 'centers', name));
+      await startAgentProcess(url, tokenFile, join(home, 'centers', name), runsRoot ? join(runsRoot, name) : null);
     }
     const user = await api<{ token: string }>(url, adminToken, 'POST', '/v1/users', { org: 'bench', name: 'loadgen', role: 'user' });
 
@@ -211,6 +223,7 @@ async function main(): Promise<void> {
       steadyJobs: ids.length,
       steadyRate: STEADY_RATE,
       small: SMALL,
+      processFloor: floor,
       slurm,
     };
     // --small is CI's regression gate, at a tenth of both targets (issue 10): 100 accepted and 50
@@ -242,6 +255,7 @@ async function main(): Promise<void> {
     }
     // The runs' process groups are gone (trivial jobs); their folders go with the bench home.
     rmSync(home, { recursive: true, force: true });
+    if (runsRoot) rmSync(runsRoot, { recursive: true, force: true });
     if (process.env.BENCH_KEEP_DB !== "1") await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`).catch(() => {});
     else process.stderr.write(`kept database ${dbName}\n`);
     await admin.end();

@@ -1,45 +1,48 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 
 /*
- * Starts runs from one long-lived launcher process, so that a run costs two forks and one exec. The
- * launcher is launcher.c, built with the system's C compiler where there is one (nativeLauncher), or
- * else the Perl program below; both follow the protocol described here, line for line. The C one
- * exists for speed: on this project's 2-core VMs a fork of the Perl interpreter costs ~3 ms of CPU
- * and a fork of the small C program well under 1 ms, and process creation is most of what a short
- * run costs.
+ * Starts runs from one long-lived launcher process. The launcher is launcher.c, built with the
+ * system's C compiler where there is one (nativeLauncher), or else the Perl program below; both
+ * follow the protocol described here, line for line. The C one exists for speed: on this project's
+ * 2-core VMs process creation is most of what a short run costs, and it makes one process per run
+ * (the command) where the Perl one makes two (a wrapper, then the command) from a larger process.
  *
  * Why not spawn from Node: fork() copies the forking process's page tables and Node's spawn waits,
  * on its only thread, until the child has exec'd: 7–30 ms per run from a Node process of a few
  * hundred MB on an idle 2-core machine, ~90 ms in a busy agent (measured: 160 MB RSS 7 ms, 470 MB
  * 18 ms, 1.2 GB 27 ms; a profiled agent spent 44 of its 74 busy seconds in spawn).
  * Why not a shell wrapper: dropping to the org's user and reading the job's environment as that user
- * took setsid, sh, setpriv and sh again before the command: five execs. Process creation is most of
- * what a trivial run costs (measured under load: 21 ms of CPU for that chain, 9 ms for this one).
- * Perl (perl-base is part of every Debian and Ubuntu system) does setsid, setgroups/setgid/setuid,
- * no_new_privs and the environment in-process, then execs the command itself.
+ * took setsid, sh, setpriv and sh again before the command: five execs.
  *
  * Protocol: one request per line on stdin, the path of a run folder holding a `spec` file (0600;
  * fields separated by NUL: uid, gid (both empty: run as the agent's user), workdir, cgroup.procs path
- * (empty: none), the number of environment entries, the entries `NAME=value`, then the argv). The
- * launcher forks the run's wrapper and answers its pid (`error <why>` when it cannot fork), one line
- * per request, in order. The wrapper (root, if the agent is): its own session, joins the cgroup
- * first (a run that cannot join does not run: exit 125), opens the output files, forks the command
- * and waits for it, keeping the files and recording how it ended: `exit` holds the exit status, or
- * 128 + the signal, as a shell reports it, in one write ending in a newline (readExit takes only a
- * whole line). A stop SIGTERMs the whole session: the wrapper catches it to outlive the command.
- * The command: drops to the org's user (no supplementary groups, no_new_privs: no setuid program can
- * raise it back), enters the workdir as that user (126 when it cannot), gets exactly the job's
- * environment and execs the argv as a program found on PATH, never a shell builtin (127 when there
- * is no such program, 126 when it cannot be run). Nothing of the agent's reaches it: every file the
- * launcher opens is close-on-exec.
- * Then the wrapper writes `ended <exit file>` on the launcher's stdout (a line under 4 KiB is
- * written whole), so the connector looks at a run when it ends instead of polling every run's files;
- * a wrapper whose agent is gone gets EPIPE there, after its exit file is safe. Runs outlive the
- * launcher (each is in its own session), so closing it ends no run.
+ * (empty: none), the number of environment entries, the entries `NAME=value`, then the argv; written
+ * by writeRunSpec). The launcher answers, one line per request, in order, the pid of the run's
+ * session leader (`error <why>` when it cannot start the run); that pid's process group is the run's.
+ * The run (its processes start as root, if the agent is): its own session, in its cgroup (a run
+ * that cannot join does not run: exit 125), stdin from /dev/null, stdout and stderr appended to the
+ * run folder's files. The command: drops to the org's user (no supplementary groups, no_new_privs:
+ * no setuid program can raise it back), enters the workdir as that user (126 when it cannot), gets
+ * exactly the job's environment and execs the argv as a program found on PATH, never a shell
+ * builtin (127 when there is no such program, 126 when it cannot be run). Nothing of the agent's
+ * reaches it: every file the launcher opens is close-on-exec.
+ * How the run ended goes to `exit`: the exit status, or 128 + the signal, as a shell reports it, in
+ * one write ending in a newline (readExit takes only a whole line), before the run's process is
+ * reaped, so a run is never seen gone without it (a zombie counts as alive). Then `ended <exit file>`
+ * on stdout (one write of a line under 4 KiB), so the connector looks at a run when it ends instead
+ * of polling every run's files. Runs outlive the agent and the launcher's stdin: closing it ends no
+ * run, and every run's end is still recorded.
+ * - C (launcher.c): the command is the session leader, started straight into its cgroup sharing the
+ *   launcher's memory until it execs; the launcher is its parent and records its end. It ignores
+ *   SIGTERM and EPIPE and exits once stdin is closed and its last run has ended.
+ * - Perl (below): a wrapper per run is the session leader; it forks the command, waits for it and
+ *   records its end (it catches SIGTERM, sent to the whole session on a stop, to outlive the
+ *   command). A wrapper whose agent is gone gets EPIPE on `ended`, after its exit file is safe.
  */
 const LAUNCHER = String.raw`
 use strict; use warnings; use POSIX ();
@@ -115,6 +118,27 @@ sub fail { my ($code, $why) = @_; print STDERR "suanwang: $why\n"; POSIX::_exit(
 
 /** prctl's syscall number where we know it (for PR_SET_NO_NEW_PRIVS); 0 elsewhere. */
 const PRCTL: Partial<Record<NodeJS.Architecture, number>> = { x64: 157, arm64: 167, riscv64: 167, ia32: 172 };
+
+/** What a run gets (the fields of its `spec`, above). */
+export interface RunSpec {
+  /** The org's user and group the command runs as; null: the agent's own. */
+  readonly uid: number | null;
+  readonly gid: number | null;
+  readonly workdir: string;
+  /** The run's cgroup.procs file; null: no cgroup. */
+  readonly cgroupProcs: string | null;
+  /** Exactly the command's environment, `NAME=value` each. */
+  readonly environment: readonly string[];
+  readonly argv: readonly string[];
+}
+
+/** Writes `<dir>/spec` (0600) for the launcher; throws when a field holds a NUL byte (it ends fields). */
+export function writeRunSpec(dir: string, spec: RunSpec): void {
+  const fields = [spec.uid === null ? '' : String(spec.uid), spec.gid === null ? '' : String(spec.gid), spec.workdir, spec.cgroupProcs ?? '', String(spec.environment.length), ...spec.environment, ...spec.argv];
+  const withNul = fields.find((f) => f.includes('\0'));
+  if (withNul !== undefined) throw new Error(`the run's command, environment or workdir holds a NUL byte (${JSON.stringify(withNul.slice(0, 80))}); a program cannot be given one`);
+  writeFileSync(join(dir, 'spec'), fields.join('\0'), { mode: 0o600 });
+}
 
 /** Which launcher runs: `native` is launcher.c built with the system's C compiler, `perl` the one above. */
 export type LauncherKind = 'native' | 'perl';

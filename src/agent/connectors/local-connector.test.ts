@@ -18,11 +18,11 @@ const POOLS: AgentPool[] = [
 const KILL_GRACE_MS = 500;
 
 /** SIGKILLs every process group the state folder knows of: the last line of cleanup, whatever a test did. */
-async function killLeftovers(stateDir: string): Promise<void> {
-  const names = await readdir(join(stateDir, 'runs')).catch(() => [] as string[]);
+async function killLeftovers(stateDir: string, runsDir = join(stateDir, 'runs')): Promise<void> {
+  const names = await readdir(runsDir).catch(() => [] as string[]);
   for (const name of names) {
     try {
-      const { pid } = JSON.parse(await readFile(join(stateDir, 'runs', name, 'meta.json'), 'utf8')) as { pid: number };
+      const { pid } = JSON.parse(await readFile(join(runsDir, name, 'meta.json'), 'utf8')) as { pid: number };
       process.kill(-pid, 'SIGKILL');
     } catch {
       // no meta, or the group is gone
@@ -49,6 +49,24 @@ for (const launcher of nativeLauncher().path ? (['native', 'perl'] as const) : (
     };
   });
 }
+
+// …and with the run folders apart from the state folder (`runsDir`, on a tmpfs where there is one).
+connectorContract('local (runsDir apart from stateDir)', async () => {
+  const stateDir = await newStateDir();
+  const runsDir = await mkdtemp(join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'suanwang-runs-'));
+  const make = (): LocalConnector => new LocalConnector({ stateDir, runsDir, pools: POOLS, killGraceMs: KILL_GRACE_MS });
+  return {
+    connector: make(),
+    reopen: async () => make(),
+    cleanup: async () => {
+      await killLeftovers(stateDir, runsDir);
+      const strayRuns = existsSync(join(stateDir, 'runs'));
+      await rm(stateDir, { recursive: true, force: true });
+      await rm(runsDir, { recursive: true, force: true });
+      assert.ok(!strayRuns, 'no run folder went to the state folder');
+    },
+  };
+});
 
 interface Bench {
   readonly stateDir: string;
@@ -197,12 +215,17 @@ describe('LocalConnector', { timeout: 60_000 }, () => {
       assert.equal((await ended(connector, l)).state, 'cancelled');
     }));
 
-  it('reports process-vanished when the wrapper dies without a trace', () =>
+  it('reports process-vanished when the run dies without a trace', () =>
     withBench(async ({ stateDir, connector }) => {
       const l = lease(['sleep', '30']);
       await connector.start(l);
       const { pid } = JSON.parse(await readFile(join(stateDir, 'runs', `${l.jobId}.1`, 'meta.json'), 'utf8')) as { pid: number };
-      process.kill(pid, 'SIGKILL'); // as the OOM killer would
+      // Whatever records how the run ends goes first (the native launcher is the command's parent; the
+      // Perl launcher's wrapper is the pid itself), then the run: as the OOM killer would.
+      const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+      const parent = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      process.kill(parent, 'SIGKILL');
+      process.kill(pid, 'SIGKILL');
       const run = await ended(connector, l);
       assert.equal(run.state, 'failed');
       assert.equal(run.reason, 'process-vanished');

@@ -1,12 +1,12 @@
 import { createHash } from 'node:crypto';
-import { constants as fsConstants, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { constants as fsConstants, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { access, chmod, mkdir, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { delimiter, dirname, join } from 'node:path';
 import type { AgentPool, Lease, LeaseTenant, LogStream, RunRef, RunState, RunStatus } from '../../core/agent-protocol.js';
 import type { Connector } from '../connector.js';
 import { linkInputs } from '../data/link-inputs.js';
 import { OrgUsers, prepareUserWorkdir, USER_PATH, userEnvironment, type OrgUser } from './org-users.js';
-import { Launcher, type LauncherKind } from './launcher.js';
+import { Launcher, writeRunSpec, type LauncherKind } from './launcher.js';
 import { cgroupProcsFile, createRunCgroup, killCgroup, signalCgroup, type RunCgroup } from './run-cgroup.js';
 import {
   exists,
@@ -27,13 +27,14 @@ import {
  * Layout of the state folder (everything the connector knows lives here, so a restarted agent, even
  * one that was SIGKILLed, finds its runs again):
  *
- *   runs/                              0700, the agent's own: jobs never see into it
- *   runs/<jobId>.<attempt>/meta.json   the lease, wrapper pid (= process group id), startedAt, workdir,
+ *   runs/                              0700, the agent's own: jobs never see into it (`runsDir`: elsewhere,
+ *                                      e.g. on a tmpfs for a busy center)
+ *   runs/<jobId>.<attempt>/meta.json   the lease, the run's pid (= process group id), startedAt, workdir,
  *                                      the org's OS user and the run's cgroup
  *                         /stdout      the run's output: files, not pipes, so the run outlives the agent
  *                         /stderr
  *                         /spec        what the launcher runs: user, workdir, cgroup, environment, argv (launcher.ts)
- *                         /exit        the command's exit status, written by the wrapper when it ends
+ *                         /exit        the command's exit status, written by the launcher when it ends
  *                         /stop        why the connector stopped the run (`cancelled` | `walltime-exceeded`),
  *                                      written before the first signal so the end is never mistaken for a crash
  *   work/<jobId>/                      default working directory; kept after forget so outputs survive
@@ -45,8 +46,8 @@ import {
  * Isolation (`isolation` option):
  * - `users` (the default as root): each org's jobs run as its own unprivileged OS user (created on
  *   first use, see org-users.ts) with no supplementary groups and no_new_privs, in a workdir only
- *   that user can read, with HOME there. The wrapper that holds the output files and writes the
- *   markers stays root; only the command drops to the user (launcher.ts). The state folder is 0711: a
+ *   that user can read, with HOME there. The launcher, which opens the output files and writes the
+ *   exit marker, stays root; only the command drops to the user (launcher.ts). The state folder is 0711: a
  *   job can reach its own workdir below it by name but list and read nothing else.
  * - `single-org` (the default without root): jobs run as the agent's user, so they could read each
  *   other's files and the agent's: the agent runs the jobs of the first org it sees and refuses any
@@ -68,6 +69,13 @@ export function defaultIsolation(): LocalIsolation {
 
 export interface LocalConnectorOptions {
   readonly stateDir: string;
+  /**
+   * Where run folders live (the spec, meta.json, output and exit files of each run); default
+   * `<stateDir>/runs`. Each run creates and later deletes a handful of small files there: on ext4,
+   * allocating inodes among many recently deleted ones costs ~0.3 ms of CPU each at hundreds of runs a
+   * second, on a tmpfs almost nothing, so a busy center puts this on one (docs/operations.md).
+   */
+  readonly runsDir?: string;
   readonly pools: readonly AgentPool[];
   /** How long a stopped run gets between SIGTERM and SIGKILL of its process group. */
   readonly killGraceMs?: number;
@@ -77,8 +85,6 @@ export interface LocalConnectorOptions {
   readonly launcher?: LauncherKind;
 }
 
-/** NUL ends each field of a run's `spec` (launcher.ts), so none may hold one. */
-const NUL = '\0';
 /** setTimeout fires at once for longer delays; a longer walltime timer re-arms itself. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 /** jobIds become folder names: no separators, no leading dot. */
@@ -94,7 +100,7 @@ interface RunMeta {
   readonly pid: number;
   readonly startedAt: number;
   readonly workdir: string;
-  /** Start time of the wrapper from /proc (clock ticks since boot): tells the wrapper from a process that reuses its pid. */
+  /** Start time of the run's process from /proc (clock ticks since boot): tells it from a process that reuses its pid. */
   readonly procStart: string | null;
   /** The org's OS user the command runs as; null (or absent, in older runs) when it runs as the agent's. */
   readonly user?: OrgUser | null;
@@ -115,7 +121,7 @@ export class LocalConnector implements Connector {
   readonly #killGraceMs: number;
   readonly #isolation: LocalIsolation;
   readonly #users: OrgUsers;
-  /** Run folders whose wrapper said it ended (launcher.ts): looked at on the next pass. */
+  /** Run folders the launcher said ended (launcher.ts): looked at on the next pass. */
   readonly #endedSaid = new Set<string>();
   readonly #launcher: Launcher;
   /** A running run's last status and when its files were last looked at. */
@@ -141,7 +147,7 @@ export class LocalConnector implements Connector {
 
   constructor(options: LocalConnectorOptions) {
     this.#stateDir = options.stateDir;
-    this.#runsDir = join(options.stateDir, 'runs');
+    this.#runsDir = options.runsDir ?? join(options.stateDir, 'runs');
     this.#pools = [...options.pools];
     this.#killGraceMs = options.killGraceMs ?? 5000;
     this.#isolation = options.isolation ?? defaultIsolation();
@@ -169,7 +175,7 @@ export class LocalConnector implements Connector {
   }
 
   /**
-   * Starts the lease's command under the wrapper and resolves once the process exists; rejects (and
+   * Starts the lease's command through the launcher and resolves once the process exists; rejects (and
    * leaves nothing behind) when the run already exists, the workdir is missing or the spawn fails.
    */
   /** Dataset files of an org are owned by the org's user when orgs are kept apart by users. */
@@ -194,6 +200,7 @@ export class LocalConnector implements Connector {
     try {
       await this.#checkTenant(lease.tenant);
       if (!this.#foldersReady) {
+        await mkdir(this.#stateDir, { recursive: true, mode: 0o700 });
         await mkdir(this.#runsDir, { recursive: true, mode: 0o700 });
         // Folders made by older versions may be wider: the agent's state is its own.
         await chmod(this.#stateDir, this.#isolation === 'users' ? 0o711 : 0o700);
@@ -217,7 +224,7 @@ export class LocalConnector implements Connector {
       const workdir = user ? await prepareUserWorkdir(lease, user, this.#stateDir, 'on this machine') : await prepareWorkdir(lease, this.#stateDir, 'on this machine');
       await linkInputs(workdir, lease, user);
       cgroup = await createRunCgroup(`${createHash('sha256').update(this.#runsDir).digest('hex').slice(0, 12)}-${key}`);
-      const pid = await launchWrapper(this.#launcher, lease, dir, workdir, user, cgroup);
+      const pid = await launchRun(this.#launcher, lease, dir, workdir, user, cgroup);
       const meta: RunMeta = { lease, pid, startedAt: Date.now(), workdir, procStart: (await readProcStat(pid))?.startTime ?? null, user, cgroup };
       writeAtomic(join(dir, 'meta.json'), JSON.stringify(meta, null, 2));
       this.#metas.set(dir, meta);
@@ -256,8 +263,8 @@ export class LocalConnector implements Connector {
     const statuses = await Promise.all(
       live.map((name) => {
         const dir = join(this.#runsDir, name);
-        // A running run is looked at again when its wrapper says it ended, else once a RECHECK_MS:
-        // that catches what says nothing (a run of an earlier agent, a wrapper killed outright).
+        // A running run is looked at again when the launcher says it ended, else once a RECHECK_MS:
+        // that catches what says nothing (a run of an earlier agent or launcher, one killed outright).
         const running = this.#running.get(dir);
         if (running && !this.#endedSaid.has(dir) && now - running.at < RECHECK_MS) return running.status;
         return this.#status(dir);
@@ -384,11 +391,11 @@ export class LocalConnector implements Connector {
     let stop = await readStop(dir);
     if (stop) this.#escalate(key, meta, stop);
     if (!exit) {
-      if (await isWrapperAlive(meta)) {
+      if (await isRunAlive(meta)) {
         if (!stop && walltimeLeftMs(meta) <= 0) await this.#stop(dir, meta, 'walltime-exceeded');
         return this.#statusOf(meta, 'running', null, null, null);
       }
-      // The wrapper may have written its exit file between the first look and the liveness check.
+      // Its exit file may have been written between the first look and the liveness check.
       exit = await readExit(dir);
       stop = await readStop(dir);
       // …or the run was forgotten meanwhile: no files is then not a vanished process.
@@ -401,7 +408,7 @@ export class LocalConnector implements Connector {
       return this.#statusOf(meta, 'cancelled', exitCode, 'cancelled', finishedAt);
     }
     if (!exit) {
-      // Killed from outside (OOM killer, a reboot, kill -9 of the wrapper): nothing recorded how it ended.
+      // Killed from outside with what records its end (OOM killer, a reboot, kill -9): nothing recorded how it ended.
       const at = this.#vanishedAt.get(key) ?? Date.now();
       this.#vanishedAt.set(key, at);
       return this.#statusOf(meta, 'failed', null, 'process-vanished', at);
@@ -419,7 +426,7 @@ export class LocalConnector implements Connector {
    * Does nothing once the run has ended, so a late cancel never rewrites how a run ended.
    */
   async #stop(dir: string, meta: RunMeta, reason: StopReason): Promise<void> {
-    if ((await readExit(dir)) || !(await isWrapperAlive(meta))) return;
+    if ((await readExit(dir)) || !(await isRunAlive(meta))) return;
     await writeStop(dir, reason);
     this.#running.delete(dir); // looked at again on the next pass
     signalGroup(meta.pid, 'SIGTERM');
@@ -430,7 +437,7 @@ export class LocalConnector implements Connector {
       const timer = setTimeout(() => {
         this.#killTimers.delete(key);
         hardKill(meta);
-        this.#running.delete(dir); // a killed wrapper says nothing: look again
+        this.#running.delete(dir); // a killed run may say nothing: look again
       }, this.#killGraceMs);
       timer.unref();
       this.#killTimers.set(key, timer);
@@ -508,19 +515,16 @@ function hardKill(meta: RunMeta): void {
 }
 
 /**
- * Starts the run's wrapper (as the agent's user: it holds the output files and writes the exit
- * marker) through the launcher, which runs the command as `user` when given (launcher.ts). What the
- * run gets is written to its `spec` (0600, in its 0700 folder). Resolves to the wrapper's pid.
+ * Starts the run through the launcher (as the agent's user: it opens the output files and writes the
+ * exit marker), which runs the command as `user` when given (launcher.ts). What the run gets is
+ * written to its `spec` (0600, in its 0700 folder). Resolves to the run's pid (its process group).
  */
-async function launchWrapper(launcher: Launcher, lease: Lease, dir: string, workdir: string, user: OrgUser | null, cgroup: RunCgroup | null): Promise<number> {
+async function launchRun(launcher: Launcher, lease: Lease, dir: string, workdir: string, user: OrgUser | null, cgroup: RunCgroup | null): Promise<number> {
   const env = user ? userEnvironment(runEnvironment(lease), lease, user, workdir) : runEnvironment(lease);
   const entries = Object.entries(env).map(([name, value]) => `${name}=${value}`);
   const bad = Object.keys(env).filter((name) => name === '' || name.includes('='));
   if (bad.length > 0) throw new Error(`environment variable names ${bad.map((n) => JSON.stringify(n)).join(', ')} cannot be set`);
-  const fields = [user ? String(user.uid) : '', user ? String(user.gid) : '', workdir, cgroup ? cgroupProcsFile(cgroup) : '', String(entries.length), ...entries, ...lease.command];
-  const withNul = fields.find((f) => f.includes(NUL));
-  if (withNul !== undefined) throw new Error(`the run's command, environment or workdir holds a NUL byte (${JSON.stringify(withNul.slice(0, 80))}); a program cannot be given one`);
-  writeFileSync(join(dir, 'spec'), fields.join(NUL), { mode: 0o600 });
+  writeRunSpec(dir, { uid: user?.uid ?? null, gid: user?.gid ?? null, workdir, cgroupProcs: cgroup ? cgroupProcsFile(cgroup) : null, environment: entries, argv: lease.command });
   try {
     return await launcher.launch(dir);
   } catch (error) {
@@ -528,8 +532,12 @@ async function launchWrapper(launcher: Launcher, lease: Lease, dir: string, work
   }
 }
 
-/** Alive means: the pid exists, is not a zombie, and (where /proc tells) is the same process we started. */
-async function isWrapperAlive(meta: RunMeta): Promise<boolean> {
+/**
+ * Alive means: the pid exists and (where /proc tells) is the same process we started. A zombie counts:
+ * the native launcher records a command's end before it reaps it, so an ended run is never seen gone
+ * without its exit file.
+ */
+async function isRunAlive(meta: RunMeta): Promise<boolean> {
   try {
     process.kill(meta.pid, 0);
   } catch {
@@ -538,7 +546,7 @@ async function isWrapperAlive(meta: RunMeta): Promise<boolean> {
   if (!HAS_PROC) return true;
   const info = await readProcStat(meta.pid);
   if (info === null) return false;
-  if (info.state === 'Z' || info.state === 'X') return false;
+  if (info.state === 'X') return false;
   return meta.procStart === null || info.startTime === meta.procStart;
 }
 

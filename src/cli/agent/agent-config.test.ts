@@ -23,6 +23,9 @@ test('reads a local center.yaml; relative paths are taken from its folder', () =
   assert.equal(c.stateDir, join(dir, 'state'));
   assert.equal(c.connector.kind, 'local');
   assert.equal(c.connector.kind === 'local' && c.connector.pools[0]!.acceleratorsPerNode, 8);
+  assert.equal(c.connector.kind === 'local' && c.connector.runsDir, undefined, 'runs in stateDir/runs unless said');
+  const tmpfs = loadAgentConfig(file('runs.yaml', 'server: http://127.0.0.1:8470\ncenter: west-zhongwei\ntokenFile: t\nstateDir: ./state\nconnector: { kind: local, runsDir: ./runs, pools: [{ name: cpu, coresPerNode: 4, memoryMiBPerNode: 1024, nodes: 1 }] }\n'));
+  assert.equal(tmpfs.connector.kind === 'local' && tmpfs.connector.runsDir, join(dir, 'runs'));
 });
 
 test('reads a slurm connector with its JWT file', () => {

@@ -17,6 +17,8 @@ const LocalConnectorConfig = z.strictObject({
   kind: z.literal('local'),
   pools: z.array(Pool).min(1, 'declare at least one pool'),
   killGraceMs: z.int().min(0).max(600_000).optional(),
+  /** Where run folders live; default `<stateDir>/runs` (a tmpfs for a busy center: docs/operations.md). */
+  runsDir: z.string().min(1).optional(),
 });
 
 const SlurmConnectorConfig = z.strictObject({
@@ -94,7 +96,10 @@ export function loadAgentConfig(path: string): AgentConfig {
     ...c,
     stateDir: abs(c.stateDir),
     ...(c.tokenFile ? { tokenFile: abs(c.tokenFile) } : {}),
-    connector: c.connector.kind === 'slurm' ? { ...c.connector, tokenFile: abs(c.connector.tokenFile) } : c.connector,
+    connector:
+      c.connector.kind === 'slurm'
+        ? { ...c.connector, tokenFile: abs(c.connector.tokenFile) }
+        : { ...c.connector, ...(c.connector.runsDir ? { runsDir: abs(c.connector.runsDir) } : {}) },
     ...(c.data ? { data: { ...c.data, ...(c.data.root ? { root: abs(c.data.root) } : {}) } } : {}),
   };
 }

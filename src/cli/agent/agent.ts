@@ -30,6 +30,8 @@ the jobs placed on its center and runs them with its connector. center.yaml:
     kind: local                      # jobs run as process groups on this machine
     pools:
       - { name: a100, accelerator: nvidia-a100, acceleratorsPerNode: 8, coresPerNode: 64, memoryMiBPerNode: 524288, nodes: 2 }
+    # runsDir: /run/suanwang/runs    # where run folders live (default stateDir/runs); a tmpfs for
+    #                                # hundreds of runs a second (docs/operations.md)
   # connector:                       # or a Slurm cluster through slurmrestd (JWT auth):
   #   kind: slurm
   #   url: http://127.0.0.1:6820
@@ -115,7 +117,14 @@ function readToken(path: string): string | undefined {
 
 function openConnector(config: AgentConfig): Connector {
   const c = config.connector;
-  if (c.kind === 'local') return new LocalConnector({ stateDir: config.stateDir, pools: c.pools, ...(c.killGraceMs === undefined ? {} : { killGraceMs: c.killGraceMs }) });
+  if (c.kind === 'local') {
+    return new LocalConnector({
+      stateDir: config.stateDir,
+      pools: c.pools,
+      ...(c.killGraceMs === undefined ? {} : { killGraceMs: c.killGraceMs }),
+      ...(c.runsDir === undefined ? {} : { runsDir: c.runsDir }),
+    });
+  }
   const jwt = readToken(c.tokenFile);
   if (!jwt) throw new Error(`connector.tokenFile ${c.tokenFile} is missing or empty; put slurmrestd's JWT for ${c.user} in it`);
   return new SlurmConnector({
