@@ -1,11 +1,11 @@
 import { Agent, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
 import type { Context, Hono } from 'hono';
 import { SuanwangError } from '../core/errors.js';
-import { authenticateToken, requireUser } from '../engine/accounts.js';
+import { requireUser } from '../engine/accounts.js';
 import type { EngineContext } from '../engine/context.js';
 import type { LiveEndpoint, LiveReplica, ServingController } from '../engine/serving/controller.js';
 import { findEndpoint } from '../store/endpoints.js';
-import { TokenCache } from './token-cache.js';
+import { principalsFor } from './token-cache.js';
 
 /** How many replicas one request is tried on when they fail before answering. */
 export const MAX_TRIES = 3;
@@ -38,7 +38,7 @@ interface NodeBindings {
  * Request/Response made): Hono routes it and its middleware counts and logs it as any other.
  */
 export function mountGateway(app: Hono, ctx: EngineContext, serving: ServingController | undefined): void {
-  const tokens = new TokenCache((secret) => authenticateToken(ctx, secret), ctx.signals, ctx.clock);
+  const tokens = principalsFor(ctx);
 
   app.all('/e/:name/*', async (c) => {
     c.set('routePattern', '/e/:name/*');

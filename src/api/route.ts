@@ -2,10 +2,11 @@ import type { Context, Hono } from 'hono';
 import type { z } from 'zod';
 import { SuanwangError } from '../core/errors.js';
 import type { Principal } from '../engine/accounts.js';
-import { authenticate, requireAdmin, requireAgent, requireUser } from '../engine/accounts.js';
+import { requireAdmin, requireAgent, requireUser } from '../engine/accounts.js';
 import type { EngineContext } from '../engine/context.js';
 import { QUOTA_RETRY_AFTER_SECONDS } from '../engine/quotas.js';
 import { rateLimiterFor, RateLimitedError, type RateKind } from './rate-limit.js';
+import { principalsFor } from './token-cache.js';
 import { parseOrThrow } from './validate.js';
 
 /** Who may call a route. */
@@ -102,7 +103,7 @@ async function authorize(ctx: EngineContext, c: Context, access: Exclude<Access,
   if (header && !match) {
     throw new SuanwangError('unauthenticated', 'the Authorization header is not "Bearer <token>"', { field: 'Authorization' });
   }
-  const principal = await authenticate(ctx, match?.[1]);
+  const principal = await principalsFor(ctx).principal(match?.[1]);
   if (access === 'user') requireUser(principal);
   if (access === 'admin') requireAdmin(principal);
   if (access === 'agent') requireAgent(principal);

@@ -1,5 +1,6 @@
 import type { Principal } from '../engine/accounts.js';
-import { TOKENS_TOPIC } from '../engine/accounts.js';
+import { authenticateToken, TOKENS_TOPIC } from '../engine/accounts.js';
+import type { EngineContext } from '../engine/context.js';
 import type { Clock } from '../core/clock.js';
 import type { Signals } from '../engine/signals.js';
 
@@ -10,13 +11,22 @@ const MAX_ENTRIES = 10_000;
 
 type Authenticate = (secret: string | undefined) => Promise<{ readonly principal: Principal; readonly expiresAt: Date | null }>;
 
+const caches = new WeakMap<EngineContext, TokenCache>();
+
+/** The one cache of principals of a control plane's API and gateway. */
+export function principalsFor(ctx: EngineContext): TokenCache {
+  let cache = caches.get(ctx);
+  if (!cache) caches.set(ctx, (cache = new TokenCache((secret) => authenticateToken(ctx, secret), ctx.signals, ctx.clock)));
+  return cache;
+}
+
 /**
- * Bearer secrets to principals for the gateway's hot path: one hash and lookup per token per
+ * Bearer secrets to principals for every authenticated request (API and gateway): one hash and lookup per token per
  * `ttlMs` instead of per request. Honours revocation at once: a revocation or role change wakes
  * TOKENS_TOPIC (in every control-plane process through the signal bridge) and the cache is
  * emptied; a lookup that was under way when it happened is not kept (the generation moved on), so
  * an answer read before the revocation committed cannot outlive it. An entry never outlives its
- * token's expiry. Unknown tokens are not cached (each costs a lookup, as on any other route).
+ * token's expiry. Unknown tokens are not cached (each costs a lookup).
  */
 export class TokenCache {
   readonly #entries = new Map<string, { readonly principal: Principal; readonly until: number }>();

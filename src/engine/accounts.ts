@@ -14,18 +14,17 @@ export type Principal =
   | { readonly kind: 'user'; readonly userId: string; readonly orgId: string; readonly name: string; readonly role: Role }
   | { readonly kind: 'agent'; readonly centerId: string };
 
-/** The principal behind a bearer secret, or an `unauthenticated` error that says what to do. */
-export async function authenticate(ctx: EngineContext, secret: string | undefined): Promise<Principal> {
-  return (await authenticateToken(ctx, secret)).principal;
-}
-
 /**
  * Who changes tokens or their owners' rights (revocation, a new role) wakes this topic after the
  * change commits, here and in the other control-plane processes: caches of principals clear on it.
  */
 export const TOKENS_TOPIC = 'tokens';
 
-/** As `authenticate`, also returning when the token expires (null: never), for a cache of principals. */
+/**
+ * The principal behind a bearer secret and when its token expires (null: never), or an
+ * `unauthenticated` error that says what to do. Requests go through the cache of principals
+ * (src/api/token-cache.ts).
+ */
 export async function authenticateToken(ctx: EngineContext, secret: string | undefined): Promise<{ readonly principal: Principal; readonly expiresAt: Date | null }> {
   if (!secret) {
     throw new SuanwangError('unauthenticated', 'this request has no bearer token', {
