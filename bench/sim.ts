@@ -19,8 +19,9 @@
  *    CPU, on the median). Full run only.
  *
  * Prints human lines, then as its LAST line one JSON object {alibaba, tuning, federations, scale,
- * hpc2n, goals, met}. Options: --small (ten days of each cluster, 100,000 jobs over 30 centers for the
- * scale run, no HPC2N: a few minutes; what CI runs), --days N (only the first N days of each trace),
+ * hpc2n, goals, met}. Options: --small (the first ten days of the traces, 100,000 jobs over 12 copies of
+ * their clusters for the scale run, no HPC2N: about 2.5 minutes; a CI gate), --days N (only the
+ * first N days of the traces),
  * --traces DIR (default ../shared/traces),
  * --out DIR (default bench/results; --small writes sim-small.*).
  *
