@@ -15,11 +15,13 @@
  *    `greenest`, the named `pooled FCFS+EASY` reference and the proven lower bound (bounds.ts).
  * 3. Scale: 1,000,000 jobs over 300 centers (30 time-shifted copies of the ElasticFlow clusters,
  *    networks/federation.ts at 70%), `least-loaded`, timed. Goal: < 60 s.
- * 4. HPC2N (202,876 jobs) on its own machine, `isolated`, timed (issue 4's goal: < 10 s). Full run only.
+ * 4. HPC2N (202,876 jobs) on its own machine, `isolated`, timed three times (issue 4's goal: < 10 s of
+ *    CPU, on the median). Full run only.
  *
  * Prints human lines, then as its LAST line one JSON object {alibaba, tuning, federations, scale,
- * hpc2n, goals, met}. Options: --small (ten days of each cluster, 100,000 jobs over 30 centers for the
- * scale run, no HPC2N: a few minutes; what CI runs), --days N (only the first N days of each trace),
+ * hpc2n, goals, met}. Options: --small (the first ten days of the traces, 100,000 jobs over 12 copies of
+ * their clusters for the scale run, no HPC2N: about 2.5 minutes; a CI gate), --days N (only the
+ * first N days of the traces),
  * --traces DIR (default ../shared/traces),
  * --out DIR (default bench/results; --small writes sim-small.*).
  *
@@ -280,14 +282,33 @@ json['federations'] = points.map((p) => ({ set: p.set, load: p.load, boundS: Num
 // 4. HPC2N on its own machine (issue 4's speed goal), full run only.
 if (!small) {
   const hpc = await prepareTrace(join(traces, 'HPC2N-2002-2.1-cln.swf.gz'));
-  // Timed by CPU as well as wall seconds, as the scale run (the goal on the CPU time).
-  const c0 = process.cpuUsage();
-  const timed = await runPolicy(hpc, 'isolated', { now: () => performance.now() });
-  const used = process.cpuUsage(c0);
-  const cpu = (used.user + used.system) / 1e6;
-  console.log(`hpc2n: ${hpc.jobs} jobs, isolated in ${cpu.toFixed(2)} s CPU (${timed.seconds.toFixed(2)} s wall)`);
-  json['hpc2n'] = { jobs: hpc.jobs, cpuSeconds: Number(cpu.toFixed(2)), wallSeconds: Number(timed.seconds.toFixed(2)), events: timed.result.counters.events };
-  goals.push({ goal: `HPC2N (${hpc.jobs.toLocaleString('en-US')} jobs) replayed in < 10 s`, measured: `${cpu.toFixed(2)} s of CPU (${timed.seconds.toFixed(2)} s wall; isolated, trace reading included)`, met: cpu < 10 });
+  // Timed by CPU as well as wall seconds, as the scale run (the goal on the CPU time), three times:
+  // on this shared machine one replay's CPU time moves by ±20% with the others' load, and the goal
+  // is judged on the median. Every replay must give the same result (determinism).
+  const replays: { cpu: number; wall: number; events: number; fingerprint: string }[] = [];
+  for (let k = 0; k < 3; k++) {
+    const c0 = process.cpuUsage();
+    const timed = await runPolicy(hpc, 'isolated', { now: () => performance.now() });
+    const used = process.cpuUsage(c0);
+    const { counters, metrics } = timed.result;
+    replays.push({ cpu: (used.user + used.system) / 1e6, wall: timed.seconds, events: counters.events, fingerprint: JSON.stringify([counters, metrics.wait, metrics.completion]) });
+  }
+  const median = [...replays].sort((a, b) => a.cpu - b.cpu)[1]!;
+  const same = replays.every((r) => r.fingerprint === replays[0]!.fingerprint);
+  const cpus = replays.map((r) => r.cpu.toFixed(2)).join(', ');
+  console.log(`hpc2n: ${hpc.jobs} jobs, isolated in ${median.cpu.toFixed(2)} s CPU, median of ${cpus} (${median.wall.toFixed(2)} s wall)`);
+  json['hpc2n'] = {
+    jobs: hpc.jobs,
+    cpuSeconds: Number(median.cpu.toFixed(2)),
+    wallSeconds: Number(median.wall.toFixed(2)),
+    replays: replays.map((r) => ({ cpuSeconds: Number(r.cpu.toFixed(2)), wallSeconds: Number(r.wall.toFixed(2)) })),
+    events: median.events,
+  };
+  goals.push({
+    goal: `HPC2N (${hpc.jobs.toLocaleString('en-US')} jobs) replayed in < 10 s`,
+    measured: `${median.cpu.toFixed(2)} s of CPU, the median of three replays (${cpus} s; ${median.wall.toFixed(2)} s wall; isolated, trace reading included)${same ? '' : '; the replays DIFFER'}`,
+    met: median.cpu < 10 && same,
+  });
 }
 
 // ------------------------------------------------------------------------------------------------

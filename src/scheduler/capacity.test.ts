@@ -60,4 +60,34 @@ describe('PoolCapacity', () => {
       { numRuns: 500 },
     );
   });
+
+  it('a tree rebuilt in the last pass’s arrays answers as one built afresh, pass after pass', () => {
+    const perNode = fc.record({
+      accelerators: fc.integer({ min: 0, max: 8 }),
+      cores: fc.integer({ min: 0, max: 64 }),
+      memoryMiB: fc.integer({ min: 0, max: 4 }).map((q) => q * 128),
+    });
+    const pass = fc.record({
+      // 5 to 8 nodes: the same tree size, so the arrays are reused, padding leaves included.
+      free: fc.array(perNode, { minLength: 5, maxLength: 8 }),
+      requests: fc.array(fc.record({ nodes: fc.integer({ min: 1, max: 3 }), perNode }), { maxLength: 12 }),
+    });
+    fc.assert(
+      fc.property(fc.array(pass, { minLength: 1, maxLength: 6 }), (passes) => {
+        const storage = { acc: [] as number[], cores: [] as number[], mem: [] as number[] };
+        for (const { free, requests } of passes) {
+          const fresh = new PoolCapacity(free);
+          const reused = new PoolCapacity(free, storage);
+          for (const r of requests) {
+            const got = reused.fitCount(r.nodes, r.perNode);
+            assert.equal(got, fresh.fitCount(r.nodes, r.perNode));
+            if (got === r.nodes) assert.deepEqual(reused.take(r.nodes, r.perNode), fresh.take(r.nodes, r.perNode));
+            else assert.deepEqual(reused.peek(r.nodes, r.perNode), fresh.peek(r.nodes, r.perNode));
+          }
+          assert.deepEqual(reused.totals(), fresh.totals());
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
 });

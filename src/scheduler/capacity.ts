@@ -34,8 +34,9 @@ export class PoolCapacity {
 
   /**
    * Free capacity per node: a list of requests, or a copy of another `PoolCapacity` as it is now
-   * (what it remembers of misses aside). With `storage` the tree is written into those arrays,
-   * whatever they held (a caller that builds a tree per pass reuses the last pass's).
+   * (what it remembers of misses aside). With `storage` the tree is written into those arrays (a
+   * caller that builds a tree per pass reuses the last pass's); arrays of the right size must hold
+   * a whole tree, as a `PoolCapacity` built in them leaves them.
    */
   constructor(source: readonly NodeRequest[] | PoolCapacity, storage?: TreeStorage) {
     const copy = source instanceof PoolCapacity ? source : null;
@@ -69,6 +70,33 @@ export class PoolCapacity {
       return;
     }
     const list = source as readonly NodeRequest[];
+    if (reuse) {
+      // The arrays hold a whole tree (the last pass's, as that pass left it): only the leaves that
+      // differ from `list` are written, each followed up its path while the maxima change. A
+      // simulator's passes mostly see a few nodes change between them.
+      for (let i = 0; i < leaves; i++) {
+        const free = i < n ? list[i]! : null;
+        const a = free === null ? -Infinity : free.accelerators;
+        const c = free === null ? -Infinity : free.cores;
+        const m = free === null ? -Infinity : free.memoryMiB;
+        let k = leaves + i;
+        if (acc[k] === a && cores[k] === c && mem[k] === m) continue;
+        acc[k] = a;
+        cores[k] = c;
+        mem[k] = m;
+        for (k >>= 1; k >= 1; k >>= 1) {
+          const l = 2 * k;
+          const pa = Math.max(acc[l]!, acc[l + 1]!);
+          const pc = Math.max(cores[l]!, cores[l + 1]!);
+          const pm = Math.max(mem[l]!, mem[l + 1]!);
+          if (acc[k] === pa && cores[k] === pc && mem[k] === pm) break;
+          acc[k] = pa;
+          cores[k] = pc;
+          mem[k] = pm;
+        }
+      }
+      return;
+    }
     for (let i = 0; i < n; i++) {
       const free = list[i]!;
       acc[leaves + i] = free.accelerators;

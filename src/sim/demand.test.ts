@@ -21,6 +21,8 @@ test('concurrent demand by hand: levels, time-weighted quantiles, peak, mean', (
   assert.equal(d.maxJobUnits, 4);
   assert.equal(d.firstSubmitAt, 0);
   assert.equal(d.lastEndAt, 400);
+  assert.equal(d.lastSubmitAt, 300);
+  assert.equal(d.arrivalUnits, 700 / 300); // the work offered per second of the arrival window [0, 300]
   assert.equal(d.unitSeconds, 700);
   assert.equal(d.meanUnits, 1.75);
   // Seconds at each level: 0 → 150, 1 → 100, 2 → 50, 4 → 50, 6 → 50: cumulative .375 .625 .75 .875 1

@@ -21,12 +21,19 @@ export interface ClusterDemand {
   /** The largest single job, in units (a center must hold it or the job can never run). */
   readonly maxJobUnits: number;
   readonly firstSubmitAt: number;
+  readonly lastSubmitAt: number;
   /** The last end if every job started at submit. */
   readonly lastEndAt: number;
   /** The most units ever in use at once. */
   readonly peakUnits: number;
   /** Mean units in use over the span. */
   readonly meanUnits: number;
+  /**
+   * Work offered per second of the arrival window, first to last submit (the span when every job
+   * arrives at one instant): unitSeconds ÷ window, the mean demand while jobs arrive (what sizes a
+   * federation's operating point, networks/federation.ts).
+   */
+  readonly arrivalUnits: number;
   /** GPU models asked for by name (accelerator keys). */
   readonly gpuModels: readonly string[];
   /**
@@ -47,6 +54,7 @@ interface Acc {
   maxGpu: number;
   maxCpu: number;
   first: number;
+  last: number;
   models: Set<string>;
 }
 
@@ -57,7 +65,7 @@ export class DemandProfiler {
   add(job: TraceJob): void {
     let a = this.#acc.get(job.homeCluster);
     if (a === undefined) {
-      a = { starts: [], ends: [], units: [], gpuJobs: 0, cpuUnits: [], unitSecondsGpu: 0, unitSecondsCpu: 0, maxGpu: 0, maxCpu: 0, first: Infinity, models: new Set() };
+      a = { starts: [], ends: [], units: [], gpuJobs: 0, cpuUnits: [], unitSecondsGpu: 0, unitSecondsCpu: 0, maxGpu: 0, maxCpu: 0, first: Infinity, last: -Infinity, models: new Set() };
       this.#acc.set(job.homeCluster, a);
     }
     const cpus = Math.ceil(job.cpus ?? 0);
@@ -71,6 +79,7 @@ export class DemandProfiler {
     a.maxGpu = Math.max(a.maxGpu, job.gpus);
     a.maxCpu = Math.max(a.maxCpu, cpus);
     a.first = Math.min(a.first, job.submitAt);
+    a.last = Math.max(a.last, job.submitAt);
     for (const m of job.gpuModels ?? []) a.models.add(m);
   }
 
@@ -117,9 +126,11 @@ function demandOf(cluster: string, a: Acc): ClusterDemand {
     unitSeconds,
     maxJobUnits: unit === 'gpu' ? a.maxGpu : a.maxCpu,
     firstSubmitAt: a.first,
+    lastSubmitAt: a.last,
     lastEndAt: lastEnd,
     peakUnits: peak,
     meanUnits: span > 0 ? unitSeconds / span : 0,
+    arrivalUnits: unitSeconds / (a.last > a.first ? a.last - a.first : Math.max(1, span)),
     gpuModels: [...a.models].sort(),
     quantile(q: number): number {
       if (q >= 1 || levels.length === 0) return peak;

@@ -180,8 +180,9 @@ interface Slot {
   readonly grid: HourlyCurve;
   readonly watts: number;
   readonly pue: number;
-  // Aggregates of `free`: totals and per-node maxima, kept by starts and ends; recounted before a
-  // pass when dirty (at first, and after a start took from a node that may have held a maximum).
+  // Aggregates of `free`: totals, per-node maxima and how many nodes hold each maximum, kept by
+  // starts and ends; recounted before a pass when dirty (at first, and after a start took from the
+  // last node holding a maximum).
   dirty: boolean;
   totA: number;
   totC: number;
@@ -189,6 +190,9 @@ interface Slot {
   maxA: number;
   maxC: number;
   maxM: number;
+  atMaxA: number;
+  atMaxC: number;
+  atMaxM: number;
 }
 
 interface QJob {
@@ -382,6 +386,9 @@ export class Simulation {
           maxA: 0,
           maxC: 0,
           maxM: 0,
+          atMaxA: 0,
+          atMaxC: 0,
+          atMaxM: 0,
         };
         this.#slots.push(slot);
         this.#slotById.set(slot.id, slot);
@@ -753,13 +760,25 @@ export class Simulation {
     let maxA = 0;
     let maxC = 0;
     let maxM = 0;
+    let atMaxA = 0;
+    let atMaxC = 0;
+    let atMaxM = 0;
     for (const f of s.free) {
       totA += f.accelerators;
       totC += f.cores;
       totM += f.memoryMiB;
-      if (f.accelerators > maxA) maxA = f.accelerators;
-      if (f.cores > maxC) maxC = f.cores;
-      if (f.memoryMiB > maxM) maxM = f.memoryMiB;
+      if (f.accelerators > maxA) {
+        maxA = f.accelerators;
+        atMaxA = 1;
+      } else if (f.accelerators === maxA) atMaxA++;
+      if (f.cores > maxC) {
+        maxC = f.cores;
+        atMaxC = 1;
+      } else if (f.cores === maxC) atMaxC++;
+      if (f.memoryMiB > maxM) {
+        maxM = f.memoryMiB;
+        atMaxM = 1;
+      } else if (f.memoryMiB === maxM) atMaxM++;
     }
     s.totA = totA;
     s.totC = totC;
@@ -767,6 +786,9 @@ export class Simulation {
     s.maxA = maxA;
     s.maxC = maxC;
     s.maxM = maxM;
+    s.atMaxA = atMaxA;
+    s.atMaxC = atMaxC;
+    s.atMaxM = atMaxM;
     s.dirty = false;
   }
 
@@ -797,8 +819,11 @@ export class Simulation {
         throw new Error(`the scheduler placed job ${p.jobId} on node ${i} of ${slot.id}, which has no room for it`);
       }
       slot.free[i] = left.accelerators === 0 && left.cores === 0 && left.memoryMiB === 0 ? ZERO : left;
-      // The slot's totals follow; its maxima only when this node may have held one (then recounted).
-      if (f.accelerators === slot.maxA || f.cores === slot.maxC || f.memoryMiB === slot.maxM) slot.dirty = true;
+      // The slot's totals follow; its maxima are recounted only when the last node holding one
+      // gives it up (a dimension the job takes nothing of stays where it was).
+      if (want.accelerators > 0 && f.accelerators === slot.maxA && --slot.atMaxA === 0) slot.dirty = true;
+      if (want.cores > 0 && f.cores === slot.maxC && --slot.atMaxC === 0) slot.dirty = true;
+      if (want.memoryMiB > 0 && f.memoryMiB === slot.maxM && --slot.atMaxM === 0) slot.dirty = true;
     }
     const n = p.nodeIndices.length;
     slot.totA -= n * want.accelerators;
@@ -866,9 +891,19 @@ export class Simulation {
       const f = slot.free[i]!;
       const back = { accelerators: f.accelerators + want.accelerators, cores: f.cores + want.cores, memoryMiB: f.memoryMiB + want.memoryMiB };
       slot.free[i] = back;
-      if (back.accelerators > slot.maxA) slot.maxA = back.accelerators;
-      if (back.cores > slot.maxC) slot.maxC = back.cores;
-      if (back.memoryMiB > slot.maxM) slot.maxM = back.memoryMiB;
+      // A node that reaches a maximum joins its holders (a dirty slot is recounted before use anyway).
+      if (back.accelerators > slot.maxA) {
+        slot.maxA = back.accelerators;
+        slot.atMaxA = 1;
+      } else if (want.accelerators > 0 && back.accelerators === slot.maxA) slot.atMaxA++;
+      if (back.cores > slot.maxC) {
+        slot.maxC = back.cores;
+        slot.atMaxC = 1;
+      } else if (want.cores > 0 && back.cores === slot.maxC) slot.atMaxC++;
+      if (back.memoryMiB > slot.maxM) {
+        slot.maxM = back.memoryMiB;
+        slot.atMaxM = 1;
+      } else if (want.memoryMiB > 0 && back.memoryMiB === slot.maxM) slot.atMaxM++;
     }
     const n = r.nodes.length;
     slot.totA += n * want.accelerators;

@@ -6,14 +6,19 @@ import { capacityAtLoad, federationNetwork, hubSite, sitePrice } from './federat
 
 const SITES = ['jjj-zhangjiakou', 'cy-tianfu', 'yrd-qingpu', 'gs-qingyang', 'gba-shaoguan'].map(hubSite);
 
-test('capacity at an operating point: offered work ÷ (span × target), whole nodes, never below the largest job', () => {
+test('capacity at an operating point: offered work ÷ (arrival window × target), whole nodes, never below the largest job', () => {
   const p = new DemandProfiler();
-  // c: 16 GPUs busy for 1000 s of a 1000 s span: 16 GPUs of mean demand; at 50% → 32 GPUs = 4 nodes.
+  // c: one arrival, so the window is its span: 16 GPUs busy for 1000 s; at 50% → 32 GPUs = 4 nodes.
   p.add(job('a', { at: 0, run: 1000, gpus: 16, home: 'c' }));
-  // t: one 1-GPU job, but its largest job (64 GPUs, 1 s) needs 8 nodes.
+  // t: 1.06 GPUs of demand, but its largest job (64 GPUs, 1 s) needs 8 nodes.
   p.add(job('b', { at: 0, run: 1000, gpus: 1, home: 't' }));
-  p.add(job('c', { at: 10, run: 1, gpus: 64, home: 't' }));
-  const [c, t] = p.finish();
+  p.add(job('c', { at: 0, run: 1, gpus: 64, home: 't' }));
+  // w: a slice whose jobs arrive over 1000 s and run 4000 s each: 8 × 4 × 4000 GPU-s offered in a
+  // window of 1000 s = 128 GPUs while jobs arrive (the span to the last end, 5000 s, would say 25.6).
+  for (let i = 0; i < 4; i++) p.add(job(`w${i}`, { at: (1000 * i) / 3, run: 4000, gpus: 8, home: 'w' }));
+  const [c, t, w] = p.finish();
+  assert.equal(w!.arrivalUnits, 128);
+  assert.deepEqual({ units: capacityAtLoad(w!, 0.8, 8).units, nodes: capacityAtLoad(w!, 0.8, 8).nodes }, { units: 160, nodes: 20 });
   const half = capacityAtLoad(c!, 0.5, 8);
   assert.deepEqual({ units: half.units, nodes: half.nodes }, { units: 32, nodes: 4 });
   assert.equal(capacityAtLoad(c!, 0.9, 8).nodes, 3); // 17.8 GPUs → 3 nodes

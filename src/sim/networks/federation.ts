@@ -3,11 +3,14 @@
  * SWF log) becomes one center, at its own site (region, time zone, energy), and its capacity is
  * scaled so that the cluster ALONE would run at a chosen utilisation: an operating point.
  *
- *   capacity units = the cluster's offered work (units × run seconds) ÷ (its span × target)
+ *   capacity units = the cluster's offered work (units × run seconds) ÷ (its arrival window × target)
  *
  * rounded up to whole nodes and never below its largest job (a tiny cluster may then run below the
- * target; the capacity table says so). Span = the cluster's first submit to its last end if every
- * job had started at submit (`ClusterDemand`). Centers keep their own load: a busy cluster gets a
+ * target; the capacity table says so). The arrival window is the cluster's first submit to its last
+ * submit (`ClusterDemand.arrivalUnits`): while jobs arrive, the work they bring is the target
+ * fraction of the center. Not the span to the last end: a slice of a trace (ten days of jobs that
+ * run for days) ends long after its last arrival, and sizing on that span diluted the demand up to
+ * twofold, so a "90%" point offered 1.4× the capacity while jobs arrived. Centers keep their own load: a busy cluster gets a
  * big center, a quiet one a small one, and their bursts come at different times, so an isolated
  * center queues while another idles, as real ones do.
  *
@@ -75,11 +78,10 @@ export function sitePrice(site: HubSite): { fenPerAcceleratorHour: number; price
 /** The capacity that makes a cluster run at `utilisation` alone (see the top of this file). */
 export function capacityAtLoad(d: ClusterDemand, utilisation: number, unitsPerNode: number): CapacityChoice {
   if (!(utilisation > 0 && utilisation <= 1)) throw new Error(`utilisation must be in (0, 1], got ${utilisation}`);
-  const span = Math.max(1, d.lastEndAt - d.firstSubmitAt);
-  const ruleUnits = d.unitSeconds / (span * utilisation);
+  const ruleUnits = d.arrivalUnits / utilisation;
   const unitName = d.unit === 'gpu' ? 'GPUs' : 'cores';
   let nodes = nodesFor(ruleUnits, unitsPerNode);
-  let why = `mean demand ${d.meanUnits.toFixed(1)} ${unitName} at ${Math.round(utilisation * 100)}% → ${nodes} nodes of ${unitsPerNode}`;
+  let why = `mean demand while jobs arrive ${d.arrivalUnits.toFixed(1)} ${unitName} at ${Math.round(utilisation * 100)}% → ${nodes} nodes of ${unitsPerNode}`;
   const forLargest = nodesFor(d.maxJobUnits, unitsPerNode);
   if (forLargest > nodes) {
     nodes = forLargest;
