@@ -11,7 +11,15 @@ const LAST_USED_EVERY_MS = 60_000;
 
 /** Who is calling: a person (through a user token) or a center's agent (through a center token). */
 export type Principal =
-  | { readonly kind: 'user'; readonly userId: string; readonly orgId: string; readonly name: string; readonly role: Role }
+  | {
+      readonly kind: 'user';
+      readonly userId: string;
+      readonly orgId: string;
+      /** The org's name where it was at hand (a principal from a token has it): saves a lookup. */
+      readonly orgName?: string;
+      readonly name: string;
+      readonly role: Role;
+    }
   | { readonly kind: 'agent'; readonly centerId: string };
 
 /**
@@ -52,7 +60,7 @@ export async function authenticateToken(ctx: EngineContext, secret: string | und
   }
   if (owner.centerId) return { principal: { kind: 'agent', centerId: owner.centerId }, expiresAt: owner.expiresAt };
   const user = owner.user!;
-  return { principal: { kind: 'user', userId: user.id, orgId: user.orgId, name: user.name, role: user.role }, expiresAt: owner.expiresAt };
+  return { principal: { kind: 'user', userId: user.id, orgId: user.orgId, orgName: user.orgName, name: user.name, role: user.role }, expiresAt: owner.expiresAt };
 }
 
 /** Narrows a principal to a user, or throws `forbidden` (an agent token used on a user endpoint). */

@@ -49,7 +49,7 @@ export async function insertToken(
 
 export interface TokenOwner {
   readonly tokenId: string;
-  readonly user: { id: string; orgId: string; name: string; role: Role } | null;
+  readonly user: { id: string; orgId: string; orgName: string; name: string; role: Role } | null;
   readonly centerId: string | null;
   /** After this the token no longer authenticates (null: never expires). */
   readonly expiresAt: Date | null;
@@ -61,7 +61,8 @@ export async function findTokenOwner(q: Queryable, secretHash: string): Promise<
   const row = await q
     .selectFrom('api_tokens as t')
     .leftJoin('users as u', 'u.id', 't.user_id')
-    .select(['t.id as tokenId', 't.center_id as centerId', 't.expires_at as expiresAt', 't.last_used_at as lastUsedAt', 'u.id as userId', 'u.org_id as orgId', 'u.name as userName', 'u.role as role'])
+    .leftJoin('orgs as o', 'o.id', 'u.org_id')
+    .select(['t.id as tokenId', 't.center_id as centerId', 't.expires_at as expiresAt', 't.last_used_at as lastUsedAt', 'u.id as userId', 'u.org_id as orgId', 'o.name as orgName', 'u.name as userName', 'u.role as role'])
     .where('t.secret_hash', '=', secretHash)
     .where('t.revoked_at', 'is', null)
     .executeTakeFirst();
@@ -71,7 +72,7 @@ export async function findTokenOwner(q: Queryable, secretHash: string): Promise<
     centerId: row.centerId,
     expiresAt: row.expiresAt,
     lastUsedAt: row.lastUsedAt,
-    user: row.userId && row.orgId && row.userName && row.role ? { id: row.userId, orgId: row.orgId, name: row.userName, role: row.role } : null,
+    user: row.userId && row.orgId && row.orgName && row.userName && row.role ? { id: row.userId, orgId: row.orgId, orgName: row.orgName, name: row.userName, role: row.role } : null,
   };
 }
 

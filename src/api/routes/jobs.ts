@@ -37,10 +37,10 @@ function checkKey(key: string | undefined): string | undefined {
   return key;
 }
 
-/** Names for a job just submitted: its org and user (it has no center yet); two rows, not four tables. */
-async function submitterNames(ctx: EngineContext, user: { orgId: string; userId: string; name: string }): Promise<Names> {
-  const org = await ctx.store.db.selectFrom('orgs').select('name').where('id', '=', user.orgId).executeTakeFirst();
-  return { centers: new Map(), pools: new Map(), orgs: new Map([[user.orgId, org?.name ?? user.orgId]]), users: new Map([[user.userId, user.name]]) };
+/** Names for a job just submitted: its org and user (it has no center yet), from the principal when it has them. */
+async function submitterNames(ctx: EngineContext, user: { orgId: string; orgName?: string; userId: string; name: string }): Promise<Names> {
+  const orgName = user.orgName ?? (await ctx.store.db.selectFrom('orgs').select('name').where('id', '=', user.orgId).executeTakeFirst())?.name;
+  return { centers: new Map(), pools: new Map(), orgs: new Map([[user.orgId, orgName ?? user.orgId]]), users: new Map([[user.userId, user.name]]) };
 }
 
 export const jobRoutes = [
