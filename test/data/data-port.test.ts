@@ -89,12 +89,12 @@ describe('data port: push, pull and transfer between centers', { timeout: 120_00
       ['forged', new DataPortClient({ url: west.port.url, grant: grant('west', 'not-the-key', 'v1', 'r'), version: 'v1' }), 'unauthenticated'],
     ];
     for (const [what, client, code] of cases) {
-      await assert.rejects(client.get(chunk), (e: Error & { code?: string }) => e.code === code, what);
+      await assert.rejects(client.getInto(chunk, 0, Buffer.alloc(CHUNK)), (e: Error & { code?: string }) => e.code === code, what);
     }
     const reader = new DataPortClient({ url: west.port.url, grant: grant('west', west.key, 'v1', 'r'), version: 'v1' });
     await assert.rejects(reader.put(chunk, CHUNK, Buffer.alloc(CHUNK)), (e: Error & { code?: string }) => e.code === 'forbidden');
     const bogus = new DataPortClient({ url: west.port.url, grant: grant('west', west.key, 'v1', 'r'), version: 'v1' });
-    await assert.rejects(bogus.get('0'.repeat(64)), /not part of version v1/);
+    await assert.rejects(bogus.getInto('0'.repeat(64), 0, Buffer.alloc(CHUNK)), /not part of version v1/);
   });
 
   it('copies a version to another center; killed mid-transfer it resumes (a range request) and ends byte-identical', async () => {
