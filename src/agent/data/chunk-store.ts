@@ -64,6 +64,11 @@ export class ChunkStore {
     return this.#usedBytes;
   }
 
+  /** Bytes the quota leaves free (Infinity without a quota). */
+  async freeBytes(): Promise<number> {
+    return this.#quotaBytes === null ? Infinity : this.#quotaBytes - (await this.usedBytes());
+  }
+
   /**
    * Receives chunk `sha` of `bytes` bytes from `body`, which starts at byte `offset` (0, or the
    * `partialBytes` of an interrupted receive). Checks length and sha256 over the whole chunk;
@@ -100,7 +105,7 @@ export class ChunkStore {
       throw new SuanwangError('invalid_request', `chunk ${sha} resumes at byte ${offset}, the center has ${had}`, { field: 'offset', hint: `resume at byte ${had}` });
     }
     if (offset === 0 && had > 0) await rm(partial, { force: true });
-    const room = this.#quotaBytes === null ? Infinity : this.#quotaBytes - (await this.usedBytes());
+    const room = await this.freeBytes();
     const incoming = bytes - offset;
     if (incoming > room) {
       throw new SuanwangError('storage_full', `the center's dataset storage has ${Math.max(0, room)} bytes free, chunk ${sha.slice(0, 12)}… needs ${incoming}`, {
@@ -262,8 +267,12 @@ export class ChunkStore {
     }
   }
 
-  /** Deletes every chunk no held version uses (nor `keep`: chunks of versions being received); returns the bytes freed. */
-  async sweep(keep: ReadonlySet<string> = new Set()): Promise<number> {
+  /**
+   * Deletes those of chunks `among` (a dropped version's) that no held version uses, nor `keep`
+   * (chunks of versions being received); returns the bytes freed. Only candidates are looked at:
+   * a chunk of an upload still open belongs to no held version yet, and stays.
+   */
+  async sweep(among: ReadonlySet<string>, keep: ReadonlySet<string> = new Set()): Promise<number> {
     const used = new Set<string>(keep);
     for (const name of await readdir(join(this.root, 'versions')).catch(() => [] as string[])) {
       if (!name.endsWith('.json')) continue;
@@ -273,7 +282,7 @@ export class ChunkStore {
     let freed = 0;
     for (const prefix of await readdir(join(this.root, 'chunks')).catch(() => [] as string[])) {
       for (const sha of await readdir(join(this.root, 'chunks', prefix))) {
-        if (used.has(sha)) continue;
+        if (used.has(sha) || !among.has(sha)) continue;
         const path = join(this.root, 'chunks', prefix, sha);
         freed += (await stat(path)).size;
         await rm(path, { force: true });

@@ -29,6 +29,11 @@ export interface DataServerOptions {
   readonly port?: number;
   /** Bytes per second this center sends at most, over all requests; null: no limit. */
   readonly sendBytesPerSecond?: number | null;
+  /**
+   * Called when an uploaded chunk would not fit in the quota: frees `bytes` for version `versionId`
+   * by evicting unpinned replicas, or throws `storage_full` (the agent's eviction, docs/data.md).
+   */
+  readonly makeRoom?: (versionId: string, bytes: number) => Promise<void>;
 }
 
 export interface DataServer {
@@ -100,6 +105,7 @@ async function handle(o: DataServerOptions, limiter: TokenBucket | null, req: In
     if (!Number.isSafeInteger(offset) || offset < 0 || offset >= bytes) {
       throw new SuanwangError('invalid_field', `X-Chunk-Offset is ${JSON.stringify(req.headers['x-chunk-offset'])}`, { field: 'X-Chunk-Offset', hint: 'give 0, or the bytes the center already has of this chunk' });
     }
+    if (o.makeRoom && bytes - offset > (await o.store.freeBytes()) && !(await o.store.has(sha))) await o.makeRoom(version, bytes - offset);
     await o.store.put(sha, bytes, req, offset);
     return json(res, 201, { ok: true });
   }
