@@ -109,11 +109,23 @@ async function uploadCenter(ctx: EngineContext, name: string | undefined): Promi
     if (!c) throw new SuanwangError('center_not_found', `no center named ${name}`, { field: 'center', hint: '`suanwang centers` lists them' });
     return c.id;
   }
-  const centers = (await listCenters(ctx.store.db)).filter((c) => c.state === 'online');
-  const ports = await dataPorts(ctx.store.db, centers.map((c) => c.id));
-  const first = centers.filter((c) => ports.has(c.id)).sort((a, b) => (a.name < b.name ? -1 : 1))[0];
+  const first = (await uploadTargets(ctx))[0];
   if (!first) throw new SuanwangError('unavailable', 'no online center has a data port', { hint: 'start a center agent, or name one with --center' });
   return first.id;
+}
+
+/**
+ * The centers an upload may go to: online, with a data port; by name. The control plane does not
+ * know where a user is, so a client picks the nearest of them by measuring (docs/data.md); without
+ * a center named, an upload goes to the first.
+ */
+export async function uploadTargets(ctx: EngineContext): Promise<{ id: string; center: string; region: string; url: string }[]> {
+  const centers = (await listCenters(ctx.store.db)).filter((c) => c.state === 'online');
+  const ports = await dataPorts(ctx.store.db, centers.map((c) => c.id));
+  return centers
+    .filter((c) => ports.has(c.id))
+    .sort((a, b) => (a.name < b.name ? -1 : 1))
+    .map((c) => ({ id: c.id, center: c.name, region: c.region, url: ports.get(c.id)!.url }));
 }
 
 /**

@@ -238,6 +238,11 @@ const FIXTURES: Readonly<Record<string, Fixture>> = {
     access: 'user',
     cases: [{ object: "victim dataset's rule", request: (w) => ({ path: `/v1/rules/${w.victimRule}` }), foreign: { status: 404, code: 'not_found' }, admin: { status: 404, code: 'not_found' } }],
   },
+  'GET /v1/data/ports': {
+    access: 'user',
+    // Centers' data port URLs are no org's data; the keys that sign grants never leave the control plane.
+    cases: [{ object: "centers' data port keys", request: () => ({ path: '/v1/data/ports' }), foreign: { status: 200, check: (b) => assert.doesNotMatch(JSON.stringify(b), /"key"/) }, admin: ok200 }],
+  },
   'GET /v1/transfers': {
     access: 'user',
     cases: [{ object: 'victim transfers', request: () => ({ path: '/v1/transfers' }), foreign: { status: 200, check: (b) => assert.deepEqual(ids(b), []) }, admin: ok200 }],

@@ -9,6 +9,7 @@ import { startDataServer, type DataServer } from '../../src/agent/data/data-serv
 import { fetchVersion } from '../../src/agent/data/fetch-version.js';
 import { DataPortClient } from '../../src/api/client/data-port.js';
 import { pullFiles, pushChunks, scanDataset } from '../../src/cli/data/dataset-files.js';
+import { nearestCenter, roundTripMs } from '../../src/cli/data/nearest-center.js';
 import { signGrant } from '../../src/core/data-grant.js';
 import { seededRng } from '../../src/core/rng.js';
 import { uniqueChunks } from '../../src/data/index.js';
@@ -89,12 +90,12 @@ describe('data port: push, pull and transfer between centers', { timeout: 120_00
       ['forged', new DataPortClient({ url: west.port.url, grant: grant('west', 'not-the-key', 'v1', 'r'), version: 'v1' }), 'unauthenticated'],
     ];
     for (const [what, client, code] of cases) {
-      await assert.rejects(client.get(chunk), (e: Error & { code?: string }) => e.code === code, what);
+      await assert.rejects(client.getInto(chunk, 0, Buffer.alloc(CHUNK)), (e: Error & { code?: string }) => e.code === code, what);
     }
     const reader = new DataPortClient({ url: west.port.url, grant: grant('west', west.key, 'v1', 'r'), version: 'v1' });
     await assert.rejects(reader.put(chunk, CHUNK, Buffer.alloc(CHUNK)), (e: Error & { code?: string }) => e.code === 'forbidden');
     const bogus = new DataPortClient({ url: west.port.url, grant: grant('west', west.key, 'v1', 'r'), version: 'v1' });
-    await assert.rejects(bogus.get('0'.repeat(64)), /not part of version v1/);
+    await assert.rejects(bogus.getInto('0'.repeat(64), 0, Buffer.alloc(CHUNK)), /not part of version v1/);
   });
 
   it('copies a version to another center; killed mid-transfer it resumes (a range request) and ends byte-identical', async () => {
@@ -163,5 +164,17 @@ describe('data port: push, pull and transfer between centers', { timeout: 120_00
     });
     assert.equal(await small.has(sha(a)), true, 'what was there stays');
     assert.equal(await small.has(sha(b)), false);
+  });
+
+  it('picks the nearest center for an upload by measured round trip, never one whose data port does not answer', async () => {
+    const closed = await startDataServer({ store: west.store, key: west.key, centerId: () => 'gone' });
+    await closed.close(); // its port number is free now: connections to it are refused
+    assert.equal(await roundTripMs(closed.url), null);
+    const rtt = await roundTripMs(west.port.url);
+    assert.ok(rtt !== null && rtt >= 0, `west answers (${rtt} ms)`);
+    // 'a-gone' comes first by name: the choice is by measurement, not by name.
+    const nearest = await nearestCenter([{ center: 'a-gone', url: closed.url }, { center: 'west', url: west.port.url }]);
+    assert.equal(nearest?.center, 'west');
+    assert.equal(await nearestCenter([{ center: 'a-gone', url: closed.url }]), null);
   });
 });

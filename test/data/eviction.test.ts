@@ -19,7 +19,8 @@ const MB = 1_000_000;
  * Eviction at a center's quota at runtime, on the embedded network: east-shanghai may hold 5 MB.
  * A job there reads dataset a (3 MB, staged in); a job reading b (3 MB) makes the agent evict a
  * (unpinned: west-zhongwei holds it too, no job reads it, no rule) and tell the control plane; once a
- * rule pins b at east, a job reading a again finds no room: `storage_full`, and b stays.
+ * rule pins b at east, a job reading a again finds no room: `storage_full`, and b stays. A push
+ * of c straight to east is refused the same way while the rule pins b, and evicts b once it is gone.
  */
 for (const database of await testDatabases()) {
   describe(`eviction at a center's quota (${database.name})`, { skip: database.skip, timeout: 300_000 }, () => {
@@ -79,6 +80,22 @@ for (const database of await testDatabases()) {
       assert.deepEqual(await heldAt('b'), ['east-shanghai', 'west-zhongwei'], 'b (pinned by its rule) stays');
       const bVersion = (await alice.dataset('b')).versions[0]!.id;
       assert.ok(existsSync(join(eastRoot(), 'versions', `${bVersion}.json`)));
+    });
+
+    it('a push straight to a center at its quota evicts unpinned replicas first; refused with storage_full while they are pinned', async () => {
+      mkdirSync(join(home, 'c'));
+      writeFileSync(join(home, 'c', 'data.bin'), randomBytes(3 * MB));
+      // b is pinned at east by the rule of the case before: no room for c, and b stays.
+      await assert.rejects(pushDataset(alice, join(home, 'c'), 'c', { center: 'east-shanghai' }), (e: Error & { code?: string }) => e.code === 'storage_full');
+      assert.deepEqual(await heldAt('b'), ['east-shanghai', 'west-zhongwei'], 'b (pinned) stays');
+      const bVersion = (await alice.dataset('b')).versions[0]!.id;
+      assert.ok(existsSync(join(eastRoot(), 'versions', `${bVersion}.json`)));
+      for (const rule of (await alice.rules('b')).items) await alice.deleteRule(rule.id);
+      const pushed = await pushDataset(alice, join(home, 'c'), 'c', { center: 'east-shanghai' });
+      assert.equal(pushed.center, 'east-shanghai');
+      assert.deepEqual(await heldAt('c'), ['east-shanghai']);
+      assert.deepEqual(await heldAt('b'), ['west-zhongwei'], 'b (unpinned now) was evicted at east');
+      assert.ok(!existsSync(join(eastRoot(), 'versions', `${bVersion}.json`)), "b's manifest left east's storage");
     });
   });
 }

@@ -88,6 +88,7 @@ export class DataAgent {
         host: this.#options.host ?? '127.0.0.1',
         port: this.#options.port ?? 0,
         sendBytesPerSecond: this.#options.sendBytesPerSecond ?? null,
+        makeRoom: (versionId, bytes) => this.#evictFor(versionId, bytes),
       });
     }
     await this.#transport.registerDataPort?.({ url: this.#options.publicUrl ?? this.#server.url, key: this.#key }, this.#abort.signal);
@@ -167,41 +168,58 @@ export class DataAgent {
     }
   }
 
-  /**
-   * Eviction at the quota (docs/data.md): when the chunks of `versionId` still missing would not fit,
-   * drops unpinned replicas, least recently used first (src/data/eviction.ts), and tells the control
-   * plane which. `storage_full` when pinned replicas leave no room; nothing is dropped then.
-   */
+  /** Before a version is received: room for the chunks of it still missing (`#evictFor`). */
   async #makeRoom(versionId: string, manifest: Manifest): Promise<void> {
-    const quota = this.store.quotaBytes;
-    if (quota === null) return;
+    if (this.store.quotaBytes === null) return;
     const chunks = uniqueChunks(manifest);
     const missing = new Set(await this.store.missing(chunks.map((c) => c.sha256)));
     let incoming = 0;
     for (const c of chunks) if (missing.has(c.sha256)) incoming += c.bytes - (await this.store.partialBytes(c.sha256));
-    const used = await this.store.usedBytes();
-    if (used + incoming <= quota) return;
-    const known = new Map(((await this.#transport.replicas?.(this.#abort.signal)) ?? []).map((r) => [r.versionId, r]));
-    const held: HeldReplica[] = [];
-    for (const id of await this.store.versions()) {
-      if (id === versionId) continue;
-      const m = await this.store.version(id);
-      const r = known.get(id);
-      // A version the control plane does not list as held here (an upload being sealed) is kept.
-      if (m) held.push({ datasetId: id, bytes: manifestBytes(m), lastUsedAt: r?.lastUsedAt ?? 0, pinned: !r || r.pinned });
-    }
-    // Bytes no held version accounts for (partial chunks) stay where they are.
-    const other = Math.max(0, used - held.reduce((s, h) => s + h.bytes, 0));
-    const plan = planEviction(held, quota - other, incoming);
-    if (plan.kind === 'full') {
-      throw new SuanwangError('storage_full', `version ${versionId} needs ${incoming} bytes and the center's storage has ${Math.max(0, quota - used)} free; evicting every unpinned replica would free ${plan.evictableBytes}`, {
-        hint: 'the rest is pinned (replication rules, jobs reading it, last copies): delete a rule or raise the quota; nothing was lost',
-      });
-    }
-    for (const id of plan.evict) await this.store.dropVersion(id);
-    const freed = await this.store.sweep(new Set([...this.#receiving.values()].flatMap((m) => uniqueChunks(m).map((c) => c.sha256))));
-    await this.#transport.droppedReplicas?.(plan.evict, this.#abort.signal);
-    this.#say(`evicted ${plan.evict.join(', ')} (${freed} bytes) to make room for ${versionId}`);
+    await this.#evictFor(versionId, incoming);
+  }
+
+  /** One eviction at a time: two uploads' chunks arriving together do not both evict for the same room. */
+  #evicting: Promise<void> = Promise.resolve();
+
+  /**
+   * Eviction at the quota (docs/data.md): when `incoming` more bytes for `versionId` (a transfer's
+   * missing chunks, or a chunk pushed to the data port) would not fit, drops unpinned replicas,
+   * least recently used first (src/data/eviction.ts), and tells the control plane which.
+   * `storage_full` when pinned replicas leave no room; nothing is dropped then.
+   */
+  #evictFor(versionId: string, incoming: number): Promise<void> {
+    const run = this.#evicting.then(async () => {
+      const quota = this.store.quotaBytes;
+      if (quota === null) return;
+      const used = await this.store.usedBytes();
+      if (used + incoming <= quota) return;
+      const known = new Map(((await this.#transport.replicas?.(this.#abort.signal)) ?? []).map((r) => [r.versionId, r]));
+      const held: HeldReplica[] = [];
+      const manifests = new Map<string, Manifest>();
+      for (const id of await this.store.versions()) {
+        if (id === versionId) continue;
+        const m = await this.store.version(id);
+        const r = known.get(id);
+        if (m) manifests.set(id, m);
+        // A version the control plane does not list as held here (an upload being sealed) is kept.
+        if (m) held.push({ datasetId: id, bytes: manifestBytes(m), lastUsedAt: r?.lastUsedAt ?? 0, pinned: !r || r.pinned });
+      }
+      // Bytes no held version accounts for (partial chunks, an open upload's chunks) stay where they are.
+      const other = Math.max(0, used - held.reduce((s, h) => s + h.bytes, 0));
+      const plan = planEviction(held, quota - other, incoming);
+      if (plan.kind === 'full') {
+        throw new SuanwangError('storage_full', `version ${versionId} needs ${incoming} bytes and the center's storage has ${Math.max(0, quota - used)} free; evicting every unpinned replica would free ${plan.evictableBytes}`, {
+          hint: 'the rest is pinned (replication rules, jobs reading it, last copies): delete a rule or raise the quota; nothing was lost',
+        });
+      }
+      const dropped = new Set(plan.evict.flatMap((id) => uniqueChunks(manifests.get(id)!).map((c) => c.sha256)));
+      for (const id of plan.evict) await this.store.dropVersion(id);
+      const freed = await this.store.sweep(dropped, new Set([...this.#receiving.values()].flatMap((m) => uniqueChunks(m).map((c) => c.sha256))));
+      await this.#transport.droppedReplicas?.(plan.evict, this.#abort.signal);
+      this.#say(`evicted ${plan.evict.join(', ')} (${freed} bytes) to make room for ${versionId}`);
+    });
+    this.#evicting = run.catch(() => undefined);
+    return run;
   }
 
   /**

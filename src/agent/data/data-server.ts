@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { verifyGrant, type DataGrant } from '../../core/data-grant.js';
 import { SuanwangError } from '../../core/errors.js';
 import { SHA256_HEX, TokenBucket, uniqueChunks } from '../../data/index.js';
+import { giveBack } from './buffer-pool.js';
 import type { ChunkStore } from './chunk-store.js';
 
 /*
@@ -28,6 +29,11 @@ export interface DataServerOptions {
   readonly port?: number;
   /** Bytes per second this center sends at most, over all requests; null: no limit. */
   readonly sendBytesPerSecond?: number | null;
+  /**
+   * Called when an uploaded chunk would not fit in the quota: frees `bytes` for version `versionId`
+   * by evicting unpinned replicas, or throws `storage_full` (the agent's eviction, docs/data.md).
+   */
+  readonly makeRoom?: (versionId: string, bytes: number) => Promise<void>;
 }
 
 export interface DataServer {
@@ -58,6 +64,8 @@ export async function startDataServer(options: DataServerOptions): Promise<DataS
       }),
   };
 }
+
+const SEND_SLICE_BYTES = 1024 * 1024;
 
 const ROUTE = /^\/v1\/data\/versions\/([A-Za-z0-9_-]{1,128})\/(missing|manifest|chunks\/([^/]*))$/;
 
@@ -97,6 +105,7 @@ async function handle(o: DataServerOptions, limiter: TokenBucket | null, req: In
     if (!Number.isSafeInteger(offset) || offset < 0 || offset >= bytes) {
       throw new SuanwangError('invalid_field', `X-Chunk-Offset is ${JSON.stringify(req.headers['x-chunk-offset'])}`, { field: 'X-Chunk-Offset', hint: 'give 0, or the bytes the center already has of this chunk' });
     }
+    if (o.makeRoom && bytes - offset > (await o.store.freeBytes()) && !(await o.store.has(sha))) await o.makeRoom(version, bytes - offset);
     await o.store.put(sha, bytes, req, offset);
     return json(res, 201, { ok: true });
   }
@@ -109,7 +118,7 @@ async function handle(o: DataServerOptions, limiter: TokenBucket | null, req: In
     const range = /^bytes=(\d+)-$/.exec(req.headers.range ?? '');
     const start = range ? Number(range[1]) : 0;
     if (start >= chunk.bytes && chunk.bytes > 0) {
-      res.writeHead(416, { 'content-range': `bytes */${chunk.bytes}` });
+      res.writeHead(416, { 'content-range': `bytes */${chunk.bytes}`, 'content-length': '0' });
       res.end();
       return;
     }
@@ -118,11 +127,17 @@ async function handle(o: DataServerOptions, limiter: TokenBucket | null, req: In
       'content-length': String(chunk.bytes - start),
       ...(range ? { 'content-range': `bytes ${start}-${chunk.bytes - 1}/${chunk.bytes}` } : {}),
     });
-    for await (const part of o.store.read(sha, start)) {
-      const wait = limiter?.take((part as Buffer).length) ?? 0;
+    // The chunk is read whole and handed to the socket at once (a read stream's 1 MiB parts cost
+    // a read, a write and a drain each); with a send limit it goes out in 1 MiB slices, each
+    // after its wait.
+    const data = await o.store.read(sha, start);
+    res.once('close', () => giveBack(data));
+    const slice = limiter ? SEND_SLICE_BYTES : data.length;
+    for (let at = 0; at < data.length && !res.destroyed; at += slice) {
+      const part = data.subarray(at, at + slice);
+      const wait = limiter?.take(part.length) ?? 0;
       if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-      if (!res.write(part)) await new Promise((r) => res.once('drain', r));
-      if (res.destroyed) return;
+      res.write(part);
     }
     res.end();
     return;

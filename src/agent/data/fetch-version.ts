@@ -66,8 +66,15 @@ export async function fetchVersion(o: FetchOptions): Promise<number> {
         const pacer = pacers[from]!;
         const offset = await o.store.partialBytes(chunk.sha256);
         try {
-          const body = await client.get(chunk.sha256, offset, o.signal);
-          await o.store.put(chunk.sha256, chunk.bytes, pacer ? limited(body, pacer, o.signal) : body, offset);
+          await o.store.receive(chunk.sha256, chunk.bytes, offset, (into, onFilled) => {
+            let paced = 0;
+            return client.getInto(chunk.sha256, offset, into, (filled) => {
+              onFilled(filled);
+              const wait = pacer?.take(filled - paced) ?? 0;
+              paced = filled;
+              return wait;
+            }, o.signal);
+          });
           moved += chunk.bytes - offset;
           break;
         } catch (error) {
@@ -101,14 +108,6 @@ export async function fetchVersion(o: FetchOptions): Promise<number> {
 function both(a: Pacer | null, b: Pacer | null): Pacer | null {
   if (!a || !b) return a ?? b;
   return { take: (n) => Math.max(a.take(n), b.take(n)) };
-}
-
-async function* limited(source: AsyncIterable<Uint8Array>, limiter: Pacer, signal?: AbortSignal): AsyncIterable<Uint8Array> {
-  for await (const part of source) {
-    const wait = limiter.take(part.length);
-    if (wait > 0) await sleep(wait, signal);
-    yield part;
-  }
 }
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {

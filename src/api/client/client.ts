@@ -97,6 +97,10 @@ export class SuanwangClient {
     return this.request('POST', '/v1/datasets', d);
   }
   /** Opens a version of a dataset from its manifest; the answer has an upload grant for a center's data port (docs/data.md). */
+  /** The centers an upload may go to and their data ports (GET /v1/data/ports). */
+  uploadPorts(): Promise<{ items: { center: string; region: string; url: string }[] }> {
+    return this.request('GET', '/v1/data/ports');
+  }
   startUpload(name: string, body: { manifest: DataManifest; center?: string }): Promise<UploadStarted> {
     return this.request('POST', `/v1/datasets/${encodeURIComponent(name)}/versions`, body);
   }

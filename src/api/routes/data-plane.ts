@@ -10,6 +10,7 @@ import {
   reportTransfer,
   sealUpload,
   startUpload,
+  uploadTargets,
 } from '../../engine/data-plane.js';
 import { SuanwangError } from '../../core/errors.js';
 import { centerReplicas, droppedReplicas } from '../../engine/center-replicas.js';
@@ -37,6 +38,18 @@ export const dataPlaneRoutes = [
     response: { status: 201, schema: null },
     async handle({ ctx, principal, params, body }) {
       return startUpload(ctx, requireUser(principal!), params.name!, body);
+    },
+  }),
+  route({
+    method: 'get',
+    path: '/v1/data/ports',
+    summary: "The centers an upload may go to (online, with a data port) and their data ports' URLs: a client measures its round trip to each and uploads to the nearest.",
+    tag: 'datasets',
+    access: 'user',
+    response: { status: 200, schema: null },
+    async handle({ ctx, principal }) {
+      requireUser(principal!);
+      return { items: (await uploadTargets(ctx)).map(({ center, region, url }) => ({ center, region, url })) };
     },
   }),
   route({

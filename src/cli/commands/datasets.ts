@@ -26,7 +26,8 @@ function progressBar(): { progress: Progress; done(): void } {
 export const datasets: Command = {
   summary: 'your datasets: push and pull files, versions and where their replicas are',
   usage: `suanwang datasets [ls] [--json]                    your org's datasets and where their replicas are
-suanwang datasets push DIR|FILE NAME [--center C]   upload as a new version (resumable: run it again after an interruption)
+suanwang datasets push DIR|FILE NAME [--center C]   upload as a new version, to C or else the nearest center (the shortest
+                                                    round trip to its data port); resumable: run it again after an interruption
 suanwang datasets pull NAME [DIR] [--version N]     download a version's files (default: the newest, into ./NAME)
 suanwang datasets show NAME                         versions, sizes and the centers holding each
 suanwang datasets add NAME --bytes N --center C …   register a dataset held outside Suanwang (sizes only, for estimates)

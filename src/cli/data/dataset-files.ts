@@ -93,20 +93,25 @@ export async function pushChunks(client: DataPortClient, manifest: Manifest, fil
  * place and renamed in when whole, so an interrupted pull leaves no half file under its name.
  */
 export async function pullFiles(client: DataPortClient, manifest: Manifest, dir: string, onBytes?: (n: number) => void): Promise<void> {
+  const buffer = Buffer.allocUnsafe(manifest.chunkBytes);
   for (const f of manifest.files) {
     const target = join(dir, ...f.path.split('/'));
     if (!target.startsWith(join(dir) + sep) && target !== join(dir)) throw new SuanwangError('invalid_field', `${f.path} lies outside ${dir}`, { field: 'path' });
     await mkdir(dirname(target), { recursive: true });
     const out = await open(`${target}.part`, 'w');
     try {
-      for (const sha of f.chunks) {
-        const hash = createHash('sha256');
-        for await (const part of await client.get(sha)) {
-          hash.update(part as Buffer);
-          await out.write(part as Buffer);
-          onBytes?.((part as Buffer).length);
-        }
-        if (hash.digest('hex') !== sha) throw new SuanwangError('chunk_corrupt', `chunk ${sha} of ${f.path} arrived damaged`, { hint: 'pull again' });
+      const slices = planChunks(f.bytes, manifest.chunkBytes);
+      for (let k = 0; k < f.chunks.length; k++) {
+        const sha = f.chunks[k]!;
+        const data = buffer.subarray(0, slices[k]!.length);
+        let had = 0;
+        await client.getInto(sha, 0, data, (filled) => {
+          onBytes?.(filled - had);
+          had = filled;
+          return 0;
+        });
+        if (createHash('sha256').update(data).digest('hex') !== sha) throw new SuanwangError('chunk_corrupt', `chunk ${sha} of ${f.path} arrived damaged`, { hint: 'pull again' });
+        await out.write(data);
       }
     } finally {
       await out.close();

@@ -3,6 +3,7 @@ import type { SuanwangClient, TransferResource } from '../../api/client/client.j
 import { SuanwangError } from '../../core/errors.js';
 import { checkManifest, manifestBytes } from '../../data/index.js';
 import { pullFiles, pushChunks, scanDataset } from './dataset-files.js';
+import { nearestCenter } from './nearest-center.js';
 
 /** What push and pull say as they go: a phase and bytes done of a total. */
 export type Progress = (phase: string, done: number, total: number) => void;
@@ -21,7 +22,9 @@ export async function pushDataset(
   let hashed = 0;
   const { manifest, files } = await scanDataset(path, options.chunkBytes, (n) => options.progress?.('hashing', (hashed += n), -1));
   const bytes = manifestBytes(manifest);
-  const started = await client.startUpload(name, { manifest, ...(options.center ? { center: options.center } : {}) });
+  // Without a center named: the nearest by measured round trip (the control plane cannot know where we are).
+  const center = options.center ?? (await nearestCenter((await client.uploadPorts()).items))?.center;
+  const started = await client.startUpload(name, { manifest, ...(center ? { center } : {}) });
   if (started.state === 'sealed') return { versionId: started.versionId, version: started.version, center: started.port.center, bytes, sent: 0, transfer: null };
   const port = new DataPortClient({ url: started.port.url, grant: started.port.grant, version: started.versionId });
   let done = 0;
