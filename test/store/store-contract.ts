@@ -151,7 +151,7 @@ export function storeContract(target: TestDatabase): void {
         centerId: null,
         expiresAt: null,
         lastUsedAt: null,
-        user: { id: alice.id, orgId: pku.id, name: 'alice', role: 'operator' },
+        user: { id: alice.id, orgId: pku.id, orgName: 'pku', name: 'alice', role: 'operator' },
       });
       assert.equal(await findTokenOwner(w.db, sha256('nobody-has-this')), undefined, 'an unknown secret');
       assert.equal(await findTokenOwner(w.db, 'secret-of-alice'), undefined, 'the secret itself is not its hash');
