@@ -1,5 +1,6 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { startAgent, type AgentHandle } from '../../agent/agent.js';
 import type { DataAgentOptions } from '../../agent/data/data-agent.js';
 import { defaultIsolation, LocalConnector, type LocalIsolation } from '../../agent/connectors/local-connector.js';
@@ -73,6 +74,7 @@ export async function startEmbeddedNetwork(options: EmbeddedOptions): Promise<Em
   const isolation = options.isolation ?? defaultIsolation();
   mkdirSync(options.home, { recursive: true, mode: 0o700 });
   secureHome(options.home, isolation === 'users');
+  const centersHome = isolation === 'users' ? reachableCentersHome(options.home, log) : options.home;
   const plane = await startControlPlane({ home: options.home, host: options.host, port: options.port, databaseUrl: options.databaseUrl, engine: options.engine, ...(options.serving ? { serving: options.serving } : {}), log, logger: options.logger });
   const { ctx, url } = plane;
   const agents = new Map<string, AgentHandle>();
@@ -87,8 +89,8 @@ export async function startEmbeddedNetwork(options: EmbeddedOptions): Promise<Em
   };
   try {
     for (const center of options.centers ?? DEMO_CENTERS) {
-      const token = await ensureCenter(ctx, options.home, center);
-      const stateDir = join(options.home, 'centers', center.definition.name);
+      const token = await ensureCenter(ctx, centersHome, center);
+      const stateDir = join(centersHome, 'centers', center.definition.name);
       const connector = center.connector ? center.connector(stateDir) : new LocalConnector({ stateDir, pools: [...center.pools], isolation });
       connectors.push(connector);
       const transport = new HttpAgentTransport({ serverUrl: url, token });
@@ -109,6 +111,38 @@ export async function startEmbeddedNetwork(options: EmbeddedOptions): Promise<Em
     throw error;
   }
   return { url, adminToken: plane.adminToken, adminTokenPath: plane.adminTokenPath, ctx, serving: plane.serving, agents, isolation, stop };
+}
+
+/**
+ * Where the centers' folders go when jobs run as per-org users: below `home` when every folder above
+ * it is searchable by others (the users must reach their workdirs), else in
+ * `/var/lib/suanwang-up/<12 hex of home's SHA-256>` (root's, 0711), so that `up` as root with home in
+ * a closed `/root` still runs jobs. When that is closed too, `home` (jobs then fail, naming the fix).
+ */
+function reachableCentersHome(home: string, log: (line: string) => void): string {
+  if (closedAbove(home) === null) return home;
+  const moved = join('/var/lib/suanwang-up', createHash('sha256').update(home).digest('hex').slice(0, 12));
+  try {
+    mkdirSync(moved, { recursive: true });
+    // Explicitly: `up` runs under umask 077, which a mkdir mode does not override.
+    chmodSync(dirname(moved), 0o711);
+    chmodSync(moved, 0o711);
+    if (closedAbove(moved) !== null) return home;
+    secureHome(moved, true);
+  } catch {
+    return home;
+  }
+  log(`${closedAbove(home)} is not searchable by others, so the org users could not reach their workdirs below ${home}: the centers' folders are in ${moved}`);
+  return moved;
+}
+
+/** The first folder above `dir` that others cannot search, or null. */
+function closedAbove(dir: string): string | null {
+  for (let path = dirname(resolve(dir)); ; path = dirname(path)) {
+    const info = statSync(path, { throwIfNoEntry: false });
+    if (!info || (info.mode & 0o001) === 0) return path;
+    if (path === dirname(path)) return null;
+  }
 }
 
 /** Creates the center when new; returns its agent token (kept in the agent's folder, mode 600). */
