@@ -192,7 +192,8 @@ async function closedAncestorOfChild(dir: string): Promise<string | null> {
   return closed;
 }
 
-async function closedAncestor(dir: string): Promise<string | null> {
+/** The first folder above `dir` that others cannot search (mode o+x unset, or missing), or null. */
+export async function closedAncestor(dir: string): Promise<string | null> {
   for (let path = resolve(dir, '..'); ; path = resolve(path, '..')) {
     const info = await stat(path).catch(() => null);
     if (info === null || (info.mode & 0o001) === 0) return path;

@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { startAgent, type AgentHandle } from '../../agent/agent.js';
 import type { DataAgentOptions } from '../../agent/data/data-agent.js';
 import { defaultIsolation, LocalConnector, type LocalIsolation } from '../../agent/connectors/local-connector.js';
+import { closedAncestor } from '../../agent/connectors/org-users.js';
 import type { Connector } from '../../agent/connector.js';
 import { HttpAgentTransport } from '../../api/client/agent-client.js';
 import type { Log } from '../../core/log.js';
@@ -74,7 +75,7 @@ export async function startEmbeddedNetwork(options: EmbeddedOptions): Promise<Em
   const isolation = options.isolation ?? defaultIsolation();
   mkdirSync(options.home, { recursive: true, mode: 0o700 });
   secureHome(options.home, isolation === 'users');
-  const centersHome = isolation === 'users' ? reachableCentersHome(options.home, log) : options.home;
+  const centersHome = isolation === 'users' ? await reachableCentersHome(options.home, log) : options.home;
   const plane = await startControlPlane({ home: options.home, host: options.host, port: options.port, databaseUrl: options.databaseUrl, engine: options.engine, ...(options.serving ? { serving: options.serving } : {}), log, logger: options.logger });
   const { ctx, url } = plane;
   const agents = new Map<string, AgentHandle>();
@@ -119,30 +120,22 @@ export async function startEmbeddedNetwork(options: EmbeddedOptions): Promise<Em
  * `/var/lib/suanwang-up/<12 hex of home's SHA-256>` (root's, 0711), so that `up` as root with home in
  * a closed `/root` still runs jobs. When that is closed too, `home` (jobs then fail, naming the fix).
  */
-function reachableCentersHome(home: string, log: (line: string) => void): string {
-  if (closedAbove(home) === null) return home;
+async function reachableCentersHome(home: string, log: (line: string) => void): Promise<string> {
+  const closed = await closedAncestor(home);
+  if (closed === null) return home;
   const moved = join('/var/lib/suanwang-up', createHash('sha256').update(home).digest('hex').slice(0, 12));
   try {
     mkdirSync(moved, { recursive: true });
     // Explicitly: `up` runs under umask 077, which a mkdir mode does not override.
     chmodSync(dirname(moved), 0o711);
     chmodSync(moved, 0o711);
-    if (closedAbove(moved) !== null) return home;
+    if ((await closedAncestor(moved)) !== null) return home;
     secureHome(moved, true);
   } catch {
     return home;
   }
-  log(`${closedAbove(home)} is not searchable by others, so the org users could not reach their workdirs below ${home}: the centers' folders are in ${moved}`);
+  log(`${closed} is not searchable by others, so the org users could not reach their workdirs below ${home}: the centers' folders are in ${moved}`);
   return moved;
-}
-
-/** The first folder above `dir` that others cannot search, or null. */
-function closedAbove(dir: string): string | null {
-  for (let path = dirname(resolve(dir)); ; path = dirname(path)) {
-    const info = statSync(path, { throwIfNoEntry: false });
-    if (!info || (info.mode & 0o001) === 0) return path;
-    if (path === dirname(path)) return null;
-  }
 }
 
 /** Creates the center when new; returns its agent token (kept in the agent's folder, mode 600). */
