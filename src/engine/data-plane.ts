@@ -322,8 +322,10 @@ export async function prefetchInputs(ctx: EngineContext, plans: readonly { jobId
     const job = await getJob(ctx.store.db, p.jobId);
     if (!job || job.inputs.length === 0) continue;
     for (const input of await leaseInputs(ctx.store.db, job.inputs)) {
-      if ((await completeReplicas(ctx.store.db, input.versionId)).includes(p.centerId)) continue;
+      // In this order: a transfer that ends between the two reads has made its replica complete in
+      // the same transaction, so the second read sees it (the other order would start a second copy).
       if (await activeTransfer(ctx.store.db, input.versionId, p.centerId)) continue;
+      if ((await completeReplicas(ctx.store.db, input.versionId)).includes(p.centerId)) continue;
       const v = (await getVersion(ctx.store.db, input.versionId))!;
       await ensureTransfer(ctx, { orgId: job.org_id, version: v, centerId: p.centerId, kind: 'stage-in', jobId: job.id });
       started++;
