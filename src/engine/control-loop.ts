@@ -15,6 +15,7 @@ import { stopOverBudget } from './billing/budget-stops.js';
 import type { Leadership } from './leadership.js';
 import { measuredPass } from './metrics.js';
 import { loadSnapshot } from './snapshot.js';
+import { vacuumChurningTables } from './maintenance.js';
 
 // Only one control-plane process schedules at a time (they share one PostgreSQL).
 const SCHEDULER_LOCK = 7261002;
@@ -96,10 +97,17 @@ async function admit(ctx: EngineContext): Promise<number> {
  * `leadership`, it ticks only while this process leads, and each time it starts leading it begins a
  * new term (`ctx.term`): agents get a full deadline from then before they can be declared lost.
  */
-export function startControlLoop(ctx: EngineContext, onError: (error: unknown) => void, leadership?: Leadership): { stop(): Promise<void> } {
+export function startControlLoop(
+  ctx: EngineContext,
+  onError: (error: unknown) => void,
+  leadership?: Leadership,
+  log: (line: string) => void = () => {},
+): { stop(): Promise<void> } {
   const abort = new AbortController();
   let lastSweep = ctx.clock.now();
   let lastRules = -Infinity;
+  let lastVacuum = ctx.clock.now();
+  let vacuumSaid = false;
   const done = (async () => {
     let leading = false;
     while (!abort.signal.aborted) {
@@ -128,6 +136,15 @@ export function startControlLoop(ctx: EngineContext, onError: (error: unknown) =
           lastRules = ctx.clock.now();
           ctx.rules.changed = false;
           await applyReplicationRules(ctx);
+        }
+        // Dead rows of the tables that churn, when the database's autovacuum does not clear them.
+        if (ctx.config.vacuumEveryMs > 0 && ctx.clock.now() - lastVacuum >= ctx.config.vacuumEveryMs) {
+          lastVacuum = ctx.clock.now();
+          const vacuumed = await vacuumChurningTables(ctx.store);
+          if (vacuumed.length > 0 && !vacuumSaid) {
+            vacuumSaid = true;
+            log(`the database's autovacuum is not running: the control loop vacuums ${vacuumed.length} tables that churn every ${ctx.config.vacuumEveryMs / 1000} s (docs/operations.md)`);
+          }
         }
       } catch (error) {
         if (!abort.signal.aborted) onError(error);
