@@ -31,6 +31,8 @@ export interface EngineConfig {
   readonly retentionSweepEveryMs: number;
   /** How often the control loop applies replication rules (docs/data.md); a new rule wakes it at once. */
   readonly rulesEveryMs: number;
+  /** How often a pass reads the whole queue budget; the passes in between read each org's head (control-loop.ts, QUICK_JOBS_PER_PASS). */
+  readonly fullPassEveryMs: number;
   /** How often the leader vacuums the tables that churn while the database's autovacuum does not run (src/engine/maintenance.ts); 0 never. */
   readonly vacuumEveryMs: number;
   /** Per-org token buckets by kind of call (src/api/rate-limit.ts has the defaults); per process. */
@@ -61,6 +63,7 @@ export const DEFAULT_ENGINE_CONFIG: EngineConfig = {
   outputRetentionMs: 30 * 24 * 3_600_000,
   retentionSweepEveryMs: 3_600_000,
   rulesEveryMs: 5_000,
+  fullPassEveryMs: 5_000,
   vacuumEveryMs: 30_000,
   rateLimits: {},
   maxQueuedJobsPerOrg: 100_000,
