@@ -1,8 +1,8 @@
 /*
- * Chunk-sized buffers, reused: a fresh 4 MiB buffer per chunk costs its page faults every time
+ * Chunk-sized buffers, reused: a fresh 8 MiB buffer per chunk costs its page faults every time
  * (about 0.8 s of system CPU per GB on this machine, more than the copy it holds), a reused one
- * none. A few are kept, at most KEEP_BYTES in all (sixteen 4 MiB chunks: about one per chunk in
- * flight, sending and receiving); bigger chunks (up to 64 MiB) come and go.
+ * none. A few are kept, at most KEEP_BYTES in all (eight chunks of the default 8 MiB: one per
+ * chunk in flight, four receiving and four sending); bigger chunks (up to 64 MiB) come and go.
  */
 const spare: ArrayBuffer[] = [];
 const KEEP_BYTES = 64 * 1024 * 1024;

@@ -102,11 +102,11 @@ export class ChunkStore {
     checkSha(sha);
     if (await this.has(sha)) return;
     const partial = this.#partialPath(sha);
-    const had = await this.partialBytes(sha);
+    // A receive from byte 0 opens the partial file truncating what it held; only a resume asks how much that is.
+    const had = offset > 0 ? await this.partialBytes(sha) : 0;
     if (offset !== 0 && offset !== had) {
       throw new SuanwangError('invalid_request', `chunk ${sha} resumes at byte ${offset}, the center has ${had}`, { field: 'offset', hint: `resume at byte ${had}` });
     }
-    if (offset === 0 && had > 0) await rm(partial, { force: true });
     const room = await this.freeBytes();
     const incoming = bytes - offset;
     if (incoming > room) {
