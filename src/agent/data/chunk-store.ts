@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { SuanwangError } from '../../core/errors.js';
 import { giveBack, takeBuffer } from './buffer-pool.js';
+import { hashChunk } from './chunk-hasher.js';
 import { checkManifest, planChunks, SHA256_HEX, uniqueChunks, type Manifest } from '../../data/index.js';
 
 /*
@@ -116,10 +117,10 @@ export class ChunkStore {
     }
     // The chunk is gathered into one pooled buffer (≤ MAX_CHUNK_BYTES) as it arrives, written out
     // in ~1 MiB slices as they fill (the writes run on libuv's threadpool, beside the socket
-    // reads), and hashed as each read lands, while those bytes are still in this core's cache
-    // (the GET reads ~0.5 MiB at a time): hashing the whole chunk at its end read it back from
-    // memory, ~0.9 s of CPU per GB against ~0.6 (docs/data.md, "Figures"). WebCrypto's digest on
-    // the threadpool and a hashing worker thread measured no better: see there.
+    // reads), and hashed as it lands, on the hashing thread (chunk-hasher.ts), beside the next
+    // reads: hashing the whole chunk at its end read it back from memory (~0.9 s of CPU per GB
+    // against ~0.6 while the bytes are fresh) and, on this thread, left the socket waiting.
+    // WebCrypto's digest on the threadpool measured no better: it copies the chunk first.
     const chunk = takeBuffer(bytes);
     try {
       await this.#receive(sha, bytes, offset, fill, partial, chunk);
@@ -142,22 +143,23 @@ export class ChunkStore {
       written = received;
       writing = writing.then(() => writeAll(out, slice, at));
     };
-    const hash = createHash('sha256');
+    const hash = hashChunk(chunk);
     try {
       if (offset > 0) await readAll(out, chunk.subarray(0, offset), 0);
-      hash.update(chunk.subarray(0, offset));
+      hash.update(0, offset);
       await fill(chunk.subarray(offset), (n) => {
-        hash.update(chunk.subarray(received, offset + n));
+        hash.update(received, offset + n);
         received = offset + n;
         if (received - written >= WRITE_BATCH_BYTES) flush();
       });
       if (received > written) flush();
-      const digest = received === bytes ? hash.digest('hex') : null;
+      const digest = received === bytes ? await hash.digest() : null;
       await writing;
       if (digest !== sha) {
         throw new SuanwangError('chunk_corrupt', `chunk ${sha} arrived with ${received} bytes that do not hash to its name`, { hint: 'send the chunk again; the corrupt copy was dropped' });
       }
     } catch (error) {
+      hash.abort();
       // An interrupted receive keeps what arrived (the next one resumes from it): flush the rest.
       // Bytes that proved wrong are dropped.
       const corrupt = error instanceof SuanwangError && error.code === 'chunk_corrupt';
