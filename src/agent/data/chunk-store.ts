@@ -206,6 +206,8 @@ export class ChunkStore {
     await mkdir(dirname(path), { recursive: true, mode: 0o700 });
     await writeFile(`${path}.tmp`, JSON.stringify(m), { mode: 0o600 });
     await rename(`${path}.tmp`, path);
+    this.#drops++; // (sealed again: a chunk list kept of it, or being read, is not taken for this one)
+    this.#sealedChunks.delete(id);
   }
 
   /**
