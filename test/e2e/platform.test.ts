@@ -52,7 +52,7 @@ for (const database of await testDatabases()) {
       const id = submitted.stdout.trim();
       assert.match(id, /^job_[0-9a-z]{22}$/);
       const logs = await runCli(['logs', '-f', id], env);
-      assert.equal(logs.code, 0, logs.stderr);
+      if (logs.code !== 0) assert.fail(`logs -f ended with ${logs.code}: ${logs.stderr} ${logs.stdout}; the job: ${(await runCli(['show', id], env)).stdout}`);
       assert.equal(logs.stdout, 'hi\n');
       const detail = await cliJson<JobDetailResource>(['show', id], env);
       assert.equal(detail.job.state, 'succeeded');
@@ -78,7 +78,8 @@ for (const database of await testDatabases()) {
       const submitted = await runCli(['submit', '--gpus', '8', '--accelerator', 'ascend-910b', '--time', '10m', '--', 'sleep', '3'], env);
       assert.equal(submitted.code, 0, submitted.stderr);
       const id = submitted.stdout.trim();
-      assert.equal((await runCli(['logs', '-f', id], env)).code, 0);
+      const logs = await runCli(['logs', '-f', id], env);
+      if (logs.code !== 0) assert.fail(`logs -f ended with ${logs.code}: ${logs.stderr} ${logs.stdout}; the job: ${(await runCli(['show', id], env)).stdout}`);
       const charges = await eventually('the job settled', async () => {
         const res = await fetch(`${network.url}/v1/jobs/${id}/charges`, { headers: { authorization: `Bearer ${network.adminToken}` } });
         const c = (await res.json()) as { items: { state: string; outcome: string; bill: number; voucher: number; userPaid: number }[] };
