@@ -28,6 +28,7 @@ import type { TransferRow, TransferState } from '../store/schema.js';
 import { inTransaction, type Queryable } from '../store/transaction.js';
 import type { Principal } from './accounts.js';
 import type { EngineContext } from './context.js';
+import { endJobOutput } from './job-outputs.js';
 
 /*
  * The data plane's control side (docs/data.md). Bytes never pass through here: users and agents move
@@ -258,7 +259,8 @@ async function taskOf(ctx: EngineContext, centerId: string, t: TransferRow): Pro
 
 /** The queued and running transfers into an agent's center. */
 export async function agentTransfers(ctx: EngineContext, centerId: string): Promise<TransferTask[]> {
-  const rows = await activeTransfersTo(ctx.store.db, centerId);
+  // An output is carried out by the agent that ran its job, not by the transfer loop (job-outputs.ts).
+  const rows = (await activeTransfersTo(ctx.store.db, centerId)).filter((t) => t.kind !== 'output');
   return Promise.all(rows.map((t) => taskOf(ctx, centerId, t)));
 }
 
@@ -284,6 +286,8 @@ export async function reportTransfer(ctx: EngineContext, centerId: string, id: s
     if (!t || t.to_center_id !== centerId) throw new SuanwangError('not_found', `no transfer ${id} into this center`, { hint: 'ask for the current transfers' });
     const changed = await updateTransfer(trx, id, report, now);
     if (!changed || report.state === 'running') return;
+    // A job's outputs: sealed only while its run is still wanted (else this throws and nothing changes).
+    if (t.kind === 'output') return endJobOutput(trx, t, { ...report, state: report.state }, now);
     if (report.state === 'done') {
       if (t.kind === 'upload') await sealVersion(trx, t.version_id, now);
       await completeReplica(trx, t.version_id, centerId, now);
