@@ -51,6 +51,8 @@ for (const database of await testDatabases()) {
       network = await startEmbeddedNetwork({
         home, host: '127.0.0.1', port: 0, databaseUrl: fresh.databaseUrl, seedCatalog: false,
         engine: { tickMs: 200, heartbeatIntervalMs: 500 },
+        // guizhou's storage holds 5 MB: an output of 9 MB does not fit there.
+        data: (center) => (center === 'guizhou-guian' ? { quotaBytes: 5_000_000 } : undefined),
       });
       alice = new SuanwangClient(network.url, (await createUser(network.ctx, { orgName: 'lab-a', name: 'alice', role: 'user' })).token);
       mallory = new SuanwangClient(network.url, (await createUser(network.ctx, { orgName: 'lab-b', name: 'mallory', role: 'user' })).token);
@@ -140,7 +142,7 @@ for (const database of await testDatabases()) {
       const done = await finished(job.id);
       assert.equal(done.job.state, 'failed', JSON.stringify(done.events));
       assert.equal(done.job.exitCode, 0, 'the program itself succeeded');
-      assert.match(done.job.reason ?? '', /output absent: output dir results\/absent does not exist in the job's workdir/);
+      assert.match(done.job.reason ?? '', /^exited with code 0 \(output absent: output dir results\/absent does not exist in the job's workdir/);
       // Every dir is checked before any is registered: not even the one that was there.
       await assert.rejects(alice.dataset('found'), (e: ApiError) => e.status === 404);
       await assert.rejects(alice.dataset('absent'), (e: ApiError) => e.status === 404);
@@ -156,6 +158,16 @@ for (const database of await testDatabases()) {
       assert.equal(b.job.state, 'failed');
       assert.match(b.job.reason ?? '', /output sneaky: .*host is not a regular file or a folder/);
       for (const name of ['etc', 'sneaky']) await assert.rejects(alice.dataset(name), (e: ApiError) => e.status === 404);
+    });
+
+    it("an output the center's storage has no room for fails the job with storage_full and registers nothing", async () => {
+      const job = await alice.submit({ command: ['sh', '-c', writes('outputs/huge')], regions: ['guizhou'], outputs: [{ dataset: 'huge' }] });
+      const done = await finished(job.id);
+      assert.equal(done.job.center, 'guizhou-guian');
+      assert.equal(done.job.state, 'failed', JSON.stringify(done.events));
+      assert.match(done.job.reason ?? '', /output huge: the output for dataset huge needs \d+ bytes and the center's storage has \d+ free/);
+      await assert.rejects(alice.dataset('huge'), (e: ApiError) => e.status === 404);
+      assert.deepEqual(await outputTransfers(job.id), []);
     });
 
     it('refuses bad output specs with 400 naming the field; nothing is written', async () => {

@@ -199,7 +199,7 @@ export class DataAgent {
    * least recently used first (src/data/eviction.ts), and tells the control plane which.
    * `storage_full` when pinned replicas leave no room; nothing is dropped then.
    */
-  #evictFor(versionId: string, incoming: number): Promise<void> {
+  #evictFor(versionId: string, incoming: number, what = `version ${versionId}`): Promise<void> {
     const run = this.#evicting.then(async () => {
       const quota = this.store.quotaBytes;
       if (quota === null) return;
@@ -220,7 +220,7 @@ export class DataAgent {
       const other = Math.max(0, used - held.reduce((s, h) => s + h.bytes, 0));
       const plan = planEviction(held, quota - other, incoming);
       if (plan.kind === 'full') {
-        throw new SuanwangError('storage_full', `version ${versionId} needs ${incoming} bytes and the center's storage has ${Math.max(0, quota - used)} free; evicting every unpinned replica would free ${plan.evictableBytes}`, {
+        throw new SuanwangError('storage_full', `${what} needs ${incoming} bytes and the center's storage has ${Math.max(0, quota - used)} free; evicting every unpinned replica would free ${plan.evictableBytes}`, {
           hint: 'the rest is pinned (replication rules, jobs reading it, last copies): delete a rule or raise the quota; nothing was lost',
         });
       }
@@ -280,49 +280,60 @@ export class DataAgent {
    */
   async storeOutput(run: { readonly jobId: string; readonly attempt: number }, scanned: ScannedOutput): Promise<{ version: number; bytes: number; files: number; stored: number }> {
     if (!this.#transport.openOutput || !this.#transport.reportTransfer) throw new Error('the transport cannot register outputs');
-    const { manifest, files, output } = scanned;
-    const open = await this.#transport.openOutput(run.jobId, { attempt: run.attempt, dataset: output.dataset, manifest }, this.#abort.signal);
-    const summary = { version: open.version, bytes: manifestBytes(manifest), files: manifest.files.length, stored: 0 };
-    if (open.state === 'done') return summary;
-    this.#receiving.set(open.transferId, manifest);
+    const { manifest, output } = scanned;
+    const key = `output-${run.jobId}-${output.dataset}`;
+    // Its chunks are kept from any eviction's sweep from here on; room is made before the version
+    // is opened, so a center without room (pinned replicas only) registers nothing at all.
+    this.#receiving.set(key, manifest);
     try {
       const missing = new Set(await this.store.missing(uniqueChunks(manifest).map((c) => c.sha256)));
       let incoming = 0;
       for (const c of uniqueChunks(manifest)) if (missing.has(c.sha256)) incoming += c.bytes;
-      await this.#evictFor(open.versionId, incoming);
-      const byPath = new Map(files.map((f) => [f.path, f]));
-      for (const f of manifest.files) {
-        const slices = planChunks(f.bytes, manifest.chunkBytes);
-        if (!f.chunks.some((sha) => missing.has(sha))) continue;
-        const handle = await openScanned(byPath.get(f.path)!, scanned.ownerUid);
-        try {
-          for (const [k, sha] of f.chunks.entries()) {
-            if (!missing.has(sha)) continue;
-            if (this.#stopped) throw new Error('the agent is stopping');
-            const chunk = takeBuffer(slices[k]!.length);
-            try {
-              await readFully(handle, chunk, slices[k]!.offset);
-              await this.store.put(sha, chunk.length, [chunk]); // checks the sha256: a file changed since the scan is refused
-            } finally {
-              giveBack(chunk);
-            }
-            missing.delete(sha);
-            summary.stored += chunk.length;
-          }
-        } finally {
-          await handle.close();
+      await this.#evictFor(key, incoming, `the output for dataset ${output.dataset}`);
+      const open = await this.#transport.openOutput(run.jobId, { attempt: run.attempt, dataset: output.dataset, manifest }, this.#abort.signal);
+      const summary = { version: open.version, bytes: manifestBytes(manifest), files: manifest.files.length, stored: 0 };
+      if (open.state === 'done') return summary;
+      try {
+        await this.#storeChunks(scanned, missing, summary);
+        await this.store.seal(open.versionId, manifest);
+        await this.#transport.reportTransfer(open.transferId, { state: 'done', bytesMoved: summary.stored, error: null }, this.#abort.signal);
+        return summary;
+      } catch (error) {
+        if (!this.#stopped && !(error instanceof TransportError && error.retryable)) {
+          await this.#transport.reportTransfer(open.transferId, { state: 'failed', bytesMoved: summary.stored, error: (error as Error).message.slice(0, 2000) }, this.#abort.signal).catch(() => undefined);
         }
+        throw error;
       }
-      await this.store.seal(open.versionId, manifest);
-      await this.#transport.reportTransfer(open.transferId, { state: 'done', bytesMoved: summary.stored, error: null }, this.#abort.signal);
-      return summary;
-    } catch (error) {
-      if (!this.#stopped && !(error instanceof TransportError && error.retryable)) {
-        await this.#transport.reportTransfer(open.transferId, { state: 'failed', bytesMoved: summary.stored, error: (error as Error).message.slice(0, 2000) }, this.#abort.signal).catch(() => undefined);
-      }
-      throw error;
     } finally {
-      this.#receiving.delete(open.transferId);
+      this.#receiving.delete(key);
+    }
+  }
+
+  /** Puts the `missing` chunks of a scanned output into the store, each read from its file into a pooled chunk buffer. */
+  async #storeChunks(scanned: ScannedOutput, missing: Set<string>, summary: { stored: number }): Promise<void> {
+    const { manifest, files } = scanned;
+    const byPath = new Map(files.map((f) => [f.path, f]));
+    for (const f of manifest.files) {
+      const slices = planChunks(f.bytes, manifest.chunkBytes);
+      if (!f.chunks.some((sha) => missing.has(sha))) continue;
+      const handle = await openScanned(byPath.get(f.path)!, scanned.ownerUid);
+      try {
+        for (const [k, sha] of f.chunks.entries()) {
+          if (!missing.has(sha)) continue;
+          if (this.#stopped) throw new Error('the agent is stopping');
+          const chunk = takeBuffer(slices[k]!.length);
+          try {
+            await readFully(handle, chunk, slices[k]!.offset);
+            await this.store.put(sha, chunk.length, [chunk]); // checks the sha256: a file changed since the scan is refused
+          } finally {
+            giveBack(chunk);
+          }
+          missing.delete(sha);
+          summary.stored += chunk.length;
+        }
+      } finally {
+        await handle.close();
+      }
     }
   }
 
