@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { signGrant } from '../core/data-grant.js';
 import { SuanwangError } from '../core/errors.js';
-import { canonicalManifest, checkManifest, manifestBytes, type Manifest } from '../data/index.js';
+import { canonicalManifest, checkDatasetName, checkManifest, manifestBytes, type Manifest } from '../data/index.js';
 import { findCenterByName, getCenter, listCenters } from '../store/centers.js';
 import {
   activeTransfer,
@@ -78,9 +78,7 @@ export async function startUpload(
   name: string,
   input: { manifest: { chunkBytes: number; files: { path: string; bytes: number; chunks: string[] }[] }; center?: string | undefined },
 ): Promise<{ datasetId: string; versionId: string; version: number; state: 'open' | 'sealed'; port: DataPortGrant }> {
-  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(name)) {
-    throw new SuanwangError('invalid_field', `dataset name ${JSON.stringify(name).slice(0, 80)} is not allowed`, { field: 'name', hint: 'letters, digits, ".", "_" and "-", up to 128, starting with a letter or digit' });
-  }
+  checkDatasetName(name, 'name'); // the one rule for dataset names (job outputs use it too)
   const manifest = checkManifest(input.manifest, 'manifest');
   const digest = createHash('sha256').update(canonicalManifest(manifest)).digest('hex');
   const centerId = await uploadCenter(ctx, input.center);
