@@ -168,7 +168,7 @@ class AgentRuntime {
     let delay = BACKOFF_START_MS;
     while (!this.#stopped) {
       try {
-        const [{ pools, commands }, runs] = await Promise.all([this.#connector.describe(), this.#connector.runs()]);
+        const [{ pools, commands }, runs] = await Promise.all([this.#connector.describe(), this.#connector.runs().then((r) => this.#asReported(r))]);
         const response = await this.#transport.register(
           { connector: this.#connector.kind, agentVersion: this.#agentVersion, pools, commands, runs },
           this.#abort.signal,
@@ -620,6 +620,25 @@ class AgentRuntime {
     ).finally(() => (entry.work = null));
     this.#outputs.set(key, entry);
     return null;
+  }
+
+  /**
+   * Runs as a registration tells them (the control plane applies ended states it finds there): a
+   * run that succeeded is still running while its outputs are not stored yet, so a restarted agent
+   * stores them before the job is marked succeeded; one whose outputs failed ends failed.
+   */
+  async #asReported(runs: RunStatus[]): Promise<RunStatus[]> {
+    const runInfo = this.#connector.runInfo?.bind(this.#connector);
+    if (!runInfo) return runs;
+    return Promise.all(
+      runs.map(async (run): Promise<RunStatus> => {
+        if (run.state !== 'succeeded') return run;
+        const known = this.#outputs.get(runKey(run));
+        if (known?.final) return known.final;
+        const info = await runInfo(run).catch(() => null);
+        return info?.lease.outputs?.length ? { ...run, state: 'running', exitCode: null, reason: null, finishedAt: null } : run;
+      }),
+    );
   }
 
   /**

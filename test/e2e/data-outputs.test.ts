@@ -1,14 +1,20 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { createReadStream, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { startAgent, type AgentHandle } from '../../src/agent/agent.js';
+import { LocalConnector } from '../../src/agent/connectors/local-connector.js';
+import { HttpAgentTransport } from '../../src/api/client/agent-client.js';
 import { SuanwangClient, type ApiError } from '../../src/api/client/client.js';
 import type { JobDetailResource, JobSubmissionInput } from '../../src/api/client/schemas.js';
 import { pullDataset } from '../../src/cli/data/transfer-commands.js';
+import { DEMO_CENTERS } from '../../src/cli/up/demo-network.js';
 import { startEmbeddedNetwork, type EmbeddedNetwork } from '../../src/cli/up/embedded-network.js';
+import { openJobOutput } from '../../src/engine/job-outputs.js';
+import { findCenterByName } from '../../src/store/centers.js';
 import { createUser } from '../../src/engine/accounts.js';
 import { testDatabases } from '../support/databases.js';
 import { eventually } from '../support/wait.js';
@@ -43,6 +49,7 @@ for (const database of await testDatabases()) {
     let drop: () => Promise<void>;
     let alice: SuanwangClient;
     let mallory: SuanwangClient;
+    let extraAgent: { agent: AgentHandle; connector: LocalConnector } | null = null;
 
     before(async () => {
       home = await mkdtemp(join(tmpdir(), 'suanwang-outputs-'));
@@ -58,6 +65,8 @@ for (const database of await testDatabases()) {
       mallory = new SuanwangClient(network.url, (await createUser(network.ctx, { orgName: 'lab-b', name: 'mallory', role: 'user' })).token);
     });
     after(async () => {
+      await extraAgent?.agent.stop();
+      await extraAgent?.connector.close();
       await network?.stop();
       await drop?.();
       await rm(home, { recursive: true, force: true });
@@ -168,6 +177,45 @@ for (const database of await testDatabases()) {
       assert.match(done.job.reason ?? '', /output huge: the output for dataset huge needs \d+ bytes and the center's storage has \d+ free/);
       await assert.rejects(alice.dataset('huge'), (e: ApiError) => e.status === 404);
       assert.deepEqual(await outputTransfers(job.id), []);
+    });
+
+    it('an agent restarted after the run ended stores its outputs from the run\'s files; opening one again is idempotent', async () => {
+      const release = join(home, 'release');
+      const job = await alice.submit({ command: ['sh', '-c', `while [ ! -e ${release} ]; do sleep 0.1; done; ${writes('outputs/late')}`], regions: ['ningxia'], acceleratorsPerNode: 1, outputs: [{ dataset: 'late' }] });
+      const running = await eventually('the job to run', async () => {
+        const d = (await alice.job(job.id)) as JobDetailResource;
+        return d.job.state === 'running' ? d.job : null;
+      }, 60_000, 100);
+      // The control plane's side, called as west's agent would: the same manifest opened twice gets
+      // the same version and transfer; another manifest replaces the output still open.
+      const west = (await findCenterByName(network.ctx.store.db, 'west-zhongwei'))!;
+      const fake = (n: number) => ({ chunkBytes: 4 * 1024 * 1024, files: [{ path: 'f.txt', bytes: 1, chunks: [n.toString(16).padStart(64, '0')] }] });
+      const first = await openJobOutput(network.ctx, west.id, job.id, { attempt: running.attempt, dataset: 'late', manifest: fake(1) });
+      assert.deepEqual(await openJobOutput(network.ctx, west.id, job.id, { attempt: running.attempt, dataset: 'late', manifest: fake(1) }), first);
+      const other = await openJobOutput(network.ctx, west.id, job.id, { attempt: running.attempt, dataset: 'late', manifest: fake(2) });
+      assert.notEqual(other.versionId, first.versionId);
+      assert.deepEqual((await outputTransfers(job.id)).map((t) => [t.version, t.state]).sort(), [[1, 'failed'], [2, 'running']]);
+      await assert.rejects(openJobOutput(network.ctx, west.id, job.id, { attempt: running.attempt + 1, dataset: 'late', manifest: fake(1) }), (e: Error & { code?: string }) => e.code === 'conflict');
+      // West's agent goes away; the run ends without it.
+      await network.agents.get('west-zhongwei')!.stop();
+      const stateDir = join(home, 'centers', 'west-zhongwei');
+      const connector = new LocalConnector({ stateDir, pools: [...DEMO_CENTERS.find((c) => c.definition.name === 'west-zhongwei')!.pools], isolation: network.isolation });
+      writeFileSync(release, '');
+      await eventually('the run to end while no agent watches', async () => (await connector.runs()).find((r) => r.jobId === job.id && r.state === 'succeeded'), 60_000, 100);
+      // A new agent process: it knows the run only from the connector's files, and stores its output.
+      const token = readFileSync(join(stateDir, 'agent-token'), 'utf8').trim();
+      const agent = startAgent({
+        transport: new HttpAgentTransport({ serverUrl: network.url, token }), connector, name: 'west-zhongwei (restarted)', log: () => {},
+        data: { root: join(stateDir, 'data'), sharedWithOrgUsers: network.isolation === 'users' },
+      });
+      extraAgent = { agent, connector };
+      const done = await finished(job.id);
+      assert.equal(done.job.state, 'succeeded', JSON.stringify(done.events));
+      assert.ok(done.events.some((e) => /^output late v3 sealed: \d+ bytes, 2 files at west-zhongwei$/.test(e.message)), JSON.stringify(done.events.map((e) => e.message)));
+      const printed = sums(await output(job.id));
+      await pullDataset(alice, 'late', join(home, 'pulled-late'));
+      assert.equal(await sha256File(join(home, 'pulled-late', 'big.bin')), printed.get('big.bin'));
+      assert.equal(await sha256File(join(home, 'pulled-late', 'sub', 'small.txt')), printed.get('sub/small.txt'));
     });
 
     it('refuses bad output specs with 400 naming the field; nothing is written', async () => {
