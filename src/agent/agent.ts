@@ -298,6 +298,10 @@ class AgentRuntime {
     if (this.#seen.has(key)) return;
     this.#remember(key);
     try {
+      // Refused before it runs: its outputs could never be stored here (docs/data.md, "Outputs").
+      if (lease.outputs?.length && !(this.#data && this.#connector.runInfo)) {
+        throw new Error(`the job registers outputs (${lease.outputs.map((o) => o.dataset).join(', ')}) and this agent has no dataset storage`);
+      }
       if (lease.inputs && lease.inputs.length > 0) {
         if (!this.#data) throw new Error(`the job reads datasets (${lease.inputs.map((i) => i.name).join(', ')}) and this agent has no dataset storage`);
         const t0 = Date.now();
@@ -649,7 +653,7 @@ class AgentRuntime {
   async #storeOutputs(run: RunStatus, info: RunInfo): Promise<RunStatus> {
     const outputs = info.lease.outputs ?? [];
     const failed = (why: string): RunStatus => ({ ...run, state: 'failed', reason: why.slice(0, 1000) });
-    if (!this.#data) return failed(`the job registers outputs (${outputs.map((o) => o.dataset).join(', ')}) and this agent has no dataset storage`);
+    if (!this.#data) return failed(`the job registers outputs (${outputs.map((o) => o.dataset).join(', ')}) and this agent has no dataset storage`); // an agent restarted without it
     const key = runKey(run);
     const scanned = [];
     for (const output of outputs) {
