@@ -23,7 +23,7 @@ import {
   type VersionRow,
 } from '../store/data-plane.js';
 import { findDatasetByName, insertDataset } from '../store/datasets.js';
-import { addJobEvent, getJob } from '../store/jobs.js';
+import { addJobEvent, getJob, lockJob } from '../store/jobs.js';
 import type { TransferRow, TransferState } from '../store/schema.js';
 import { inTransaction, type Queryable } from '../store/transaction.js';
 import type { Principal } from './accounts.js';
@@ -282,6 +282,8 @@ export async function reportTransfer(ctx: EngineContext, centerId: string, id: s
   await inTransaction(ctx.store.db, async (trx) => {
     const t = await getTransfer(trx, id);
     if (!t || t.to_center_id !== centerId) throw new SuanwangError('not_found', `no transfer ${id} into this center`, { hint: 'ask for the current transfers' });
+    // An output's job row is locked first, as openJobOutput does: the two never wait on each other in turn.
+    if (t.kind === 'output' && t.job_id) await lockJob(trx, t.job_id);
     const changed = await updateTransfer(trx, id, report, now);
     if (!changed || report.state === 'running') return;
     // A job's outputs: sealed only while its run is still wanted (else this throws and nothing changes).
