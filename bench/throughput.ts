@@ -81,7 +81,20 @@ function firstLine(child: ChildProcess): Promise<string> {
  * machine than fetch (undici), so the generator takes less of the CPU the platform is measured on.
  */
 const keepAlive = new http.Agent({ keepAlive: true, maxSockets: 32 });
-function api<T>(url: string, token: string, method: string, path: string, body?: unknown): Promise<T> {
+async function api<T>(url: string, token: string, method: string, path: string, body?: unknown): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await apiOnce<T>(url, token, method, path, body);
+    } catch (error) {
+      // A kept-alive connection the server closed while idle (its keepAliveTimeout, e.g. between
+      // the phases) fails the first request sent on it, before the server reads it: send it again
+      // on a new connection (node:http's documented retry, `req.reusedSocket`).
+      if (attempt < 3 && (error as { staleSocket?: boolean }).staleSocket) continue;
+      throw error;
+    }
+  }
+}
+function apiOnce<T>(url: string, token: string, method: string, path: string, body?: unknown): Promise<T> {
   const payload = body === undefined ? undefined : JSON.stringify(body);
   return new Promise<T>((resolve, reject) => {
     const req = http.request(
@@ -102,7 +115,7 @@ function api<T>(url: string, token: string, method: string, path: string, body?:
         res.on('error', reject);
       },
     );
-    req.on('error', reject);
+    req.on('error', (error: NodeJS.ErrnoException) => reject(Object.assign(error, { staleSocket: req.reusedSocket && error.code === 'ECONNRESET' })));
     req.end(payload);
   });
 }
@@ -209,13 +222,17 @@ async function main(): Promise<void> {
     const total = STEADY_RATE * STEADY_SECONDS;
     const start = performance.now();
     const inflight: Promise<void>[] = [];
+    const submitErrors: unknown[] = [];
     for (let i = 0; i < total; i++) {
       const due = start + (i * 1000) / STEADY_RATE;
       const wait = due - performance.now();
       if (wait > 0) await sleep(wait);
-      inflight.push(api<{ id: string }>(url, user.token, 'POST', '/v1/jobs', { ...spec, name: 'steady' }).then((j) => void ids.push(j.id)));
+      // Failures are collected, not left unhandled while the loop still sleeps (that would end the
+      // bench before its `finally` stops the platform's processes).
+      inflight.push(api<{ id: string }>(url, user.token, 'POST', '/v1/jobs', { ...spec, name: 'steady' }).then((j) => void ids.push(j.id), (error: unknown) => void submitErrors.push(error)));
     }
     await Promise.all(inflight);
+    if (submitErrors.length > 0) throw new Error(`phase 2: ${submitErrors.length} submissions failed, the first: ${String(submitErrors[0])}`);
     const steadyDeadline = performance.now() + 60_000;
     let latencies: number[] = [];
     for (;;) {

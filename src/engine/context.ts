@@ -31,6 +31,10 @@ export interface EngineConfig {
   readonly retentionSweepEveryMs: number;
   /** How often the control loop applies replication rules (docs/data.md); a new rule wakes it at once. */
   readonly rulesEveryMs: number;
+  /** How often a pass reads the whole queue budget; the passes in between read each org's head (control-loop.ts, QUICK_JOBS_PER_PASS). */
+  readonly fullPassEveryMs: number;
+  /** How often the leader vacuums the tables that churn while the database's autovacuum does not run (src/engine/maintenance.ts); 0 never. */
+  readonly vacuumEveryMs: number;
   /** Per-org token buckets by kind of call (src/api/rate-limit.ts has the defaults); per process. */
   readonly rateLimits: Readonly<Partial<Record<'submit' | 'quote' | 'launch' | 'logs', { readonly burst: number; readonly perSecond: number }>>>;
   /** Jobs an org may have waiting (submitted, queued or placed) at once; a submission past it is a 429 `quota_exceeded`. */
@@ -59,6 +63,8 @@ export const DEFAULT_ENGINE_CONFIG: EngineConfig = {
   outputRetentionMs: 30 * 24 * 3_600_000,
   retentionSweepEveryMs: 3_600_000,
   rulesEveryMs: 5_000,
+  fullPassEveryMs: 5_000,
+  vacuumEveryMs: 30_000,
   rateLimits: {},
   maxQueuedJobsPerOrg: 100_000,
   maxRunningJobsPerOrg: 10_000,

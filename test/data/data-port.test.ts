@@ -136,6 +136,25 @@ describe('data port: push, pull and transfer between centers', { timeout: 120_00
     assert.equal(statSync(join(view, 'a.bin')).mode & 0o777, 0o444, 'read-only for the job');
   });
 
+  it('sends from its sealed store: a damaged chunk file is an error answer, a dropped version is refused at once', async () => {
+    const bytes = randomBytes(CHUNK + 5);
+    writeFileSync(join(dir, 'v9.bin'), bytes);
+    const { manifest, files: local } = await scanDataset(join(dir, 'v9.bin'), CHUNK);
+    await pushChunks(new DataPortClient({ url: west.port.url, grant: grant('west', west.key, 'v9', 'w'), version: 'v9' }), manifest, local);
+    await west.store.seal('v9', manifest);
+    const reader = new DataPortClient({ url: west.port.url, grant: grant('west', west.key, 'v9', 'r'), version: 'v9' });
+    const [first, second] = manifest.files[0]!.chunks;
+    const into = Buffer.alloc(CHUNK);
+    await reader.getInto(first!, 0, into);
+    assert.equal(sha(into), first, 'served whole');
+    // The port takes the chunk's length from the manifest it keeps; a file cut short on its disk is refused, not sent short.
+    const path = west.store.chunkPath(second!);
+    writeFileSync(path, readFileSync(path).subarray(0, 2));
+    await assert.rejects(reader.getInto(second!, 0, Buffer.alloc(5)), (e: Error & { code?: string }) => e.code === 'chunk_corrupt' && /ended at byte 2/.test(e.message));
+    await west.store.dropVersion('v9');
+    await assert.rejects(reader.getInto(first!, 0, Buffer.alloc(CHUNK)), (e: Error & { code?: string }) => e.code === 'data_not_ready', 'the kept chunk list went with the version');
+  });
+
   it("paces a transfer by the center's limit and by the link from each source, every byte by both", async () => {
     const { manifest } = await scanDataset(join(dir, 'src'), CHUNK);
     const counting = () => {

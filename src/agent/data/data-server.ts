@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { verifyGrant, type DataGrant } from '../../core/data-grant.js';
 import { SuanwangError } from '../../core/errors.js';
-import { SHA256_HEX, TokenBucket, uniqueChunks } from '../../data/index.js';
+import { SHA256_HEX, TokenBucket } from '../../data/index.js';
 import { giveBack } from './buffer-pool.js';
 import type { ChunkStore } from './chunk-store.js';
 
@@ -111,27 +111,28 @@ async function handle(o: DataServerOptions, limiter: TokenBucket | null, req: In
   }
   if (sha !== undefined && req.method === 'GET') {
     // Only chunks of the version the grant names: a grant for one org's dataset reads nothing else.
-    const manifest = await o.store.version(version);
-    if (!manifest) throw new SuanwangError('data_not_ready', `version ${version} is not complete at this center`, { hint: 'read it from a center that holds it' });
-    const chunk = uniqueChunks(manifest).find((c) => c.sha256 === sha);
-    if (!chunk) throw new SuanwangError('not_found', `chunk ${sha} is not part of version ${version}`, { hint: "read the version's manifest for its chunks" });
+    const bytes = await o.store.sealedChunkBytes(version, sha);
+    if (bytes === null) throw new SuanwangError('data_not_ready', `version ${version} is not complete at this center`, { hint: 'read it from a center that holds it' });
+    if (bytes === undefined) throw new SuanwangError('not_found', `chunk ${sha} is not part of version ${version}`, { hint: "read the version's manifest for its chunks" });
     const range = /^bytes=(\d+)-$/.exec(req.headers.range ?? '');
     const start = range ? Number(range[1]) : 0;
-    if (start >= chunk.bytes && chunk.bytes > 0) {
-      res.writeHead(416, { 'content-range': `bytes */${chunk.bytes}`, 'content-length': '0' });
+    if (start >= bytes && bytes > 0) {
+      res.writeHead(416, { 'content-range': `bytes */${bytes}`, 'content-length': '0' });
       res.end();
       return;
     }
+    // The chunk is read whole, before the head goes out (a failed read is still an error
+    // answer), and handed to the socket at once (a read stream's 1 MiB parts cost a read, a write
+    // and a drain each); with a send limit it goes out in 1 MiB slices, each after its wait. Its
+    // length is the manifest's: the port trusts its sealed store (every chunk was hashed as it
+    // entered it) and neither re-hashes nor asks the file.
+    const data = await o.store.read(sha, start, bytes);
+    res.once('close', () => giveBack(data));
     res.writeHead(range ? 206 : 200, {
       'content-type': 'application/octet-stream',
-      'content-length': String(chunk.bytes - start),
-      ...(range ? { 'content-range': `bytes ${start}-${chunk.bytes - 1}/${chunk.bytes}` } : {}),
+      'content-length': String(bytes - start),
+      ...(range ? { 'content-range': `bytes ${start}-${bytes - 1}/${bytes}` } : {}),
     });
-    // The chunk is read whole and handed to the socket at once (a read stream's 1 MiB parts cost
-    // a read, a write and a drain each); with a send limit it goes out in 1 MiB slices, each
-    // after its wait.
-    const data = await o.store.read(sha, start);
-    res.once('close', () => giveBack(data));
     const slice = limiter ? SEND_SLICE_BYTES : data.length;
     for (let at = 0; at < data.length && !res.destroyed; at += slice) {
       const part = data.subarray(at, at + slice);

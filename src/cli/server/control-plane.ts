@@ -91,7 +91,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     });
     lead.current = leadership;
     const loopLog = logger.child({ component: 'control-loop' });
-    const loop = startControlLoop(ctx, (err) => loopLog.error({ err }, 'control loop pass failed'), leadership);
+    const loop = startControlLoop(ctx, (err) => loopLog.error({ err }, 'control loop pass failed'), leadership, (line) => loopLog.info(line));
     serving.start();
     return {
       url,
