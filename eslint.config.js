@@ -19,7 +19,8 @@ const ARCHITECTURE = {
   scheduler:    { may: ['core'],                                                       pure: true },
   ledger:       { may: ['core'],                                                       pure: true },
   catalog:      { may: ['core'],                                                       pure: true },
-  data:         { may: ['core'],                                                       pure: true }, // the data plane's pure logic
+  data:         { may: ['core'],                                                       pure: true, // the data plane's pure logic
+                  io: { folder: 'data/io', modules: ['fs', 'path'] } },                // local files into manifests (push, job outputs)
   sim:          { may: ['core', 'scheduler', 'ledger'],                                pure: true,
                   io: { folder: 'sim/io', modules: ['fs', 'zlib', 'readline', 'path', 'stream'] } },
   store:        { may: ['core'],                                                       pure: false },

@@ -380,6 +380,18 @@ describe('agent runtime', { timeout: 60_000 }, () => {
       assert.equal(server.states(l.jobId).length, 1);
     }));
 
+  it('refuses to start a lease with outputs when it has no dataset storage, naming them, and runs nothing', () =>
+    withAgent(async ({ server, scratch }) => {
+      const marker = join(scratch, 'ran');
+      const l = lease(['sh', '-c', `touch ${marker}`], { outputs: [{ dataset: 'result', dir: 'outputs/result' }] });
+      server.offer(l);
+      await waitFor(() => server.finals(l.jobId).length > 0, 10_000, 'the final state');
+      const [final] = server.finals(l.jobId);
+      assert.equal(final?.state, 'failed');
+      assert.match(final?.reason ?? '', /registers outputs \(result\) and this agent has no dataset storage/);
+      await assert.rejects(readFile(marker), 'the command never ran');
+    }));
+
   it('stops promptly, aborting its long poll and leaving no timer behind', async () => {
     const timersBefore = process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
     const root = await mkdtemp(join(tmpdir(), 'suanwang-agent-'));

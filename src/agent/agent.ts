@@ -1,7 +1,7 @@
 import type { AgentTransport } from '../api/client/agent-client.js';
 import { SessionExpiredError, TransportError } from '../api/client/agent-client.js';
 import type { Lease, LogChunk, LogReport, LogStream, RunRef, RunStatus, StateReport } from '../core/agent-protocol.js';
-import type { Connector } from './connector.js';
+import type { Connector, RunInfo } from './connector.js';
 import { DataAgent, type DataAgentOptions } from './data/data-agent.js';
 
 /*
@@ -103,6 +103,12 @@ class AgentRuntime {
   /** The last problem logged per loop, so an outage is logged once, not every retry. */
   readonly #problems = new Map<string, string>();
   readonly #data: DataAgent | null;
+  /**
+   * Runs that succeeded and whose job registers outputs (docs/data.md, "Outputs"): the work storing
+   * them, then the final state to report (failed when an output could not be registered). Lost on
+   * restart on purpose: the next agent stores them again (what is held is skipped).
+   */
+  readonly #outputs = new Map<string, { work: Promise<void> | null; final: RunStatus | null; retryAt: number }>();
 
   constructor(options: AgentOptions) {
     this.#transport = options.transport;
@@ -138,6 +144,7 @@ class AgentRuntime {
     // The data side first: a lease waiting on a stage-in ends when its transfer is aborted.
     const dataStopped = this.#data?.stop();
     await Promise.all(this.#loops);
+    await Promise.allSettled([...this.#outputs.values()].map((o) => o.work));
     if (this.#registering) await this.#registering;
     await dataStopped;
   }
@@ -161,7 +168,7 @@ class AgentRuntime {
     let delay = BACKOFF_START_MS;
     while (!this.#stopped) {
       try {
-        const [{ pools, commands }, runs] = await Promise.all([this.#connector.describe(), this.#connector.runs()]);
+        const [{ pools, commands }, runs] = await Promise.all([this.#connector.describe(), this.#connector.runs().then((r) => this.#asReported(r))]);
         const response = await this.#transport.register(
           { connector: this.#connector.kind, agentVersion: this.#agentVersion, pools, commands, runs },
           this.#abort.signal,
@@ -291,6 +298,10 @@ class AgentRuntime {
     if (this.#seen.has(key)) return;
     this.#remember(key);
     try {
+      // Refused before it runs: its outputs could never be stored here (docs/data.md, "Outputs").
+      if (lease.outputs?.length && !(this.#data && this.#connector.runInfo)) {
+        throw new Error(`the job registers outputs (${lease.outputs.map((o) => o.dataset).join(', ')}) and this agent has no dataset storage`);
+      }
       if (lease.inputs && lease.inputs.length > 0) {
         if (!this.#data) throw new Error(`the job reads datasets (${lease.inputs.map((i) => i.name).join(', ')}) and this agent has no dataset storage`);
         const t0 = Date.now();
@@ -439,14 +450,16 @@ class AgentRuntime {
           part.log = { jobId: run.jobId, attempt: run.attempt, chunks };
           part.afterSend = () => Object.assign(t.offsets, offsets);
         }
-        if (run.state !== 'running' && drained) {
-          part.states.push({ jobId: run.jobId, attempt: run.attempt, state: run.state, exitCode: run.exitCode, reason: run.reason, at: run.finishedAt ?? Date.now() });
+        const ended = run.state !== 'running' && drained ? await this.#finalState(run) : null;
+        if (ended) {
+          part.states.push({ jobId: run.jobId, attempt: run.attempt, state: ended.state, exitCode: ended.exitCode, reason: ended.reason, at: run.finishedAt ?? Date.now() });
           // Accepted or refused, the server has had its say on this run: it is done here.
           part.after.push(async () => {
             await this.#connector.forget(run);
             this.#tracked.delete(key);
+            this.#outputs.delete(key);
             this.#problems.delete(`run ${key}`);
-            this.#say(`${key} ${run.state}${run.exitCode === null ? '' : ` (exit ${run.exitCode})`}${run.reason ? `: ${run.reason}` : ''}`);
+            this.#say(`${key} ${ended.state}${ended.exitCode === null ? '' : ` (exit ${ended.exitCode})`}${ended.reason ? `: ${ended.reason}` : ''}`);
           });
         }
         return part;
@@ -517,19 +530,22 @@ class AgentRuntime {
     }
 
     await this.#shipOutput(sessionId, run, tracked, Infinity);
+    const ended = await this.#finalState(run);
+    if (!ended) return; // its outputs are being stored: the end is reported once they are
     const final: StateReport = {
       attempt: run.attempt,
-      state: run.state,
-      exitCode: run.exitCode,
-      reason: run.reason,
+      state: ended.state,
+      exitCode: ended.exitCode,
+      reason: ended.reason,
       at: run.finishedAt ?? Date.now(),
     };
     // Accepted or refused, the server has had its say on this run: it is done here.
     await this.#report(sessionId, run, final);
     await this.#connector.forget(run);
     this.#tracked.delete(key);
+    this.#outputs.delete(key);
     this.#problems.delete(`run ${key}`);
-    this.#say(`${key} ${run.state}${run.exitCode === null ? '' : ` (exit ${run.exitCode})`}${run.reason ? `: ${run.reason}` : ''}`);
+    this.#say(`${key} ${ended.state}${ended.exitCode === null ? '' : ` (exit ${ended.exitCode})`}${ended.reason ? `: ${ended.reason}` : ''}`);
   }
 
   /**
@@ -576,6 +592,88 @@ class AgentRuntime {
       }
       for (const chunk of chunks) tracked.offsets[chunk.stream] = chunk.nextOffset;
     }
+  }
+
+  // ---- outputs ---------------------------------------------------------------------------------
+
+  /**
+   * The final state to report for an ended run, or null while its outputs are being stored. A run
+   * that did not succeed, or whose job registers no outputs, is reported as it ended. One that
+   * succeeded has its outputs stored first (in the background: other runs' reports go on); then it
+   * is reported succeeded, or failed naming the output that could not be registered (a missing
+   * folder, a symlink out of the workdir, no room). The network failing only delays it.
+   */
+  async #finalState(run: RunStatus): Promise<RunStatus | null> {
+    if (run.state !== 'succeeded' || !this.#connector.runInfo) return run;
+    const key = runKey(run);
+    const known = this.#outputs.get(key);
+    if (known?.final) return known.final;
+    if (known && (known.work || Date.now() < known.retryAt)) return null;
+    const info = await this.#connector.runInfo(run);
+    if (!info?.lease.outputs?.length) return run;
+    const entry: { work: Promise<void> | null; final: RunStatus | null; retryAt: number } = { work: null, final: null, retryAt: 0 };
+    entry.work = this.#storeOutputs(run, info).then(
+      (final) => {
+        entry.final = final;
+        this.#problems.delete(`outputs ${key}`);
+      },
+      (error: unknown) => {
+        entry.retryAt = Date.now() + BACKOFF_CAP_MS;
+        if (!this.#stopped) this.#problem(`outputs ${key}`, `outputs of ${key}: ${describe(error)}; retrying`);
+      },
+    ).finally(() => (entry.work = null));
+    this.#outputs.set(key, entry);
+    return null;
+  }
+
+  /**
+   * Runs as a registration tells them (the control plane applies ended states it finds there): a
+   * run that succeeded is still running while its outputs are not stored yet, so a restarted agent
+   * stores them before the job is marked succeeded; one whose outputs failed ends failed.
+   */
+  async #asReported(runs: RunStatus[]): Promise<RunStatus[]> {
+    const runInfo = this.#connector.runInfo?.bind(this.#connector);
+    if (!runInfo) return runs;
+    return Promise.all(
+      runs.map(async (run): Promise<RunStatus> => {
+        if (run.state !== 'succeeded') return run;
+        const known = this.#outputs.get(runKey(run));
+        if (known?.final) return known.final;
+        const info = await runInfo(run).catch(() => null);
+        return info?.lease.outputs?.length ? { ...run, state: 'running', exitCode: null, reason: null, finishedAt: null } : run;
+      }),
+    );
+  }
+
+  /**
+   * Stores a succeeded run's outputs and returns the state to report. Every output folder is
+   * checked and hashed before any is registered, so a missing one registers none; a failure of
+   * the network or a stopping agent rejects (tried again later), anything else fails the run.
+   */
+  async #storeOutputs(run: RunStatus, info: RunInfo): Promise<RunStatus> {
+    const outputs = info.lease.outputs ?? [];
+    const failed = (why: string): RunStatus => ({ ...run, state: 'failed', reason: why.slice(0, 1000) });
+    if (!this.#data) return failed(`the job registers outputs (${outputs.map((o) => o.dataset).join(', ')}) and this agent has no dataset storage`); // an agent restarted without it
+    const key = runKey(run);
+    const scanned = [];
+    for (const output of outputs) {
+      try {
+        scanned.push(await this.#data.scanOutput(info.workdir, output, info.user?.uid ?? null));
+      } catch (error) {
+        if (this.#stopped) throw error;
+        return failed(`output ${output.dataset}: ${describe(error)}`);
+      }
+    }
+    for (const s of scanned) {
+      try {
+        const r = await this.#data.storeOutput(run, s);
+        this.#say(`output ${s.output.dataset} of ${key}: v${r.version} sealed (${r.bytes} bytes, ${r.files} files, ${r.stored} bytes stored)`);
+      } catch (error) {
+        if (this.#stopped || (error instanceof TransportError && error.retryable)) throw error;
+        return failed(`output ${s.output.dataset}: ${describe(error)}`);
+      }
+    }
+    return run;
   }
 
   // ---- plumbing --------------------------------------------------------------------------------

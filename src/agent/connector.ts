@@ -33,6 +33,18 @@ export interface Connector {
    * null when jobs run as the agent's own user. Absent: null.
    */
   dataOwner?(tenant: LeaseTenant): Promise<{ readonly name: string; readonly uid: number; readonly gid: number } | null>;
+  /**
+   * The lease a run was started with, its working directory and the OS user it ran as (null: the
+   * agent's), while the run is known (not forgotten); null for an unknown run. The agent reads a
+   * succeeded run's outputs from there (docs/data.md, "Outputs"). Absent: outputs cannot be registered.
+   */
+  runInfo?(run: RunRef): Promise<RunInfo | null>;
+}
+
+export interface RunInfo {
+  readonly lease: Lease;
+  readonly workdir: string;
+  readonly user: { readonly name: string; readonly uid: number; readonly gid: number } | null;
 }
 
 export interface ConnectorHealth {

@@ -38,6 +38,7 @@ export function jobResource(job: JobRow, names: Names): JobResource {
     deadline: iso(job.deadline),
     budgetFen: job.budget_fen,
     inputs: job.inputs,
+    outputs: job.outputs ?? [],
     attempt: job.attempt,
     center: job.center_id ? (names.centers.get(job.center_id) ?? job.center_id) : null,
     pool: job.pool_id ? (names.pools.get(job.pool_id) ?? job.pool_id) : null,

@@ -111,6 +111,33 @@ export interface Lease {
    * as `inputs/<name>` in the workdir. Absent from older servers.
    */
   readonly inputs?: readonly LeaseInput[];
+  /**
+   * Datasets the job's files become when it succeeds (docs/data.md, "Outputs"): before the agent
+   * reports the run succeeded it stores each `dir` (relative to the workdir, never leaving it) at
+   * this center and seals it as a new version (`POST /v1/agent/jobs/{jobId}/outputs`, then
+   * `…/outputs/{transferId}/seal`). A missing dir fails the run, naming it. Absent from older servers.
+   */
+  readonly outputs?: readonly LeaseOutput[];
+}
+
+export interface LeaseOutput {
+  readonly dataset: string;
+  readonly dir: string;
+}
+
+/** An agent opens one output of a succeeded run: the version its files become. */
+export interface OutputOpenRequest {
+  readonly attempt: number;
+  readonly dataset: string;
+  readonly manifest: TransferTask['manifest'];
+}
+
+export interface OutputOpenResponse {
+  /** The transfer of kind `output` that tracks it; `done` when this manifest was sealed already (a retry). */
+  readonly transferId: string;
+  readonly versionId: string;
+  readonly version: number;
+  readonly state: 'running' | 'done';
 }
 
 export interface LeaseInput {
@@ -130,7 +157,7 @@ export interface DataPortRegistration {
 /** A transfer into the agent's center: a version to make complete here, from these sources. */
 export interface TransferTask {
   readonly id: string;
-  readonly kind: 'upload' | 'replicate' | 'stage-in';
+  readonly kind: 'upload' | 'replicate' | 'stage-in' | 'output';
   readonly versionId: string;
   readonly manifest: { readonly chunkBytes: number; readonly files: readonly { readonly path: string; readonly bytes: number; readonly chunks: readonly string[] }[] };
   readonly sources: readonly { readonly center: string; readonly url: string; readonly grant: string }[];

@@ -5,3 +5,4 @@ export * from './manifest.js';
 export * from './replica-rules.js';
 export * from './eviction.js';
 export * from './rate-limit.js';
+export * from './job-outputs.js';

@@ -264,6 +264,7 @@ function toLease(job: JobRow, pool: PoolRow | undefined, orgName: string): Lease
     coresPerNode: job.cores_per_node,
     memoryMiBPerNode: job.memory_mib_per_node,
     walltimeSeconds: job.walltime_seconds,
+    ...(job.outputs?.length ? { outputs: job.outputs } : {}),
   };
 }
 

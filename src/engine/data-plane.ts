@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { signGrant } from '../core/data-grant.js';
 import { SuanwangError } from '../core/errors.js';
-import { canonicalManifest, checkManifest, manifestBytes, type Manifest } from '../data/index.js';
+import { canonicalManifest, checkDatasetName, checkManifest, manifestBytes, type Manifest } from '../data/index.js';
 import { findCenterByName, getCenter, listCenters } from '../store/centers.js';
 import {
   activeTransfer,
@@ -23,11 +23,12 @@ import {
   type VersionRow,
 } from '../store/data-plane.js';
 import { findDatasetByName, insertDataset } from '../store/datasets.js';
-import { addJobEvent, getJob } from '../store/jobs.js';
+import { addJobEvent, getJob, lockJob } from '../store/jobs.js';
 import type { TransferRow, TransferState } from '../store/schema.js';
 import { inTransaction, type Queryable } from '../store/transaction.js';
 import type { Principal } from './accounts.js';
 import type { EngineContext } from './context.js';
+import { endJobOutput } from './job-outputs.js';
 
 /*
  * The data plane's control side (docs/data.md). Bytes never pass through here: users and agents move
@@ -77,9 +78,7 @@ export async function startUpload(
   name: string,
   input: { manifest: { chunkBytes: number; files: { path: string; bytes: number; chunks: string[] }[] }; center?: string | undefined },
 ): Promise<{ datasetId: string; versionId: string; version: number; state: 'open' | 'sealed'; port: DataPortGrant }> {
-  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(name)) {
-    throw new SuanwangError('invalid_field', `dataset name ${JSON.stringify(name).slice(0, 80)} is not allowed`, { field: 'name', hint: 'letters, digits, ".", "_" and "-", up to 128, starting with a letter or digit' });
-  }
+  checkDatasetName(name, 'name'); // the one rule for dataset names (job outputs use it too)
   const manifest = checkManifest(input.manifest, 'manifest');
   const digest = createHash('sha256').update(canonicalManifest(manifest)).digest('hex');
   const centerId = await uploadCenter(ctx, input.center);
@@ -258,7 +257,8 @@ async function taskOf(ctx: EngineContext, centerId: string, t: TransferRow): Pro
 
 /** The queued and running transfers into an agent's center. */
 export async function agentTransfers(ctx: EngineContext, centerId: string): Promise<TransferTask[]> {
-  const rows = await activeTransfersTo(ctx.store.db, centerId);
+  // An output is carried out by the agent that ran its job, not by the transfer loop (job-outputs.ts).
+  const rows = (await activeTransfersTo(ctx.store.db, centerId)).filter((t) => t.kind !== 'output');
   return Promise.all(rows.map((t) => taskOf(ctx, centerId, t)));
 }
 
@@ -282,8 +282,12 @@ export async function reportTransfer(ctx: EngineContext, centerId: string, id: s
   await inTransaction(ctx.store.db, async (trx) => {
     const t = await getTransfer(trx, id);
     if (!t || t.to_center_id !== centerId) throw new SuanwangError('not_found', `no transfer ${id} into this center`, { hint: 'ask for the current transfers' });
+    // An output's job row is locked first, as openJobOutput does: the two never wait on each other in turn.
+    if (t.kind === 'output' && t.job_id) await lockJob(trx, t.job_id);
     const changed = await updateTransfer(trx, id, report, now);
     if (!changed || report.state === 'running') return;
+    // A job's outputs: sealed only while its run is still wanted (else this throws and nothing changes).
+    if (t.kind === 'output') return endJobOutput(trx, t, { ...report, state: report.state }, now);
     if (report.state === 'done') {
       if (t.kind === 'upload') await sealVersion(trx, t.version_id, now);
       await completeReplica(trx, t.version_id, centerId, now);

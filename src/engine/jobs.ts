@@ -3,6 +3,7 @@ import { acceleratorByKey } from '../core/accelerators.js';
 import { SuanwangError } from '../core/errors.js';
 import { MAX_ARRAY_ELEMENTS, parseArraySpec } from '../core/job-array.js';
 import { isTerminal } from '../core/job-state.js';
+import { checkJobOutputs, type JobOutput } from '../data/index.js';
 import type { Objective } from '../scheduler/types.js';
 import { checkFeasible, schedule } from '../scheduler/index.js';
 import { DEFAULT_POLICY, type Explanation } from '../scheduler/types.js';
@@ -61,6 +62,12 @@ export interface JobSpec {
   readonly budgetFen?: number | undefined;
   /** Datasets (ids or names of the caller's org) to stage in. */
   readonly inputs: readonly string[];
+  /**
+   * Datasets its files become when it succeeds (docs/data.md, "Outputs"): `dir` relative to its
+   * workdir, `outputs/<dataset>` when absent. A missing dataset of the org is made, an existing one
+   * gets a new version.
+   */
+  readonly outputs?: readonly { readonly dataset: string; readonly dir?: string | undefined }[] | undefined;
   /** Set by a store launch: the app version, its checked parameters, one command per family, its files and adaptation. */
   readonly app?: {
     readonly versionId: string;
@@ -264,6 +271,7 @@ async function newJobRow(ctx: EngineContext, user: User, spec: JobSpec, id: stri
     deadline: checked.deadline,
     budget_fen: spec.budgetFen ?? null,
     inputs: JSON.stringify(checked.inputs),
+    outputs: JSON.stringify(checked.outputs),
     app_version_id: spec.app?.versionId ?? null,
     speed_metric: spec.app?.speedMetric ?? 'fp16',
     app_params: JSON.stringify(spec.app?.params ?? null),
@@ -309,14 +317,14 @@ export async function quoteJob(ctx: EngineContext, user: User, spec: JobSpec): P
 /** The row as it will read back (jsonb columns parsed), for checks made before it is written. */
 function asRow(row: Record<string, unknown>): JobRow {
   const parsed: Record<string, unknown> = { ...row, attempt: 0, center_id: null, pool_id: null, exit_code: null, reason: null, cancel_requested_at: null, placed_at: null, started_at: null, finished_at: null };
-  for (const key of ['command', 'env', 'allowed_accelerators', 'node_indices', 'waiting_explanation', 'objective_weights', 'forbidden_accelerators', 'allowed_regions', 'inputs', 'app_params', 'command_variants', 'files', 'adaptation']) {
+  for (const key of ['command', 'env', 'allowed_accelerators', 'node_indices', 'waiting_explanation', 'objective_weights', 'forbidden_accelerators', 'allowed_regions', 'inputs', 'outputs', 'app_params', 'command_variants', 'files', 'adaptation']) {
     parsed[key] = JSON.parse(row[key] as string);
   }
   return parsed as unknown as JobRow;
 }
 
-/** Checks the names a job refers to (accelerator models, datasets, the deadline) and resolves them. */
-async function checkReferences(ctx: EngineContext, user: User, spec: JobSpec, now: Date): Promise<{ inputs: string[]; deadline: Date | null }> {
+/** Checks the names a job refers to (accelerator models, datasets, the deadline, its outputs) and resolves them. */
+async function checkReferences(ctx: EngineContext, user: User, spec: JobSpec, now: Date): Promise<{ inputs: string[]; outputs: JobOutput[]; deadline: Date | null }> {
   const models: [string, readonly string[]][] = [
     ['accelerators', spec.accelerators],
     ['forbidAccelerators', spec.forbidAccelerators],
@@ -345,7 +353,10 @@ async function checkReferences(ctx: EngineContext, user: User, spec: JobSpec, no
     if (!d) throw new SuanwangError('invalid_field', `no dataset "${ref}" in your org`, { field: `inputs[${i}]`, hint: '`suanwang datasets` lists them' });
     return d.id;
   });
-  return { inputs, deadline };
+  // An output names a dataset of the caller's org by name: made when the job's files are sealed if
+  // it does not exist yet, so only the name and the dir are checked here.
+  const outputs = checkJobOutputs(spec.outputs ?? []);
+  return { inputs, outputs, deadline };
 }
 
 function defaultName(command: readonly string[]): string {

@@ -154,3 +154,22 @@ export async function updateTransfer(
     .returningAll()
     .executeTakeFirst();
 }
+
+/**
+ * The newest transfer of kind `output` of a job into a center for a dataset, not failed, with its
+ * version's digest: an agent opening the same output again (a retry, a restart) finds it here.
+ */
+export async function outputTransferOf(q: Queryable, jobId: string, centerId: string, datasetId: string): Promise<(TransferRow & { digest: string }) | undefined> {
+  return q
+    .selectFrom('transfers')
+    .innerJoin('dataset_versions', 'dataset_versions.id', 'transfers.version_id')
+    .selectAll('transfers')
+    .select('dataset_versions.digest')
+    .where('transfers.job_id', '=', jobId)
+    .where('transfers.kind', '=', 'output')
+    .where('transfers.to_center_id', '=', centerId)
+    .where('transfers.state', '!=', 'failed')
+    .where('dataset_versions.dataset_id', '=', datasetId)
+    .orderBy('transfers.created_at', 'desc')
+    .executeTakeFirst();
+}

@@ -145,6 +145,8 @@ export interface JobsTable {
   deadline: Date | null;
   budget_fen: number | null;
   inputs: ColumnType<string[], string | undefined, string>;
+  /** Datasets its files become when it succeeds (migration 0019): `dir` is relative to its workdir. */
+  outputs: ColumnType<{ dataset: string; dir: string }[], string | undefined, string>;
   adaptation: ColumnType<Record<string, number> | null, string | undefined, string>;
   objective_weights: ColumnType<{ cost: number; time: number; carbon: number } | null, string | undefined, string>;
   app_version_id: string | null;
@@ -276,7 +278,8 @@ export interface ReplicationRulesTable {
   ended_at: Date | null;
 }
 
-export type TransferKind = 'upload' | 'replicate' | 'stage-in';
+/** `output`: a job's output files sealed as a new version at its center (migration 0019). */
+export type TransferKind = 'upload' | 'replicate' | 'stage-in' | 'output';
 export type TransferState = 'queued' | 'running' | 'done' | 'failed';
 
 export interface TransfersTable {

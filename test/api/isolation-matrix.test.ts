@@ -269,6 +269,11 @@ const FIXTURES: Readonly<Record<string, Fixture>> = {
     access: 'agent',
     cases: [{ object: "a replica at west", request: () => ({ path: '/v1/agent/replicas/dropped', body: { versionIds: ['dsv_x'] } }), foreign: { status: 200, check: (b) => assert.deepEqual((b as { dropped: unknown[] }).dropped, []) } }],
   },
+  // Job outputs (src/engine/job-outputs.ts): only the center running the job's current attempt opens one.
+  'POST /v1/agent/jobs/{id}/outputs': {
+    access: 'agent',
+    cases: [{ object: 'victim job output', request: (w) => ({ path: `/v1/agent/jobs/${w.victimJob}/outputs`, body: { attempt: 1, dataset: 'stolen', manifest: { chunkBytes: 4194304, files: [] } } }), foreign: { status: 409, code: 'conflict' } }],
+  },
   'POST /v1/agent/transfers/{id}': {
     access: 'agent',
     cases: [{ object: "a transfer into west", request: () => ({ path: '/v1/agent/transfers/xfr_x', body: { state: 'done', bytesMoved: 1 } }), foreign: { status: 404, code: 'not_found' } }],

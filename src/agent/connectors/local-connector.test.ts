@@ -168,8 +168,12 @@ describe('LocalConnector', { timeout: 60_000 }, () => {
       assert.equal(meta.workdir, join(stateDir, 'work', l.jobId));
       assert.deepEqual(meta.lease, l);
       assert.equal((await readFile(join(runDir, 'exit'), 'utf8')).trim(), '0');
+      // What the agent reads a succeeded run's outputs from (docs/data.md, "Outputs").
+      const info = await connector.runInfo(l);
+      assert.deepEqual(info && [info.lease, info.workdir], [l, meta.workdir]);
 
       await connector.forget(l);
+      assert.equal(await connector.runInfo(l), null, 'a forgotten run is unknown');
       assert.ok(!existsSync(runDir), 'the run folder is gone');
       assert.equal(await readFile(join(meta.workdir, 'out.txt'), 'utf8'), 'result\n', 'the outputs stay');
       assert.equal(await status(connector, l), undefined);

@@ -3,7 +3,7 @@ import { constants as fsConstants, existsSync, mkdirSync, readFileSync } from 'n
 import { access, chmod, mkdir, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { delimiter, dirname, join } from 'node:path';
 import type { AgentPool, Lease, LeaseTenant, LogStream, RunRef, RunState, RunStatus } from '../../core/agent-protocol.js';
-import type { Connector } from '../connector.js';
+import type { Connector, RunInfo } from '../connector.js';
 import { linkInputs } from '../data/link-inputs.js';
 import { OrgUsers, prepareUserWorkdir, USER_PATH, userEnvironment, type OrgUser } from './org-users.js';
 import { Launcher, writeRunSpec, type LauncherKind } from './launcher.js';
@@ -236,6 +236,13 @@ export class LocalConnector implements Connector {
     } finally {
       this.#starting.delete(key);
     }
+  }
+
+  /** The run's lease, workdir and user, from its meta.json (read once); null for an unknown run. */
+  async runInfo(run: RunRef): Promise<RunInfo | null> {
+    checkRef(run);
+    const meta = await this.#meta(this.#runDir(run));
+    return meta ? { lease: meta.lease, workdir: meta.workdir, user: meta.user ?? null } : null;
   }
 
   /** Stops a running run (SIGTERM to its group, SIGKILL after the grace); a no-op for ended or unknown runs. */

@@ -2,13 +2,17 @@ import { randomBytes } from 'node:crypto';
 import { chmod, mkdir } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import type { AgentTransport } from '../../api/client/agent-client.js';
-import type { Lease, LeaseTenant, TransferTask } from '../../core/agent-protocol.js';
+import { TransportError } from '../../api/client/agent-client.js';
+import type { Lease, LeaseOutput, LeaseTenant, TransferTask } from '../../core/agent-protocol.js';
 import { seededRng } from '../../core/rng.js';
 import { SuanwangError } from '../../core/errors.js';
-import { checkManifest, manifestBytes, planEviction, TokenBucket, uniqueChunks, type HeldReplica, type Manifest } from '../../data/index.js';
+import { checkManifest, DEFAULT_CHUNK_BYTES, manifestBytes, planChunks, planEviction, TokenBucket, uniqueChunks, type HeldReplica, type Manifest } from '../../data/index.js';
+import { openScanned, readFully, scanDataset, type LocalFile } from '../../data/io/scan-files.js';
+import { giveBack, takeBuffer } from './buffer-pool.js';
 import { ChunkStore } from './chunk-store.js';
 import { startDataServer, type DataServer } from './data-server.js';
 import { fetchVersion } from './fetch-version.js';
+import { jobOutputDir } from './job-output-dir.js';
 
 /*
  * The agent's data side (docs/data.md): its center's dataset storage, the data port that serves it,
@@ -39,6 +43,14 @@ export interface DataAgentOptions {
   readonly pollMs?: number;
   /** Whether folders must be reachable by other (org) users: the local connector's 'users' isolation. */
   readonly sharedWithOrgUsers?: boolean;
+}
+
+/** A job's output folder hashed, not registered yet (DataAgent.scanOutput). */
+export interface ScannedOutput {
+  readonly output: LeaseOutput;
+  readonly manifest: Manifest;
+  readonly files: readonly LocalFile[];
+  readonly ownerUid: number | null;
 }
 
 type Owner = (tenant: LeaseTenant) => Promise<{ name: string; uid: number; gid: number } | null>;
@@ -187,7 +199,7 @@ export class DataAgent {
    * least recently used first (src/data/eviction.ts), and tells the control plane which.
    * `storage_full` when pinned replicas leave no room; nothing is dropped then.
    */
-  #evictFor(versionId: string, incoming: number): Promise<void> {
+  #evictFor(versionId: string, incoming: number, what = `version ${versionId}`): Promise<void> {
     const run = this.#evicting.then(async () => {
       const quota = this.store.quotaBytes;
       if (quota === null) return;
@@ -208,7 +220,7 @@ export class DataAgent {
       const other = Math.max(0, used - held.reduce((s, h) => s + h.bytes, 0));
       const plan = planEviction(held, quota - other, incoming);
       if (plan.kind === 'full') {
-        throw new SuanwangError('storage_full', `version ${versionId} needs ${incoming} bytes and the center's storage has ${Math.max(0, quota - used)} free; evicting every unpinned replica would free ${plan.evictableBytes}`, {
+        throw new SuanwangError('storage_full', `${what} needs ${incoming} bytes and the center's storage has ${Math.max(0, quota - used)} free; evicting every unpinned replica would free ${plan.evictableBytes}`, {
           hint: 'the rest is pinned (replication rules, jobs reading it, last copies): delete a rule or raise the quota; nothing was lost',
         });
       }
@@ -245,6 +257,84 @@ export class DataAgent {
     const user = await this.#owner(tenant);
     const ownerKey = user?.name ?? `org-${createHash('sha256').update(tenant.orgId).digest('hex').slice(0, 16)}`;
     return this.store.view(versionId, ownerKey, user);
+  }
+
+  /**
+   * A succeeded run's output, before anything is registered (docs/data.md, "Outputs"): its folder
+   * (jobOutputDir: present, inside the workdir) hashed into a manifest. With `ownerUid` (an agent
+   * running as root for per-org users) every file and folder must be that user's.
+   */
+  async scanOutput(workdir: string, output: LeaseOutput, ownerUid: number | null): Promise<ScannedOutput> {
+    const dir = await jobOutputDir(workdir, output.dir);
+    const { manifest, files } = await scanDataset(dir, DEFAULT_CHUNK_BYTES, undefined, { ownerUid });
+    return { output, manifest, files, ownerUid };
+  }
+
+  /**
+   * Stores a scanned output's chunks in this center's storage and seals it as a new version of its
+   * dataset: the control plane opens the version (`openOutput`), the chunks this store lacks are
+   * read from the files one chunk at a time (room made first, as for any transfer in: `#evictFor`),
+   * the version is recorded as held here, and its transfer reported done, which seals it. Safe to
+   * run again after a failure or a restart: the same manifest gets the same version, held chunks
+   * are skipped. A failure that is not the network's is reported on the transfer (and the job).
+   */
+  async storeOutput(run: { readonly jobId: string; readonly attempt: number }, scanned: ScannedOutput): Promise<{ version: number; bytes: number; files: number; stored: number }> {
+    if (!this.#transport.openOutput || !this.#transport.reportTransfer) throw new Error('the transport cannot register outputs');
+    const { manifest, output } = scanned;
+    const key = `output-${run.jobId}-${output.dataset}`;
+    // Its chunks are kept from any eviction's sweep from here on; room is made before the version
+    // is opened, so a center without room (pinned replicas only) registers nothing at all.
+    this.#receiving.set(key, manifest);
+    try {
+      const missing = new Set(await this.store.missing(uniqueChunks(manifest).map((c) => c.sha256)));
+      let incoming = 0;
+      for (const c of uniqueChunks(manifest)) if (missing.has(c.sha256)) incoming += c.bytes;
+      await this.#evictFor(key, incoming, `the output for dataset ${output.dataset}`);
+      const open = await this.#transport.openOutput(run.jobId, { attempt: run.attempt, dataset: output.dataset, manifest }, this.#abort.signal);
+      const summary = { version: open.version, bytes: manifestBytes(manifest), files: manifest.files.length, stored: 0 };
+      if (open.state === 'done') return summary;
+      try {
+        await this.#storeChunks(scanned, missing, summary);
+        await this.store.seal(open.versionId, manifest);
+        await this.#transport.reportTransfer(open.transferId, { state: 'done', bytesMoved: summary.stored, error: null }, this.#abort.signal);
+        return summary;
+      } catch (error) {
+        if (!this.#stopped && !(error instanceof TransportError && error.retryable)) {
+          await this.#transport.reportTransfer(open.transferId, { state: 'failed', bytesMoved: summary.stored, error: (error as Error).message.slice(0, 2000) }, this.#abort.signal).catch(() => undefined);
+        }
+        throw error;
+      }
+    } finally {
+      this.#receiving.delete(key);
+    }
+  }
+
+  /** Puts the `missing` chunks of a scanned output into the store, each read from its file into a pooled chunk buffer. */
+  async #storeChunks(scanned: ScannedOutput, missing: Set<string>, summary: { stored: number }): Promise<void> {
+    const { manifest, files } = scanned;
+    const byPath = new Map(files.map((f) => [f.path, f]));
+    for (const f of manifest.files) {
+      const slices = planChunks(f.bytes, manifest.chunkBytes);
+      if (!f.chunks.some((sha) => missing.has(sha))) continue;
+      const handle = await openScanned(byPath.get(f.path)!, scanned.ownerUid);
+      try {
+        for (const [k, sha] of f.chunks.entries()) {
+          if (!missing.has(sha)) continue;
+          if (this.#stopped) throw new Error('the agent is stopping');
+          const chunk = takeBuffer(slices[k]!.length);
+          try {
+            await readFully(handle, chunk, slices[k]!.offset);
+            await this.store.put(sha, chunk.length, [chunk]); // checks the sha256: a file changed since the scan is refused
+          } finally {
+            giveBack(chunk);
+          }
+          missing.delete(sha);
+          summary.stored += chunk.length;
+        }
+      } finally {
+        await handle.close();
+      }
+    }
   }
 
   #stopping: Promise<void> | null = null;

@@ -1,6 +1,7 @@
 import { lchown, mkdir, chown, rm, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Lease } from '../../core/agent-protocol.js';
+import { DATASET_NAME } from '../../data/index.js';
 
 /**
  * Shows a lease's staged inputs in its workdir: `inputs/<name>` links to the version's read-only
@@ -14,7 +15,7 @@ export async function linkInputs(workdir: string, lease: Lease, user: { uid: num
   await mkdir(dir, { recursive: true, mode: 0o755 });
   if (user) await chown(dir, user.uid, user.gid);
   for (const input of inputs) {
-    if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(input.name)) throw new Error(`input name ${JSON.stringify(input.name)} cannot be a file name`);
+    if (!DATASET_NAME.test(input.name)) throw new Error(`input name ${JSON.stringify(input.name)} cannot be a file name`);
     const link = join(dir, input.name);
     await rm(link, { force: true });
     await symlink(input.path!, link);

@@ -6,6 +6,8 @@ import type {
   HeartbeatResponse,
   LeasesResponse,
   LogReport,
+  OutputOpenRequest,
+  OutputOpenResponse,
   RegisterRequest,
   RegisterResponse,
   ReportsRequest,
@@ -36,6 +38,8 @@ export interface AgentTransport {
   /** The replicas held at this center and which may be evicted; then the ones the agent dropped. */
   replicas?(signal?: AbortSignal): Promise<HeldReplicaInfo[]>;
   droppedReplicas?(versionIds: readonly string[], signal?: AbortSignal): Promise<void>;
+  /** A succeeded run's output: the version its files become (then reportTransfer `done` seals it). */
+  openOutput?(jobId: string, req: OutputOpenRequest, signal?: AbortSignal): Promise<OutputOpenResponse>;
 }
 
 export interface HeldReplicaInfo {
@@ -165,6 +169,11 @@ export class HttpAgentTransport implements AgentTransport {
   /** GET /v1/agent/replicas. */
   async replicas(signal?: AbortSignal): Promise<HeldReplicaInfo[]> {
     return (await this.#call<{ items: HeldReplicaInfo[] }>('GET', '/v1/agent/replicas', null, undefined, signal)).items;
+  }
+
+  /** POST /v1/agent/jobs/{jobId}/outputs. */
+  openOutput(jobId: string, req: OutputOpenRequest, signal?: AbortSignal): Promise<OutputOpenResponse> {
+    return this.#call<OutputOpenResponse>('POST', `/v1/agent/jobs/${encodeURIComponent(jobId)}/outputs`, null, req, signal);
   }
 
   /** POST /v1/agent/replicas/dropped. */

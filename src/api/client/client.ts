@@ -240,7 +240,7 @@ export interface RuleResource {
 }
 export interface TransferResource {
   readonly id: string;
-  readonly kind: 'upload' | 'replicate' | 'stage-in';
+  readonly kind: 'upload' | 'replicate' | 'stage-in' | 'output';
   readonly dataset: string;
   readonly version: number;
   readonly center: string;

@@ -51,6 +51,11 @@ export const JobSubmission = z
     deadline: z.iso.datetime({ offset: true }).optional().describe('finish by then, or do not start'),
     budgetFen: z.int().min(0).max(2 ** 53 - 1).optional().describe('the most the run may cost, in fen (0.01 CNY)'),
     inputs: z.array(z.string().min(1).max(128)).max(64).default([]).describe('datasets (ids or names) staged in before the job holds accelerators'),
+    outputs: z
+      .array(z.strictObject({ dataset: z.string().max(256).describe('a dataset of your org (made when missing)'), dir: z.string().max(4096).optional().describe('relative to the workdir; default outputs/<dataset>') }))
+      .max(64)
+      .default([])
+      .describe("datasets the job's files become when it succeeds: a new sealed version each, at its center"),
   })
   .meta({ id: 'JobSubmission', description: 'A job to run: a program and its arguments (argv, no shell), and what it needs.' });
 export type JobSubmissionInput = z.input<typeof JobSubmission>;
@@ -162,6 +167,7 @@ export const JobResource = z
     deadline: z.iso.datetime().nullable(),
     budgetFen: z.int().nullable(),
     inputs: z.array(z.string()),
+    outputs: z.array(z.object({ dataset: z.string(), dir: z.string() })).describe('datasets its files become when it succeeds'),
     attempt: z.int(),
     center: z.string().nullable().describe('name of the center it is placed on or ran on'),
     pool: z.string().nullable(),

@@ -14,6 +14,7 @@ import {
 } from '../../engine/data-plane.js';
 import { SuanwangError } from '../../core/errors.js';
 import { centerReplicas, droppedReplicas } from '../../engine/center-replicas.js';
+import { openJobOutput } from '../../engine/job-outputs.js';
 import { route } from '../route.js';
 
 const sha = z.string().regex(/^[0-9a-f]{64}$/, 'a sha256: 64 lower-case hex digits');
@@ -135,6 +136,18 @@ export const dataPlaneRoutes = [
     response: { status: 200, schema: null },
     async handle({ ctx, principal, body }) {
       return agentStageIn(ctx, requireAgent(principal!).centerId, body.jobId, body.versionId);
+    },
+  }),
+  route({
+    method: 'post',
+    path: '/v1/agent/jobs/:id/outputs',
+    summary: "A run that succeeded registers one of its job's outputs: the version (of the job's org's dataset, made when missing) its files become at this center, and the `output` transfer to report done once its chunks are stored here (which seals it).",
+    tag: 'agent',
+    access: 'agent',
+    body: z.object({ attempt: z.number().int().min(0), dataset: z.string().min(1).max(128), manifest: Manifest }).strict(),
+    response: { status: 200, schema: z.object({ transferId: z.string(), versionId: z.string(), version: z.number().int(), state: z.enum(['running', 'done']) }) },
+    async handle({ ctx, principal, params, body }) {
+      return openJobOutput(ctx, requireAgent(principal!).centerId, params.id!, body);
     },
   }),
   route({

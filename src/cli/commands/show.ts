@@ -39,6 +39,10 @@ export function renderJob(d: JobDetailResource): string {
     j.inputs.length ? `inputs ${j.inputs.join(', ')}` : '',
   ].filter(Boolean);
   if (limits.length) out.push(`  limits:    ${limits.join('; ')}`);
+  if (j.outputs?.length) {
+    const when = j.state === 'succeeded' ? 'registered: see EVENTS' : j.state === 'failed' || j.state === 'cancelled' ? 'nothing registered' : 'registered if it succeeds';
+    out.push(`  outputs:   ${j.outputs.map((o) => `${o.dir}/ → dataset ${o.dataset}`).join('; ')}  (${when})`);
+  }
   out.push(`  where:     ${j.center ? `${j.center}/${j.pool}` : '-'}   attempt ${j.attempt} of ${j.maxAttempts}`);
   out.push(`  owner:     ${j.user} (${j.org})`);
   const last = d.placements.at(-1);

@@ -3,6 +3,7 @@ import { parse as parseYaml } from 'yaml';
 import type { JobSubmissionInput } from '../../api/client/schemas.js';
 import { clientFor, durationFlag, memoryFlag, parse, printJson, UsageError, wholeFlag, type Command } from '../command.js';
 import { parseDuration } from '../format.js';
+import { parseOutputFlag } from '../../data/index.js';
 import { followLogs } from './logs.js';
 import { printQuote } from './quote.js';
 
@@ -31,6 +32,9 @@ suanwang submit [options] JOB.yaml        (fields as in POST /v1/jobs; flags ove
   --deadline WHEN     finish by then: an ISO time, or +DURATION from now (+6h)
   --budget YUAN       the most it may cost, e.g. 50 or 12.50
   --input DATASET     a dataset to stage in first (name or id), repeatable
+  --output NAME[:DIR] when the job succeeds, the files it wrote under DIR (relative to its
+                      workdir; default outputs/NAME) become a new version of dataset NAME
+                      (made when missing) at its center; repeatable. A missing DIR fails the job
   --weights W         cost=1,time=1,carbon=2: explicit objective weights
   --array SPEC        a job array, as sbatch --array: 1-1000, 0-99:2, 1,3,5-7; one job per
                       index, with SUANWANG_ARRAY_INDEX and SUANWANG_ARRAY_ID in its environment
@@ -115,6 +119,7 @@ export function jobFromArgs(argv: string[]) {
       deadline: { type: 'string' },
       budget: { type: 'string' },
       input: { type: 'string', multiple: true },
+      output: { type: 'string', multiple: true },
       weights: { type: 'string' },
       follow: { type: 'boolean', short: 'f', default: false },
       'dry-run': { type: 'boolean', default: false },
@@ -149,6 +154,8 @@ export function jobFromArgs(argv: string[]) {
     set('forbidAccelerators', values.forbid);
     set('regions', values.region);
     set('inputs', values.input);
+    // NAME[:DIR]; the control plane checks both and names `outputs[i].dataset` / `.dir` when refused.
+    set('outputs', values.output?.map(parseOutputFlag));
     set('accelerators', values.accelerator);
     set('objective', values.objective);
     set('workdir', values.workdir);

@@ -2,7 +2,7 @@ import { clientFor, parse, printJson, wholeFlag, type Command } from '../command
 import { table } from '../format.js';
 
 export const transfers: Command = {
-  summary: 'data moving into centers: uploads being sealed, replicas, stage-ins; state and throughput',
+  summary: 'data moving into centers: uploads being sealed, replicas, stage-ins, job outputs; state and throughput',
   usage: `suanwang transfers [--limit N] [--json]`,
   async run(argv) {
     const { values } = parse(argv, { limit: { type: 'string' } });

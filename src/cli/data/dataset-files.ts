@@ -1,52 +1,13 @@
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { mkdir, open, readdir, rename, stat } from 'node:fs/promises';
-import { basename, dirname, join, relative, sep } from 'node:path';
+import { mkdir, open, rename } from 'node:fs/promises';
+import { dirname, join, sep } from 'node:path';
 import type { DataPortClient } from '../../api/client/data-port.js';
 import { SuanwangError } from '../../core/errors.js';
-import { checkManifest, DEFAULT_CHUNK_BYTES, planChunks, uniqueChunks, type Manifest } from '../../data/index.js';
+import { planChunks, uniqueChunks, type Manifest } from '../../data/index.js';
 
-/** A file of a local folder being pushed, where its bytes are. */
-export interface LocalFile {
-  readonly path: string;
-  readonly absolute: string;
-  readonly bytes: number;
-}
-
-/**
- * The manifest of a file or a folder (every regular file under it; symlinks and other special
- * files are refused, naming them): each file read once, chunk by chunk, hashed as it streams.
- */
-export async function scanDataset(root: string, chunkBytes = DEFAULT_CHUNK_BYTES, onBytes?: (n: number) => void): Promise<{ manifest: Manifest; files: LocalFile[] }> {
-  const info = await stat(root).catch(() => null);
-  if (!info) throw new SuanwangError('invalid_field', `${root} does not exist`, { field: 'path', hint: 'give a file or a folder to push' });
-  const files: LocalFile[] = [];
-  if (info.isFile()) files.push({ path: basename(root), absolute: root, bytes: info.size });
-  else await walk(root, root, files);
-  const entries = [];
-  for (const f of files) entries.push({ path: f.path, bytes: f.bytes, chunks: await hashChunks(f.absolute, f.bytes, chunkBytes, onBytes) });
-  return { manifest: checkManifest({ chunkBytes, files: entries }, 'files'), files };
-}
-
-async function walk(root: string, dir: string, out: LocalFile[]): Promise<void> {
-  for (const entry of (await readdir(dir, { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : 1))) {
-    const absolute = join(dir, entry.name);
-    if (entry.isDirectory()) await walk(root, absolute, out);
-    else if (entry.isFile()) out.push({ path: relative(root, absolute).split(sep).join('/'), absolute, bytes: (await stat(absolute)).size });
-    else throw new SuanwangError('invalid_field', `${absolute} is not a regular file or a folder`, { field: 'path', hint: 'datasets hold regular files only: copy what a link points to, or leave it out' });
-  }
-}
-
-async function hashChunks(path: string, bytes: number, chunkBytes: number, onBytes?: (n: number) => void): Promise<string[]> {
-  const out: string[] = [];
-  for (const slice of planChunks(bytes, chunkBytes)) {
-    const hash = createHash('sha256');
-    for await (const part of createReadStream(path, { start: slice.offset, end: slice.offset + slice.length - 1, highWaterMark: 1024 * 1024 })) hash.update(part as Buffer);
-    out.push(hash.digest('hex'));
-    onBytes?.(slice.length);
-  }
-  return out;
-}
+// Hashing a folder into a manifest is shared with the agent (a job's outputs): src/data/io.
+export { scanDataset, type LocalFile } from '../../data/io/scan-files.js';
+import type { LocalFile } from '../../data/io/scan-files.js';
 
 /**
  * Sends the chunks the center lacks (asked first: an interrupted push resumes where it stopped),

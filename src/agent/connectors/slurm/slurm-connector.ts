@@ -1,7 +1,7 @@
 import { chmod, mkdir, readFile, readdir, rm, rmdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AgentPool, Lease, LogStream, RunRef, RunStatus } from '../../../core/agent-protocol.js';
-import type { Connector } from '../../connector.js';
+import type { Connector, RunInfo } from '../../connector.js';
 import { batchScript, jobNameOf, timeLimitMinutes } from './batch-script.js';
 import { detectSlurmApi } from './detect-version.js';
 import type { MappedPools, PoolCapacity, SlurmPool } from './map-pools.js';
@@ -280,6 +280,13 @@ export class SlurmConnector implements Connector {
     } finally {
       this.#starting.delete(key);
     }
+  }
+
+  /** The run's lease, workdir (on the shared file system) and user, from its record; null for an unknown run. */
+  async runInfo(run: RunRef): Promise<RunInfo | null> {
+    checkRef(run);
+    const record = await readRecord(this.#runDir(run));
+    return record ? { lease: record.lease, workdir: record.workdir, user: record.user ?? null } : null;
   }
 
   /**
