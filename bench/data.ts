@@ -66,8 +66,12 @@ try {
   const lines = createInterface({ input: sender.stdout });
   const nextLine = () =>
     new Promise<string>((resolve, reject) => {
-      lines.once('line', resolve);
-      sender.once('exit', (code) => reject(new Error(`the sending data port exited (code ${code})`)));
+      const exited = (code: number | null) => reject(new Error(`the sending data port exited (code ${code})`));
+      sender.once('exit', exited);
+      lines.once('line', (line) => {
+        sender.off('exit', exited);
+        resolve(line);
+      });
     });
   const senderUrl = await nextLine();
   const senderCpuUs = async () => {
