@@ -180,14 +180,18 @@ export class DataAgent {
     }
   }
 
-  /** Before a version is received: room for the chunks of it still missing (`#evictFor`). */
-  async #makeRoom(versionId: string, manifest: Manifest): Promise<void> {
-    if (this.store.quotaBytes === null) return;
+  /**
+   * Before a version is received or stored: room for the chunks of it still missing (`#evictFor`;
+   * `what` names it in a `storage_full`). Returns the chunks this store lacks.
+   */
+  async #makeRoom(versionId: string, manifest: Manifest, what?: string): Promise<Set<string>> {
     const chunks = uniqueChunks(manifest);
     const missing = new Set(await this.store.missing(chunks.map((c) => c.sha256)));
+    if (this.store.quotaBytes === null) return missing;
     let incoming = 0;
     for (const c of chunks) if (missing.has(c.sha256)) incoming += c.bytes - (await this.store.partialBytes(c.sha256));
-    await this.#evictFor(versionId, incoming);
+    await this.#evictFor(versionId, incoming, what);
+    return missing;
   }
 
   /** One eviction at a time: two uploads' chunks arriving together do not both evict for the same room. */
@@ -286,10 +290,7 @@ export class DataAgent {
     // is opened, so a center without room (pinned replicas only) registers nothing at all.
     this.#receiving.set(key, manifest);
     try {
-      const missing = new Set(await this.store.missing(uniqueChunks(manifest).map((c) => c.sha256)));
-      let incoming = 0;
-      for (const c of uniqueChunks(manifest)) if (missing.has(c.sha256)) incoming += c.bytes;
-      await this.#evictFor(key, incoming, `the output for dataset ${output.dataset}`);
+      const missing = await this.#makeRoom(key, manifest, `the output for dataset ${output.dataset}`);
       const open = await this.#transport.openOutput(run.jobId, { attempt: run.attempt, dataset: output.dataset, manifest }, this.#abort.signal);
       const summary = { version: open.version, bytes: manifestBytes(manifest), files: manifest.files.length, stored: 0 };
       if (open.state === 'done') return summary;
