@@ -6,12 +6,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { SuanwangClient } from '../../src/api/client/client.js';
-import type { JobDetailResource } from '../../src/api/client/schemas.js';
 import { pushDataset } from '../../src/cli/data/transfer-commands.js';
 import { startEmbeddedNetwork, type EmbeddedNetwork } from '../../src/cli/up/embedded-network.js';
 import { createUser } from '../../src/engine/accounts.js';
 import { testDatabases } from '../support/databases.js';
-import { eventually } from '../support/wait.js';
+import { jobEnded } from '../support/jobs.js';
 
 const MB = 1_000_000;
 
@@ -53,10 +52,7 @@ for (const database of await testDatabases()) {
 
     const run = async (input: string) => {
       const { id } = await alice.submit({ command: ['sh', '-c', `cat inputs/${input}/data.bin | wc -c`], regions: ['shanghai'], acceleratorsPerNode: 1, inputs: [input] });
-      return eventually(`job ${id} to end`, async () => {
-        const d = (await alice.job(id)) as JobDetailResource;
-        return ['succeeded', 'failed', 'cancelled'].includes(d.job.state) ? d : null;
-      }, 120_000, 200);
+      return jobEnded(alice, id, 120_000);
     };
     const heldAt = async (name: string) => [...(await alice.dataset(name)).versions[0]!.centers].sort();
     const eastRoot = () => join(home, 'centers', 'east-shanghai', 'data');

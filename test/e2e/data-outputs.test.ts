@@ -17,6 +17,7 @@ import { openJobOutput } from '../../src/engine/job-outputs.js';
 import { findCenterByName } from '../../src/store/centers.js';
 import { createUser } from '../../src/engine/accounts.js';
 import { testDatabases } from '../support/databases.js';
+import { jobEnded, jobOutput } from '../support/jobs.js';
 import { eventually } from '../support/wait.js';
 
 async function sha256File(path: string): Promise<string> {
@@ -72,12 +73,8 @@ for (const database of await testDatabases()) {
       await rm(home, { recursive: true, force: true });
     });
 
-    const finished = (id: string, client = alice) =>
-      eventually(`job ${id} to end`, async () => {
-        const d = (await client.job(id)) as JobDetailResource;
-        return ['succeeded', 'failed', 'cancelled'].includes(d.job.state) ? d : null;
-      }, 120_000, 200);
-    const output = async (id: string) => (await alice.logs(id)).chunks?.map((c: { data: string }) => c.data).join('') ?? '';
+    const finished = (id: string, client = alice) => jobEnded(client, id, 120_000);
+    const output = (id: string) => jobOutput(alice, id);
     const outputTransfers = async (jobId: string) => (await alice.transfers(1000)).items.filter((t) => t.kind === 'output' && t.jobId === jobId);
     /** Writes ~9 MB of random bytes (three chunks) and a small file under DIR, and prints their sha256. */
     const writes = (dir: string) =>

@@ -15,6 +15,7 @@ import { DEMO_CENTERS } from '../../src/cli/up/demo-network.js';
 import { startEmbeddedNetwork, type EmbeddedNetwork } from '../../src/cli/up/embedded-network.js';
 import { createUser } from '../../src/engine/accounts.js';
 import { testDatabases } from '../support/databases.js';
+import { jobEnded, jobOutput } from '../support/jobs.js';
 import { eventually } from '../support/wait.js';
 
 
@@ -73,12 +74,8 @@ for (const database of await testDatabases()) {
       await rm(home, { recursive: true, force: true });
     });
 
-    const finished = (id: string, timeoutMs = 240_000, client = alice) =>
-      eventually(`job ${id} to end`, async () => {
-        const d = (await client.job(id)) as JobDetailResource;
-        return ['succeeded', 'failed', 'cancelled'].includes(d.job.state) ? d : null;
-      }, timeoutMs, 200);
-    const output = async (id: string) => (await alice.logs(id)).chunks?.map((c: { data: string }) => c.data).join('') ?? '';
+    const finished = (id: string, timeoutMs = 240_000, client = alice) => jobEnded(client, id, timeoutMs);
+    const output = (id: string) => jobOutput(alice, id);
     const stageIns = async () => (await alice.transfers(1000)).items.filter((t) => t.kind === 'stage-in');
     const readsCorpus = { command: ['sh', '-c', 'sha256sum inputs/corpus/data.bin && if [ -w inputs/corpus/data.bin ] || touch inputs/corpus/new 2>/dev/null; then echo WRITABLE; fi'], regions: ['shanghai'], acceleratorsPerNode: 1, inputs: ['corpus'] };
 
