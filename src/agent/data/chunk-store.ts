@@ -5,6 +5,7 @@ import { Readable } from 'node:stream';
 import { SuanwangError } from '../../core/errors.js';
 import { giveBack, takeBuffer } from './buffer-pool.js';
 import { hashChunk } from './chunk-hasher.js';
+import { readFully } from '../../data/io/scan-files.js';
 import { checkManifest, planChunks, SHA256_HEX, uniqueChunks, type Manifest } from '../../data/index.js';
 
 /*
@@ -367,12 +368,8 @@ async function writeAll(out: FileHandle, data: Buffer, position: number): Promis
 }
 
 /** Fills `into` from the file's byte `position` on (a file that ends first is damaged: `chunk_corrupt`). */
-async function readAll(file: FileHandle, into: Buffer, position: number): Promise<void> {
-  for (let done = 0; done < into.length; ) {
-    const { bytesRead } = await file.read(into, done, into.length - done, position + done);
-    if (bytesRead === 0) throw new SuanwangError('chunk_corrupt', `a chunk file at this center ended at byte ${position + done}`, { hint: 'the agent drops it; send or copy the chunk again' });
-    done += bytesRead;
-  }
+function readAll(file: FileHandle, into: Buffer, position: number): Promise<void> {
+  return readFully(file, into, position, (at) => new SuanwangError('chunk_corrupt', `a chunk file at this center ended at byte ${at}`, { hint: 'the agent drops it; send or copy the chunk again' }));
 }
 
 /**

@@ -80,11 +80,20 @@ export async function openScanned(file: LocalFile, ownerUid: number | null = nul
   }
 }
 
-/** Reads `into.length` bytes at `position` (a read may return less than asked). */
-export async function readFully(handle: FileHandle, into: Buffer, position: number): Promise<void> {
+/**
+ * Reads `into.length` bytes at `position` (a read may return less than asked). A file that ends
+ * first throws `endedEarly(at, missing)`: by default, a file changed while it was being stored.
+ */
+export async function readFully(
+  handle: FileHandle,
+  into: Buffer,
+  position: number,
+  endedEarly: (at: number, missing: number) => Error = (_at, missing) =>
+    new SuanwangError('invalid_field', `a file ended ${missing} bytes early while it was read`, { field: 'path', hint: 'leave the files alone until they are stored' }),
+): Promise<void> {
   for (let done = 0; done < into.length; ) {
     const { bytesRead } = await handle.read(into, done, into.length - done, position + done);
-    if (bytesRead === 0) throw new SuanwangError('invalid_field', `a file ended ${into.length - done} bytes early while it was read`, { field: 'path', hint: 'leave the files alone until they are stored' });
+    if (bytesRead === 0) throw endedEarly(position + done, into.length - done);
     done += bytesRead;
   }
 }
